@@ -1,0 +1,89 @@
+use std::time::Duration;
+
+use crate::ConfigError;
+
+use super::state::{MAX_PROBES, MAX_RECOVERY};
+
+/// How a [`CircuitBreaker`](super::CircuitBreaker) decides to open and to close.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::CircuitBreakerConfig;
+///
+/// let config = CircuitBreakerConfig {
+///     failure_threshold: 3,
+///     recovery_timeout: Duration::from_secs(10),
+///     ..Default::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.probes(), 2); // half_open_max_calls defaults to success_threshold
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitBreakerConfig {
+    /// Consecutive failures that open a closed breaker. Default 5.
+    pub failure_threshold: u32,
+    /// Consecutive successful probes that close a half-open breaker. Default 2.
+    pub success_threshold: u32,
+    /// How long an open breaker rejects before it lets probes through. Default 60s.
+    pub recovery_timeout: Duration,
+    /// Probes let through at once while half-open; `None` means `success_threshold`.
+    pub half_open_max_calls: Option<u32>,
+}
+
+impl CircuitBreakerConfig {
+    /// The defaults, usable in `const` and `static` items.
+    pub const DEFAULT: Self = Self {
+        failure_threshold: 5,
+        success_threshold: 2,
+        recovery_timeout: Duration::from_secs(60),
+        half_open_max_calls: None,
+    };
+
+    /// Checks that every value makes sense.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] naming the first field that does not: a threshold or probe
+    /// count of 0, a zero `recovery_timeout`, or a value too large to count.
+    ///
+    /// ```
+    /// # use resilience::CircuitBreakerConfig;
+    /// let config = CircuitBreakerConfig { half_open_max_calls: Some(0), ..Default::default() };
+    /// assert_eq!(config.validate().unwrap_err().to_string(), "`half_open_max_calls` must be at least 1");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.failure_threshold == 0 {
+            return Err(ConfigError::invalid("failure_threshold", "must be at least 1"));
+        }
+        if self.success_threshold == 0 {
+            return Err(ConfigError::invalid("success_threshold", "must be at least 1"));
+        }
+        if self.success_threshold > MAX_PROBES {
+            return Err(ConfigError::invalid("success_threshold", "must be at most 8388607"));
+        }
+        match self.half_open_max_calls {
+            Some(0) => Err(ConfigError::invalid("half_open_max_calls", "must be at least 1")),
+            Some(n) if n > MAX_PROBES => {
+                Err(ConfigError::invalid("half_open_max_calls", "must be at most 8388607"))
+            }
+            _ if self.recovery_timeout.is_zero() => {
+                Err(ConfigError::invalid("recovery_timeout", "must be longer than zero"))
+            }
+            _ if self.recovery_timeout > MAX_RECOVERY => {
+                Err(ConfigError::invalid("recovery_timeout", "must be at most 100 years"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The number of probes let through at once while half-open.
+    pub fn probes(&self) -> u32 {
+        self.half_open_max_calls.unwrap_or(self.success_threshold)
+    }
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}

@@ -1,0 +1,406 @@
+//! The circuit breaker: stop calling a downstream that keeps failing, probe it after a while.
+
+mod config;
+mod state;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::{AcqRel, Acquire, Relaxed}};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::CircuitBreakerConfig;
+use state::{Permit, Phase, Report, State};
+
+use crate::counter::Counter;
+use crate::pipeline::{self, Attempt, Failure, Verdict};
+use crate::time::{self, Instant};
+use crate::{ConfigError, Error};
+
+/// Where a breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CircuitState {
+    /// Calls go through; consecutive failures are counted.
+    Closed,
+    /// Calls are rejected with [`Error::CircuitOpen`] until the recovery timeout is over.
+    Open,
+    /// A limited number of probe calls go through; their outcomes close or re-open it.
+    HalfOpen,
+}
+
+impl fmt::Display for CircuitState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half-open",
+        })
+    }
+}
+
+/// What a breaker has seen since it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CircuitBreakerStats {
+    /// The state now.
+    pub state: CircuitState,
+    /// Calls let through or rejected.
+    pub calls: u64,
+    /// Calls that counted as successes (including errors the failure predicate let pass).
+    pub successes: u64,
+    /// Calls that counted as failures.
+    pub failures: u64,
+    /// Calls that ended without a verdict: dropped, panicked, or shed by an inner policy.
+    pub abandoned: u64,
+    /// Calls rejected because the breaker was open or every probe slot was taken.
+    pub rejections: u64,
+    /// Changes of state (closed → open → half-open → closed each count one).
+    pub transitions: u64,
+}
+
+/// A circuit breaker: after `failure_threshold` consecutive failures it opens and rejects
+/// every call with [`Error::CircuitOpen`] for `recovery_timeout`; then it lets up to
+/// `half_open_max_calls` probes through; `success_threshold` consecutive successful probes
+/// close it, and any failed probe opens it again.
+///
+/// A closed breaker admits a call with one atomic load and, on success, writes nothing
+/// shared. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
+/// by name.
+///
+/// ```
+/// use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let breaker = CircuitBreaker::new("inventory", CircuitBreakerConfig {
+///     failure_threshold: 2,
+///     ..Default::default()
+/// })?;
+/// for _ in 0..2 {
+///     let _ = breaker.call(|| async { Err::<(), Error>(down()) }).await;
+/// }
+/// assert_eq!(breaker.state(), CircuitState::Open);
+/// let rejected = breaker.call(|| async { Ok::<_, Error>("never runs") }).await;
+/// assert!(matches!(rejected, Err(Error::CircuitOpen { .. })));
+/// # Ok(()) }
+/// # fn down() -> Error { Error::BulkheadFull { name: "x".into(), max_concurrent: 1 } }
+/// ```
+pub struct CircuitBreaker {
+    name: Arc<str>,
+    config: CircuitBreakerConfig,
+    epoch: Instant,
+    word: AtomicU64,
+    successes: Counter,
+    failures: AtomicU64,
+    abandoned: AtomicU64,
+    rejections: AtomicU64,
+    transitions: AtomicU64,
+}
+
+impl CircuitBreaker {
+    /// A closed breaker named `name`.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`CircuitBreakerConfig::validate`].
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let breaker = CircuitBreaker::new("search", CircuitBreakerConfig::default()).unwrap();
+    /// assert_eq!(breaker.name(), "search");
+    /// assert!(CircuitBreaker::new("bad", CircuitBreakerConfig { failure_threshold: 0, ..Default::default() }).is_err());
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: CircuitBreakerConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            name: name.into(),
+            config,
+            epoch: time::now(),
+            word: AtomicU64::new(State::INITIAL.pack()),
+            successes: Counter::default(),
+            failures: AtomicU64::new(0),
+            abandoned: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            transitions: AtomicU64::new(0),
+        })
+    }
+
+    /// The breaker's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The breaker's configuration.
+    pub fn config(&self) -> &CircuitBreakerConfig {
+        &self.config
+    }
+
+    /// Runs `f` if the breaker admits the call; every `Err` counts as a failure.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CircuitOpen`], converted into `E`, when the breaker rejects the call;
+    /// otherwise whatever `f` returns.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig::default()).unwrap();
+    /// let rows: Result<u32, anyhow::Error> = breaker.call(|| async { Ok(3) }).await;
+    /// assert_eq!(rows.unwrap(), 3);
+    /// # }
+    /// ```
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.call_with(|_| true, f).await
+    }
+
+    /// Runs `f` if the breaker admits the call; only errors for which `failure_if` returns
+    /// `true` count as failures, the others as successes (the downstream did answer).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// #[derive(Debug)]
+    /// enum ApiError { NotFound, Unavailable, Rejected(resilience::Error) }
+    /// impl From<resilience::Error> for ApiError { fn from(e: resilience::Error) -> Self { Self::Rejected(e) } }
+    ///
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let is_outage = |e: &ApiError| matches!(e, ApiError::Unavailable);
+    /// let _ = breaker.call_with(is_outage, || async { Err::<(), _>(ApiError::NotFound) }).await;
+    /// assert_eq!(breaker.state(), CircuitState::Closed);
+    /// let _ = breaker.call_with(is_outage, || async { Err::<(), _>(ApiError::Unavailable) }).await;
+    /// assert_eq!(breaker.state(), CircuitState::Open);
+    /// # }
+    /// ```
+    pub async fn call_with<T, E, F, Fut>(&self, failure_if: impl Fn(&E) -> bool, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let outcome = self
+            .layer((), failure_if, |()| async { f().await.map_err(Failure::Inner) })
+            .await;
+        pipeline::finish(outcome)
+    }
+
+    /// The breaker as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// Rejections from inner layers are read as the DESIGN says: an inner `Timeout` is a
+    /// failure, an inner `RateLimited`, `BulkheadFull` or `CircuitOpen` is neither.
+    pub async fn layer<I, O, F, Fut>(&self, input: I, failure_if: impl Fn(&O::Err) -> bool, next: F) -> O
+    where
+        O: Attempt<I>,
+        F: FnOnce(I) -> Fut,
+        Fut: Future<Output = O>,
+    {
+        let permit = match self.acquire() {
+            Ok(permit) => permit,
+            Err(error) => return O::rejected(input, error),
+        };
+        let mut call = Call { breaker: self, permit: Some(permit) };
+        let attempt = next(input).await;
+        call.finish(Verdict::of(attempt.outcome(), failure_if));
+        attempt
+    }
+
+    /// The state now. An open breaker whose recovery timeout is over reads as half-open:
+    /// the next call will be a probe.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert_eq!(breaker.state(), CircuitState::Closed);
+    /// breaker.record_failure();
+    /// assert_eq!(breaker.state(), CircuitState::Open);
+    /// # }
+    /// ```
+    pub fn state(&self) -> CircuitState {
+        match self.load().phase {
+            Phase::Closed { .. } => CircuitState::Closed,
+            Phase::HalfOpen { .. } => CircuitState::HalfOpen,
+            Phase::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => CircuitState::Open,
+            Phase::Open { .. } => CircuitState::HalfOpen,
+        }
+    }
+
+    /// `state() == CircuitState::Open`.
+    pub fn is_open(&self) -> bool {
+        self.state() == CircuitState::Open
+    }
+
+    /// `state() == CircuitState::Closed`.
+    pub fn is_closed(&self) -> bool {
+        self.state() == CircuitState::Closed
+    }
+
+    /// `state() == CircuitState::HalfOpen`.
+    pub fn is_half_open(&self) -> bool {
+        self.state() == CircuitState::HalfOpen
+    }
+
+    /// Whether a call made now would be let through (without taking a probe slot).
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert!(breaker.can_execute());
+    /// breaker.record_failure();
+    /// assert!(!breaker.can_execute());
+    /// # }
+    /// ```
+    pub fn can_execute(&self) -> bool {
+        self.load().admit(self.elapsed(), &self.config).is_ok()
+    }
+
+    /// Counts a success as if a call had just succeeded.
+    pub fn record_success(&self) {
+        self.update(|state| state.record(Report::Success, Duration::ZERO, &self.config));
+    }
+
+    /// Counts a failure as if a call had just failed; may open the breaker.
+    pub fn record_failure(&self) {
+        let now = self.elapsed();
+        self.update(|state| state.record(Report::Failure, now, &self.config));
+    }
+
+    /// Closes the breaker and forgets its failure count. Calls already running when it is
+    /// reset do not count afterwards.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// breaker.record_failure();
+    /// breaker.reset();
+    /// assert!(breaker.is_closed());
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.update(|state| Some(state.reset()));
+    }
+
+    /// Counters since creation, and the state now.
+    pub fn stats(&self) -> CircuitBreakerStats {
+        let successes = self.successes.get();
+        let failures = self.failures.load(Relaxed);
+        let abandoned = self.abandoned.load(Relaxed);
+        let rejections = self.rejections.load(Relaxed);
+        CircuitBreakerStats {
+            state: self.state(),
+            calls: successes + failures + abandoned + rejections,
+            successes,
+            failures,
+            abandoned,
+            rejections,
+            transitions: self.transitions.load(Relaxed),
+        }
+    }
+
+    fn acquire(&self) -> Result<Permit, Error> {
+        let mut word = self.word.load(Acquire);
+        loop {
+            let state = State::unpack(word);
+            // A closed breaker admits without reading the clock or writing anything.
+            if let Phase::Closed { .. } = state.phase {
+                return Ok(Permit { generation: state.generation, probe: false });
+            }
+            match state.admit(self.elapsed(), &self.config) {
+                Ok((next, permit)) => match self.swap(word, state, next) {
+                    Ok(()) => return Ok(permit),
+                    Err(actual) => word = actual,
+                },
+                Err(retry_after) => {
+                    self.rejections.fetch_add(1, Relaxed);
+                    return Err(Error::CircuitOpen { name: Arc::clone(&self.name), retry_after });
+                }
+            }
+        }
+    }
+
+    fn report(&self, permit: Permit, report: Report) {
+        match report {
+            Report::Success => self.successes.increment(),
+            Report::Failure => _ = self.failures.fetch_add(1, Relaxed),
+            Report::Abandoned => _ = self.abandoned.fetch_add(1, Relaxed),
+        }
+        // Only a failure can open the breaker, and only opening needs the time.
+        let now = if report == Report::Failure { self.elapsed() } else { Duration::ZERO };
+        self.update(|state| state.report(permit, report, now, &self.config));
+    }
+
+    /// Applies `transition` until it sticks or declines (returns `None`).
+    fn update(&self, transition: impl Fn(State) -> Option<State>) {
+        let mut word = self.word.load(Acquire);
+        loop {
+            let state = State::unpack(word);
+            let Some(next) = transition(state) else { return };
+            match self.swap(word, state, next) {
+                Ok(()) => return,
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
+        self.word.compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
+        if std::mem::discriminant(&state.phase) != std::mem::discriminant(&next.phase) {
+            self.transitions.fetch_add(1, Relaxed);
+        }
+        Ok(())
+    }
+
+    fn load(&self) -> State {
+        State::unpack(self.word.load(Acquire))
+    }
+
+    fn elapsed(&self) -> Duration {
+        time::now().saturating_duration_since(self.epoch)
+    }
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.name)
+            .field("state", &self.state())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A call the breaker let through. Dropped before it reports (the caller's future was
+/// dropped, or the body panicked), it gives its probe slot back and counts as neither.
+struct Call<'a> {
+    breaker: &'a CircuitBreaker,
+    permit: Option<Permit>,
+}
+
+impl Call<'_> {
+    fn finish(&mut self, verdict: Verdict) {
+        let report = match verdict {
+            Verdict::Success => Report::Success,
+            Verdict::Failure => Report::Failure,
+            Verdict::Neither => Report::Abandoned,
+        };
+        if let Some(permit) = self.permit.take() {
+            self.breaker.report(permit, report);
+        }
+    }
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        self.finish(Verdict::Neither);
+    }
+}

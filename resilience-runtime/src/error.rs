@@ -1,0 +1,195 @@
+//! `resilience::Error`, the rejections, and `ConfigError`, the refusals of a bad config.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A call that a policy turned away, or cut short, instead of letting the body finish.
+///
+/// A guarded function returns `Result<T, E>` with `E: From<Error>`, so a rejection arrives
+/// as the caller's own error type, the way `?` converts errors.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::Error;
+///
+/// let error = Error::RateLimited { name: "search".into(), retry_after: Duration::from_millis(250) };
+/// assert_eq!(error.name(), "search");
+/// assert_eq!(error.retry_after(), Some(Duration::from_millis(250)));
+/// assert_eq!(error.to_string(), "rate limiter `search` is out of permits, retry after 250ms");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The circuit breaker `name` is open (or half-open with every probe slot taken).
+    #[error("circuit breaker `{name}` is open, retry after {}", Human(*.retry_after))]
+    CircuitOpen {
+        /// The breaker that rejected the call.
+        name: Arc<str>,
+        /// Time left until the breaker lets a probe through.
+        retry_after: Duration,
+    },
+    /// The call did not finish within the timeout `name`; its future was dropped.
+    #[error("`{name}` timed out after {}", Human(*.after))]
+    Timeout {
+        /// The timeout that fired.
+        name: Arc<str>,
+        /// The limit that was exceeded.
+        after: Duration,
+    },
+    /// Every slot of the bulkhead `name` stayed taken for as long as the call could wait.
+    #[error("bulkhead `{name}` is full ({max_concurrent} calls running)")]
+    BulkheadFull {
+        /// The bulkhead that rejected the call.
+        name: Arc<str>,
+        /// Its number of slots.
+        max_concurrent: usize,
+    },
+    /// The rate limiter `name` had no permit for the call within its `max_wait`.
+    #[error("rate limiter `{name}` is out of permits, retry after {}", Human(*.retry_after))]
+    RateLimited {
+        /// The rate limiter that rejected the call.
+        name: Arc<str>,
+        /// Time until a permit is free.
+        retry_after: Duration,
+    },
+}
+
+impl Error {
+    /// The name of the policy instance that rejected the call.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let error = resilience::Error::Timeout { name: "db".into(), after: Duration::from_secs(2) };
+    /// assert_eq!(error.name(), "db");
+    /// ```
+    pub fn name(&self) -> &str {
+        match self {
+            Error::CircuitOpen { name, .. }
+            | Error::Timeout { name, .. }
+            | Error::BulkheadFull { name, .. }
+            | Error::RateLimited { name, .. } => name,
+        }
+    }
+
+    /// How long to wait before a new call can be admitted, when the policy knows.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: Duration::from_secs(9) };
+    /// assert_eq!(open.retry_after(), Some(Duration::from_secs(9)));
+    /// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 4 };
+    /// assert_eq!(full.retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::CircuitOpen { retry_after, .. } | Error::RateLimited { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            Error::Timeout { .. } | Error::BulkheadFull { .. } => None,
+        }
+    }
+}
+
+/// A config value that makes no sense, or a configuration that came too late.
+///
+/// ```
+/// use resilience::{CircuitBreakerConfig, ConfigError};
+///
+/// let config = CircuitBreakerConfig { failure_threshold: 0, ..Default::default() };
+/// let error: ConfigError = config.validate().unwrap_err();
+/// assert_eq!(error.to_string(), "`failure_threshold` must be at least 1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A field holds a value the policy cannot work with.
+    #[error("`{field}` {problem}")]
+    Invalid {
+        /// The config field.
+        field: &'static str,
+        /// What is wrong with it, and what is accepted.
+        problem: &'static str,
+    },
+    /// The instance already exists; its configuration is fixed at its creation.
+    #[error("{kind} `{name}` already exists; configure it before its first use")]
+    AlreadyCreated {
+        /// The kind of policy.
+        kind: crate::Kind,
+        /// The instance's name.
+        name: Arc<str>,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(field: &'static str, problem: &'static str) -> Self {
+        ConfigError::Invalid { field, problem }
+    }
+}
+
+/// Formats a duration the way people write it in config: `250ms`, `1.5s`, `2m`, `1h30m`.
+pub(crate) struct Human(pub(crate) Duration);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        let secs = d.as_secs();
+        if secs >= 60 && d.subsec_nanos() == 0 {
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+                if value > 0 {
+                    write!(f, "{value}{unit}")?;
+                }
+            }
+            Ok(())
+        } else if secs > 0 {
+            let millis = d.subsec_millis();
+            if millis == 0 {
+                write!(f, "{secs}s")
+            } else {
+                let frac = format!("{millis:03}");
+                write!(f, "{secs}.{}s", frac.trim_end_matches('0'))
+            }
+        } else if d.subsec_nanos() % 1_000_000 == 0 {
+            write!(f, "{}ms", d.subsec_millis())
+        } else if d.subsec_nanos() % 1_000 == 0 {
+            write!(f, "{}µs", d.subsec_micros())
+        } else {
+            write!(f, "{}ns", d.subsec_nanos())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        let cases = [
+            (Duration::ZERO, "0ms"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_millis(1500), "1.5s"),
+            (Duration::from_millis(1050), "1.05s"),
+            (Duration::from_secs(30), "30s"),
+            (Duration::from_secs(120), "2m"),
+            (Duration::from_secs(5400), "1h30m"),
+            (Duration::from_secs(3601), "1h1s"),
+            (Duration::from_micros(1500), "1500µs"),
+            (Duration::from_nanos(7), "7ns"),
+        ];
+        for (duration, text) in cases {
+            assert_eq!(Human(duration).to_string(), text, "{duration:?}");
+        }
+    }
+
+    #[test]
+    fn display_names_the_instance_and_when_to_come_back() {
+        let open = Error::CircuitOpen { name: "payments".into(), retry_after: Duration::from_secs(12) };
+        assert_eq!(open.to_string(), "circuit breaker `payments` is open, retry after 12s");
+        let timeout = Error::Timeout { name: "db".into(), after: Duration::from_millis(1500) };
+        assert_eq!(timeout.to_string(), "`db` timed out after 1.5s");
+        let full = Error::BulkheadFull { name: "pool".into(), max_concurrent: 3 };
+        assert_eq!(full.to_string(), "bulkhead `pool` is full (3 calls running)");
+    }
+}

@@ -1,0 +1,25 @@
+//! The runtime of [`resilience`](https://docs.rs/resilience): the five policies, the
+//! registry of named instances, the error type and the pipeline that stacks policies.
+//!
+//! Depend on `resilience`, which re-exports all of this together with the attributes.
+
+#![warn(missing_docs)]
+
+mod bulkhead;
+mod circuit_breaker;
+mod counter;
+mod error;
+pub mod pipeline;
+mod rate_limit;
+mod registry;
+mod retry;
+mod time;
+mod timeout;
+
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
+pub use circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState};
+pub use error::{ConfigError, Error};
+pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
+pub use registry::{registry, CallSite, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats};
+pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
+pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

@@ -1,0 +1,315 @@
+//! Rate limit: at most `max_requests` calls per `window`.
+
+mod token_bucket;
+mod window;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::{AcqRel, Acquire, Relaxed}};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use token_bucket::TokenBucket;
+use window::{FixedWindow, SlidingLog};
+
+use crate::counter::Counter;
+use crate::pipeline::{self, Attempt, Failure};
+use crate::time::{self, Instant};
+use crate::{ConfigError, Error};
+
+/// How a [`RateLimiter`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// A bucket of `burst` tokens refilled evenly, `max_requests` per `window`. Admits
+    /// bursts up to `burst`, then a steady rate. Lock-free.
+    #[default]
+    TokenBucket,
+    /// Never more than `max_requests` calls in any span of `window`. Exact; keeps the
+    /// times of the last `max_requests` calls behind a lock.
+    SlidingWindow,
+    /// At most `max_requests` calls per consecutive window, counted from the limiter's
+    /// creation. Lock-free; admits up to twice the quota across a window boundary.
+    FixedWindow,
+}
+
+/// The quota of a [`RateLimiter`].
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Algorithm, RateLimiterConfig};
+///
+/// let config = RateLimiterConfig {
+///     max_requests: 100,
+///     window: Duration::from_secs(60),
+///     algorithm: Algorithm::SlidingWindow,
+///     ..Default::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimiterConfig {
+    /// Calls allowed per `window`. Default 10 (the attribute requires it).
+    pub max_requests: u32,
+    /// The span the quota is counted over. Default 1s (the attribute requires it).
+    pub window: Duration,
+    /// How calls are counted. Default token bucket.
+    pub algorithm: Algorithm,
+    /// Token bucket capacity; `None` means `max_requests`. Other algorithms ignore it.
+    pub burst: Option<u32>,
+    /// How long a call may wait for a permit before it is rejected. Default zero: reject
+    /// at once.
+    pub max_wait: Duration,
+}
+
+impl RateLimiterConfig {
+    /// The defaults, usable in `const` and `static` items.
+    pub const DEFAULT: Self = Self {
+        max_requests: 10,
+        window: Duration::from_secs(1),
+        algorithm: Algorithm::TokenBucket,
+        burst: None,
+        max_wait: Duration::ZERO,
+    };
+
+    /// Checks that the quota makes sense.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] for `max_requests` or `burst` of 0, or a zero `window`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_requests == 0 {
+            return Err(ConfigError::invalid("max_requests", "must be at least 1"));
+        }
+        if self.window.is_zero() {
+            return Err(ConfigError::invalid("window", "must be longer than zero"));
+        }
+        if self.burst == Some(0) {
+            return Err(ConfigError::invalid("burst", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for RateLimiterConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What a rate limiter has seen since it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimiterStats {
+    /// Calls that got a permit (at once or after waiting).
+    pub admitted: u64,
+    /// Calls that waited for their permit.
+    pub waited: u64,
+    /// Calls rejected with [`Error::RateLimited`].
+    pub rejections: u64,
+}
+
+/// Admits at most `max_requests` calls per `window`, by the chosen [`Algorithm`]; a call
+/// over the quota waits up to `max_wait` for a permit, then is rejected with
+/// [`Error::RateLimited`] saying when one will be free. A call that gives up waiting (or is
+/// dropped while waiting) takes no permit.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Error, RateLimiter, RateLimiterConfig};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let limiter = RateLimiter::new("geocode", RateLimiterConfig {
+///     max_requests: 2,
+///     window: Duration::from_secs(1),
+///     ..Default::default()
+/// }).unwrap();
+/// assert!(limiter.try_acquire().is_ok());
+/// assert!(limiter.try_acquire().is_ok());
+/// assert_eq!(
+///     limiter.try_acquire(),
+///     Err(Error::RateLimited { name: "geocode".into(), retry_after: Duration::from_millis(500) }),
+/// );
+/// # }
+/// ```
+pub struct RateLimiter {
+    name: Arc<str>,
+    config: RateLimiterConfig,
+    epoch: Instant,
+    state: Algo,
+    admitted: Counter,
+    waited: AtomicU64,
+    rejections: AtomicU64,
+}
+
+enum Algo {
+    TokenBucket { bucket: TokenBucket, tat: AtomicU64 },
+    FixedWindow { fixed: FixedWindow, word: AtomicU64 },
+    SlidingWindow { window: u64, log: Mutex<SlidingLog> },
+}
+
+impl RateLimiter {
+    /// A rate limiter named `name` with its full quota available.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RateLimiterConfig::validate`].
+    pub fn new(name: impl Into<Arc<str>>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let window = time::nanos(config.window);
+        let state = match config.algorithm {
+            Algorithm::TokenBucket => Algo::TokenBucket {
+                bucket: TokenBucket::new(config.max_requests, config.window, config.burst.unwrap_or(config.max_requests)),
+                tat: AtomicU64::new(0),
+            },
+            Algorithm::FixedWindow => Algo::FixedWindow {
+                fixed: FixedWindow { window, max: config.max_requests },
+                word: AtomicU64::new(0),
+            },
+            Algorithm::SlidingWindow => Algo::SlidingWindow { window, log: Mutex::default() },
+        };
+        Ok(Self {
+            name: name.into(),
+            config,
+            epoch: time::now(),
+            state,
+            admitted: Counter::default(),
+            waited: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+        })
+    }
+
+    /// The limiter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The limiter's configuration.
+    pub fn config(&self) -> &RateLimiterConfig {
+        &self.config
+    }
+
+    /// Takes a permit now if one is free, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] with the time until a permit is free.
+    pub fn try_acquire(&self) -> Result<(), Error> {
+        match self.admit() {
+            Ok(()) => {
+                self.admitted.increment();
+                Ok(())
+            }
+            Err(wait) => {
+                self.rejections.fetch_add(1, Relaxed);
+                Err(self.limited(wait))
+            }
+        }
+    }
+
+    /// Takes a permit, waiting up to `max_wait` for one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] when no permit is free within `max_wait`; it is returned as
+    /// soon as the wait is known to be longer, without sleeping first.
+    pub async fn acquire(&self) -> Result<(), Error> {
+        let mut wait = match self.admit() {
+            Ok(()) => {
+                self.admitted.increment();
+                return Ok(());
+            }
+            Err(wait) => wait,
+        };
+        let deadline = time::now() + self.config.max_wait;
+        loop {
+            if time::now() + wait > deadline {
+                self.rejections.fetch_add(1, Relaxed);
+                return Err(self.limited(wait));
+            }
+            // Waiting holds nothing: a caller dropped here has taken no permit.
+            time::sleep(wait).await;
+            match self.admit() {
+                Ok(()) => {
+                    self.admitted.increment();
+                    self.waited.fetch_add(1, Relaxed);
+                    return Ok(());
+                }
+                Err(next) => wait = next,
+            }
+        }
+    }
+
+    /// Runs `f` once a permit is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`], converted into `E`, when no permit is free within
+    /// `max_wait`; otherwise what `f` returns.
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        pipeline::finish(self.layer((), |()| async { f().await.map_err(Failure::Inner) }).await)
+    }
+
+    /// The limiter as one layer of a stack: see [`pipeline`](crate::pipeline).
+    pub async fn layer<I, O, F, Fut>(&self, input: I, next: F) -> O
+    where
+        O: Attempt<I>,
+        F: FnOnce(I) -> Fut,
+        Fut: Future<Output = O>,
+    {
+        match self.acquire().await {
+            Ok(()) => next(input).await,
+            Err(limited) => O::rejected(input, limited),
+        }
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> RateLimiterStats {
+        RateLimiterStats {
+            admitted: self.admitted.get(),
+            waited: self.waited.load(Relaxed),
+            rejections: self.rejections.load(Relaxed),
+        }
+    }
+
+    /// Admits a call now, or says how long until one could be admitted.
+    fn admit(&self) -> Result<(), Duration> {
+        let now = time::nanos(time::now().saturating_duration_since(self.epoch));
+        let result = match &self.state {
+            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, now)),
+            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, now)),
+            Algo::SlidingWindow { window, log } => {
+                // No user code runs under this lock, so a poisoned lock holds a sound log.
+                let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                log.admit(now, *window, self.config.max_requests)
+            }
+        };
+        result.map_err(Duration::from_nanos)
+    }
+
+    fn limited(&self, retry_after: Duration) -> Error {
+        Error::RateLimited { name: Arc::clone(&self.name), retry_after }
+    }
+}
+
+/// Applies `admit` to `cell` with compare-and-swap until it sticks or refuses.
+fn update(cell: &AtomicU64, admit: impl Fn(u64) -> Result<u64, u64>) -> Result<(), u64> {
+    let mut current = cell.load(Acquire);
+    loop {
+        let next = admit(current)?;
+        match cell.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            Ok(_) => return Ok(()),
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter").field("name", &self.name).field("config", &self.config).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,89 @@
+//! The two window algorithms, pure: fixed windows in one atomic word, and the exact sliding
+//! log.
+
+use std::collections::VecDeque;
+
+/// At most `max` calls per window `[k · window, (k + 1) · window)` since the epoch.
+///
+/// The state is one `u64`: the window index in the high half and the calls admitted in it
+/// in the low half. Index wrap-around after 2³² windows is harmless: a new window is told
+/// apart from the stored one by inequality, and an exact collision needs an idle gap of
+/// precisely a multiple of 2³² windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FixedWindow {
+    pub(crate) window: u64,
+    pub(crate) max: u32,
+}
+
+impl FixedWindow {
+    /// Admits a call at `now`: the new state, or nanoseconds until the next window.
+    pub(crate) fn admit(self, word: u64, now: u64) -> Result<u64, u64> {
+        let index = now / self.window;
+        let (stored, count) = (word >> 32, word & u64::from(u32::MAX));
+        let count = if stored == index & u64::from(u32::MAX) { count } else { 0 };
+        if count < u64::from(self.max) {
+            Ok((index << 32) | (count + 1))
+        } else {
+            Err((index + 1) * self.window - now)
+        }
+    }
+}
+
+/// At most `max` calls in any span of `window`: the log of the last `max` admissions.
+///
+/// A call is admitted when fewer than `max` admissions lie within the last `window`, that
+/// is when the oldest of the last `max` is at least `window` old. Exact, at the price of a
+/// lock and memory for up to `max` timestamps.
+#[derive(Debug, Default)]
+pub(crate) struct SlidingLog {
+    admitted: VecDeque<u64>,
+}
+
+impl SlidingLog {
+    /// Admits a call at `now`, or says how many nanoseconds until one could be.
+    pub(crate) fn admit(&mut self, now: u64, window: u64, max: u32) -> Result<(), u64> {
+        let max = max as usize;
+        if self.admitted.len() >= max {
+            let oldest = self.admitted[self.admitted.len() - max];
+            let free_at = oldest.saturating_add(window);
+            if free_at > now {
+                return Err(free_at - now);
+            }
+        }
+        // Keep only what the next decision can look at.
+        while self.admitted.len() >= max {
+            self.admitted.pop_front();
+        }
+        self.admitted.push_back(now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_window_resets_at_the_boundary() {
+        let fixed = FixedWindow { window: 1000, max: 2 };
+        let mut word = 0;
+        word = fixed.admit(word, 10).unwrap();
+        word = fixed.admit(word, 999).unwrap();
+        assert_eq!(fixed.admit(word, 999), Err(1));
+        word = fixed.admit(word, 1000).unwrap();
+        word = fixed.admit(word, 1500).unwrap();
+        assert_eq!(fixed.admit(word, 1500), Err(500));
+    }
+
+    #[test]
+    fn sliding_log_never_admits_more_than_max_in_any_window() {
+        let mut log = SlidingLog::default();
+        assert_eq!(log.admit(0, 1000, 2), Ok(()));
+        assert_eq!(log.admit(600, 1000, 2), Ok(()));
+        assert_eq!(log.admit(999, 1000, 2), Err(1));
+        assert_eq!(log.admit(1000, 1000, 2), Ok(()));
+        assert_eq!(log.admit(1000, 1000, 2), Err(600));
+        assert_eq!(log.admit(1600, 1000, 2), Ok(()));
+        assert!(log.admitted.len() <= 2);
+    }
+}

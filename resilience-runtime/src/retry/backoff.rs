@@ -1,0 +1,136 @@
+//! The delay before each retry: the DESIGN's formula, then jitter.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// How the delay grows from one retry to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backoff {
+    /// `base_delay · exponential_base^n` for the wait after the `n`-th failure (0-based).
+    #[default]
+    Exponential,
+    /// `base_delay · (n + 1)`.
+    Linear,
+    /// `base_delay` every time.
+    Constant,
+}
+
+/// How the delay is randomised, so that many clients do not retry in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Jitter {
+    /// Uniform in `[0, d]`.
+    #[default]
+    Full,
+    /// `d · uniform[0.5, 1.5]`.
+    Equal,
+    /// Exactly `d`.
+    None,
+}
+
+/// The delay before retry `n` (the wait after the `n`-th failure, 0-based) before jitter:
+/// grown by `backoff`, capped at `max`.
+pub(crate) fn delay(backoff: Backoff, base: Duration, exponential_base: f64, max: Duration, n: u32) -> Duration {
+    let grown = match backoff {
+        Backoff::Constant => Some(base),
+        Backoff::Linear => base.checked_mul(n.saturating_add(1)),
+        Backoff::Exponential => {
+            let factor = exponential_base.powi(i32::try_from(n).unwrap_or(i32::MAX));
+            Duration::try_from_secs_f64(base.as_secs_f64() * factor).ok()
+        }
+    };
+    grown.map_or(max, |d| d.min(max))
+}
+
+/// Applies `jitter` to `delay`, drawing from `random`.
+pub(crate) fn jitter(jitter: Jitter, delay: Duration, random: &Random) -> Duration {
+    match jitter {
+        Jitter::None => delay,
+        Jitter::Full => delay.mul_f64(random.unit()),
+        Jitter::Equal => delay.mul_f64(0.5 + random.unit()),
+    }
+}
+
+/// A seedable, lock-free source of uniform numbers (SplitMix64 over an atomic counter).
+///
+/// Every draw advances the counter with one `fetch_add`, so concurrent retries never block
+/// each other, and a seeded retry produces the same delays in the same order.
+pub(crate) struct Random {
+    state: AtomicU64,
+}
+
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Random {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self { state: AtomicU64::new(seed) }
+    }
+
+    /// A seed that differs between processes and between instances.
+    pub(crate) fn entropy() -> u64 {
+        use std::hash::{BuildHasher, RandomState};
+        RandomState::new().hash_one(std::ptr::from_ref(&GOLDEN_GAMMA) as usize)
+    }
+
+    pub(crate) fn reseed(&self, seed: u64) {
+        self.state.store(seed, Relaxed);
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(crate) fn unit(&self) -> f64 {
+        let mut z = self.state.fetch_add(GOLDEN_GAMMA, Relaxed).wrapping_add(GOLDEN_GAMMA);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // The top 53 bits fill an f64's mantissa exactly.
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn formula_per_backoff_kind() {
+        let max = Duration::from_secs(60);
+        let exp: Vec<_> = (0..5).map(|n| delay(Backoff::Exponential, MS * 100, 2.0, max, n)).collect();
+        assert_eq!(exp, [MS * 100, MS * 200, MS * 400, MS * 800, MS * 1600]);
+        let lin: Vec<_> = (0..3).map(|n| delay(Backoff::Linear, MS * 100, 2.0, max, n)).collect();
+        assert_eq!(lin, [MS * 100, MS * 200, MS * 300]);
+        assert_eq!(delay(Backoff::Constant, MS * 100, 2.0, max, 9), MS * 100);
+        assert_eq!(delay(Backoff::Exponential, MS * 100, 3.0, max, 2), MS * 900);
+    }
+
+    #[test]
+    fn capped_at_max_even_when_the_growth_overflows() {
+        let max = Duration::from_secs(5);
+        assert_eq!(delay(Backoff::Exponential, Duration::from_secs(1), 2.0, max, 3), max);
+        assert_eq!(delay(Backoff::Exponential, Duration::from_secs(1), 2.0, max, u32::MAX), max);
+        assert_eq!(delay(Backoff::Linear, Duration::MAX, 2.0, max, 7), max);
+    }
+
+    #[test]
+    fn seeded_draws_repeat_and_stay_in_unit_range() {
+        let a = Random::new(7);
+        let b = Random::new(7);
+        for _ in 0..1000 {
+            let (x, y) = (a.unit(), b.unit());
+            assert_eq!(x.to_bits(), y.to_bits());
+            assert!((0.0..1.0).contains(&x));
+        }
+    }
+
+    #[test]
+    fn jitter_envelopes() {
+        let random = Random::new(1);
+        let d = Duration::from_secs(2);
+        for _ in 0..1000 {
+            assert!(jitter(Jitter::Full, d, &random) <= d);
+            let equal = jitter(Jitter::Equal, d, &random);
+            assert!(equal >= d / 2 && equal <= d * 3 / 2, "{equal:?}");
+            assert_eq!(jitter(Jitter::None, d, &random), d);
+        }
+    }
+}

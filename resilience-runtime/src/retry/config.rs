@@ -1,0 +1,90 @@
+use std::time::Duration;
+
+use crate::ConfigError;
+
+use super::{Backoff, Jitter};
+
+/// How a [`Retry`](super::Retry) spaces its attempts.
+///
+/// The wait after the `n`-th failure (0-based) is `base_delay · exponential_base^n`
+/// (exponential), `base_delay · (n + 1)` (linear) or `base_delay` (constant), capped at
+/// `max_delay`, then jittered.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Backoff, Jitter, RetryConfig};
+///
+/// let config = RetryConfig {
+///     max_attempts: 4,
+///     base_delay: Duration::from_millis(100),
+///     backoff: Backoff::Linear,
+///     jitter: Jitter::None,
+///     ..Default::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.delay(2), Duration::from_millis(300));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// Attempts in all, counting the first call. Default 3.
+    pub max_attempts: u32,
+    /// The first delay. Default 1s.
+    pub base_delay: Duration,
+    /// No delay grows past this (before jitter). Default 60s.
+    pub max_delay: Duration,
+    /// Growth factor of exponential backoff. Default 2.0.
+    pub exponential_base: f64,
+    /// How delays grow. Default exponential.
+    pub backoff: Backoff,
+    /// How delays are randomised. Default full jitter.
+    pub jitter: Jitter,
+}
+
+impl RetryConfig {
+    /// The defaults, usable in `const` and `static` items.
+    pub const DEFAULT: Self = Self {
+        max_attempts: 3,
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(60),
+        exponential_base: 2.0,
+        backoff: Backoff::Exponential,
+        jitter: Jitter::Full,
+    };
+
+    /// Checks that every value makes sense.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] for `max_attempts` of 0, `max_delay < base_delay`, or an
+    /// `exponential_base` below 1 or not finite.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::RetryConfig;
+    /// let config = RetryConfig { base_delay: Duration::from_secs(5), max_delay: Duration::from_secs(1), ..Default::default() };
+    /// assert_eq!(config.validate().unwrap_err().to_string(), "`max_delay` must not be shorter than `base_delay`");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_attempts == 0 {
+            return Err(ConfigError::invalid("max_attempts", "must be at least 1"));
+        }
+        if self.max_delay < self.base_delay {
+            return Err(ConfigError::invalid("max_delay", "must not be shorter than `base_delay`"));
+        }
+        if !(self.exponential_base.is_finite() && self.exponential_base >= 1.0) {
+            return Err(ConfigError::invalid("exponential_base", "must be a finite number of at least 1.0"));
+        }
+        Ok(())
+    }
+
+    /// The wait after the `n`-th failure (0-based), before jitter.
+    pub fn delay(&self, n: u32) -> Duration {
+        super::backoff::delay(self.backoff, self.base_delay, self.exponential_base, self.max_delay, n)
+    }
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}

@@ -1,0 +1,246 @@
+//! Retry: run the call again after a failure, waiting longer each time.
+
+mod backoff;
+mod config;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+pub use backoff::{Backoff, Jitter};
+use backoff::Random;
+pub use config::RetryConfig;
+
+use crate::counter::Counter;
+use crate::pipeline::{self, Attempt, Failure, Outcome};
+use crate::{time, ConfigError, Error};
+
+/// What a retry has seen since it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryStats {
+    /// Calls, each counted once however many attempts it took.
+    pub calls: u64,
+    /// Calls whose first attempt succeeded.
+    pub succeeded_first_try: u64,
+    /// Calls that succeeded after one or more retries.
+    pub succeeded_after_retry: u64,
+    /// Calls that failed with an error not worth retrying (or `CircuitOpen`).
+    pub failed_without_retry: u64,
+    /// Calls whose last attempt failed after at least one retry.
+    pub failed_after_retry: u64,
+    /// Attempts after the first, over all calls.
+    pub retries: u64,
+}
+
+/// Runs a call up to `max_attempts` times, sleeping between attempts as the
+/// [`RetryConfig`] says, and gives back the last error when attempts run out.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+/// use resilience::{Retry, RetryConfig};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+/// let calls = AtomicU32::new(0);
+/// let answer: Result<u32, anyhow::Error> = retry
+///     .call(|| async {
+///         match calls.fetch_add(1, Ordering::SeqCst) {
+///             0 => Err(anyhow::anyhow!("flaky")),
+///             _ => Ok(42),
+///         }
+///     })
+///     .await;
+/// assert_eq!(answer.unwrap(), 42);
+/// assert_eq!(calls.into_inner(), 2);
+/// # }
+/// ```
+pub struct Retry {
+    name: Arc<str>,
+    config: RetryConfig,
+    random: Random,
+    succeeded_first_try: Counter,
+    succeeded_after_retry: AtomicU64,
+    failed_without_retry: AtomicU64,
+    failed_after_retry: AtomicU64,
+    retries: AtomicU64,
+}
+
+impl Retry {
+    /// A retry named `name`.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RetryConfig::validate`].
+    pub fn new(name: impl Into<Arc<str>>, config: RetryConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            name: name.into(),
+            config,
+            random: Random::new(Random::entropy()),
+            succeeded_first_try: Counter::default(),
+            succeeded_after_retry: AtomicU64::new(0),
+            failed_without_retry: AtomicU64::new(0),
+            failed_after_retry: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+        })
+    }
+
+    /// The retry's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The retry's configuration.
+    pub fn config(&self) -> &RetryConfig {
+        &self.config
+    }
+
+    /// Makes the jitter deterministic from now on: the same seed gives the same delays.
+    ///
+    /// ```
+    /// # use resilience::{Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::default()).unwrap();
+    /// retry.reseed(42);
+    /// ```
+    pub fn reseed(&self, seed: u64) {
+        self.random.reseed(seed);
+    }
+
+    /// Calls `f` until it succeeds or `max_attempts` are used; every `Err` is retried.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error. A rejection by a policy that `f` itself calls through
+    /// arrives as `E`, so this retries it like any other error; stack policies with the
+    /// attributes (or [`layer`](Self::layer)) to have rejections read for what they are.
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.call_with(|_| true, f).await
+    }
+
+    /// Calls `f` until it succeeds, returns an error for which `retry_if` is `false`, or
+    /// `max_attempts` are used.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Retry, RetryConfig};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// #[derive(Debug, PartialEq)]
+    /// enum DbError { Deadlock, Constraint, Rejected }
+    /// impl From<resilience::Error> for DbError { fn from(_: resilience::Error) -> Self { Self::Rejected } }
+    ///
+    /// let retry = Retry::new("insert", RetryConfig::default()).unwrap();
+    /// let mut attempts = 0;
+    /// let result: Result<(), DbError> = retry
+    ///     .call_with(|e| *e == DbError::Deadlock, || { attempts += 1; async { Err(DbError::Constraint) } })
+    ///     .await;
+    /// assert_eq!(result, Err(DbError::Constraint));
+    /// assert_eq!(attempts, 1);
+    /// # }
+    /// ```
+    pub async fn call_with<T, E, F, Fut>(&self, retry_if: impl Fn(&E) -> bool, mut f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let attempt = |()| {
+            let body = f();
+            async { body.await.map_err(Failure::Inner) }
+        };
+        pipeline::finish(self.layer((), retry_if, attempt).await)
+    }
+
+    /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// `CircuitOpen` from an inner layer ends the call at once; `Timeout` is retried;
+    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`;
+    /// the body's errors are retried when `retry_if` says so.
+    pub async fn layer<C, O, F, Fut>(
+        &self,
+        mut input: C,
+        retry_if: impl Fn(&O::Err) -> bool,
+        mut next: F,
+    ) -> Outcome<O::Ok, O::Err>
+    where
+        O: Attempt<C>,
+        F: FnMut(C) -> Fut,
+        Fut: Future<Output = O>,
+    {
+        let mut failures = 0;
+        loop {
+            let (lent, outcome) = next(input).await.into_parts();
+            let failure = match outcome {
+                Ok(value) => {
+                    self.count_success(failures);
+                    return Ok(value);
+                }
+                Err(failure) => failure,
+            };
+            // The least time to wait before trying again, or `None` to give up now.
+            let floor = match &failure {
+                Failure::Rejected(Error::CircuitOpen { .. }) => None,
+                Failure::Rejected(rejection) => Some(rejection.retry_after().unwrap_or_default()),
+                Failure::Inner(error) => retry_if(error).then_some(std::time::Duration::ZERO),
+            };
+            failures += 1;
+            let Some(floor) = floor.filter(|_| failures < self.config.max_attempts) else {
+                self.count_failure(failures);
+                return Err(failure);
+            };
+            // Only the last error is given back; this one goes before the next attempt
+            // borrows what it may have borrowed.
+            drop(failure);
+            let delay = backoff::jitter(self.config.jitter, self.config.delay(failures - 1), &self.random);
+            self.retries.fetch_add(1, Relaxed);
+            time::sleep(delay.max(floor)).await;
+            input = lent;
+        }
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> RetryStats {
+        let succeeded_first_try = self.succeeded_first_try.get();
+        let succeeded_after_retry = self.succeeded_after_retry.load(Relaxed);
+        let failed_without_retry = self.failed_without_retry.load(Relaxed);
+        let failed_after_retry = self.failed_after_retry.load(Relaxed);
+        RetryStats {
+            calls: succeeded_first_try + succeeded_after_retry + failed_without_retry + failed_after_retry,
+            succeeded_first_try,
+            succeeded_after_retry,
+            failed_without_retry,
+            failed_after_retry,
+            retries: self.retries.load(Relaxed),
+        }
+    }
+
+    fn count_success(&self, failures: u32) {
+        if failures == 0 {
+            self.succeeded_first_try.increment();
+        } else {
+            self.succeeded_after_retry.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn count_failure(&self, failures: u32) {
+        let counter = if failures == 1 { &self.failed_without_retry } else { &self.failed_after_retry };
+        counter.fetch_add(1, Relaxed);
+    }
+}
+
+impl fmt::Debug for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retry").field("name", &self.name).field("config", &self.config).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,149 @@
+//! Timeout: give up on a call that takes too long, and cancel it.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::counter::Counter;
+use crate::pipeline::{self, Attempt, Failure};
+use crate::{time, ConfigError, Error};
+
+/// How long a [`Timeout`] lets a call run.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::TimeoutConfig;
+///
+/// assert!(TimeoutConfig { duration: Duration::ZERO }.validate().is_err());
+/// assert!(TimeoutConfig { duration: Duration::from_secs(5) }.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeoutConfig {
+    /// The limit. Default 10s.
+    pub duration: Duration,
+}
+
+impl TimeoutConfig {
+    /// The defaults, usable in `const` and `static` items.
+    pub const DEFAULT: Self = Self { duration: Duration::from_secs(10) };
+
+    /// Checks that the limit makes sense.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] for a zero `duration`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.duration.is_zero() {
+            return Err(ConfigError::invalid("duration", "must be longer than zero"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for TimeoutConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What a timeout has seen since it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimeoutStats {
+    /// Calls started.
+    pub calls: u64,
+    /// Calls cut short.
+    pub timeouts: u64,
+}
+
+/// Rejects a call with [`Error::Timeout`] when it runs longer than its limit, dropping the
+/// call's future (which cancels whatever it was waiting on).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Error, Timeout, TimeoutConfig};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let timeout = Timeout::new("report", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+/// let slow = timeout.call(|| async {
+///     tokio::time::sleep(Duration::from_secs(5)).await;
+///     Ok::<_, Error>("done")
+/// });
+/// assert_eq!(slow.await, Err(Error::Timeout { name: "report".into(), after: Duration::from_secs(2) }));
+/// # }
+/// ```
+pub struct Timeout {
+    name: Arc<str>,
+    config: TimeoutConfig,
+    calls: Counter,
+    timeouts: AtomicU64,
+}
+
+impl Timeout {
+    /// A timeout named `name`.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`TimeoutConfig::validate`].
+    pub fn new(name: impl Into<Arc<str>>, config: TimeoutConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self { name: name.into(), config, calls: Counter::default(), timeouts: AtomicU64::new(0) })
+    }
+
+    /// The timeout's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The limit.
+    pub fn duration(&self) -> Duration {
+        self.config.duration
+    }
+
+    /// Runs `f`, giving up when it takes longer than the limit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], converted into `E`, when time runs out; otherwise what `f` returns.
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        pipeline::finish(self.layer((), |()| async { f().await.map_err(Failure::Inner) }).await)
+    }
+
+    /// The timeout as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// It takes no lent references (`()`): a timed-out attempt is dropped with whatever it
+    /// borrowed, so nothing could be handed back to a retry above it.
+    pub async fn layer<O, F, Fut>(&self, input: (), next: F) -> O
+    where
+        O: Attempt<()>,
+        F: FnOnce(()) -> Fut,
+        Fut: Future<Output = O>,
+    {
+        self.calls.increment();
+        match time::timeout(self.config.duration, next(input)).await {
+            Some(attempt) => attempt,
+            None => {
+                self.timeouts.fetch_add(1, Relaxed);
+                O::rejected((), Error::Timeout { name: Arc::clone(&self.name), after: self.config.duration })
+            }
+        }
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> TimeoutStats {
+        TimeoutStats { calls: self.calls.get(), timeouts: self.timeouts.load(Relaxed) }
+    }
+}
+
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").field("name", &self.name).field("duration", &self.config.duration).finish()
+    }
+}

@@ -1,0 +1,64 @@
+//! Resilience attributes for async Rust: `#[circuit_breaker]`, `#[retry]`, `#[timeout]`,
+//! `#[bulkhead]` and `#[rate_limit]`.
+//!
+//! Each attribute turns an `async fn` into a call through a **named policy instance** held
+//! in a process-wide [`registry`]: two functions that name the same instance share its
+//! state, and operators can look instances up, configure them before first use and print
+//! a snapshot of all of them.
+//!
+//! ```
+//! use resilience::{circuit_breaker, retry, timeout};
+//!
+//! #[derive(Debug)]
+//! enum PaymentError { Declined, Unavailable, Rejected(resilience::Error) }
+//!
+//! impl From<resilience::Error> for PaymentError {
+//!     fn from(error: resilience::Error) -> Self { PaymentError::Rejected(error) }
+//! }
+//!
+//! fn is_transient(error: &PaymentError) -> bool {
+//!     matches!(error, PaymentError::Unavailable)
+//! }
+//!
+//! #[circuit_breaker(name = "payments", failure_threshold = 5, recovery_timeout = "30s")]
+//! #[retry(max_attempts = 3, base_delay = "100ms", retry_if = is_transient)]
+//! #[timeout("10s")]
+//! async fn charge(cents: u64) -> Result<String, PaymentError> {
+//!     if cents == 0 { return Err(PaymentError::Declined) }
+//!     Ok(format!("receipt for {cents}"))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! assert_eq!(charge(250).await.unwrap(), "receipt for 250");
+//! assert!(resilience::registry().circuit_breaker("payments").unwrap().is_closed());
+//! # }
+//! ```
+//!
+//! Attributes apply in the order written, top = outermost, like Python decorators. Inside
+//! the stack, rejections stay rejections: a retry does not retry `CircuitOpen`, does retry
+//! `Timeout`; a breaker counts an inner `Timeout` as a failure but not an inner
+//! `RateLimited` or `BulkheadFull`. Only the outermost layer converts a rejection into the
+//! function's error type with `From<resilience::Error>`.
+//!
+//! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
+//! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
+
+#![warn(missing_docs)]
+
+extern crate self as resilience;
+
+pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
+pub use resilience_runtime::{
+    pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats, CircuitBreaker,
+    CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error, Instance, Jitter, Kind,
+    Policy, PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
+    RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
+};
+
+/// Not public API. Used by resilience-macros.
+#[doc(hidden)]
+pub mod __private {
+    pub use resilience_runtime::pipeline::{body, finish, Guarded};
+    pub use resilience_runtime::CallSite;
+    pub use std::time::Duration;
+}
