@@ -49,16 +49,42 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats, CircuitBreaker,
-    CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error, Instance, Jitter, Kind,
-    Policy, PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
-    RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
+    pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
+    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
+    Error, Instance, Jitter, Kind, Policy, PolicyConfig, RateLimiter, RateLimiterConfig,
+    RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats, Timeout,
+    TimeoutConfig, TimeoutStats,
 };
 
 /// Not public API. Used by resilience-macros.
 #[doc(hidden)]
 pub mod __private {
-    pub use resilience_runtime::pipeline::{body, finish, Guarded};
+    pub use resilience_runtime::pipeline::{body, predicate, Guarded};
     pub use resilience_runtime::CallSite;
     pub use std::time::Duration;
+
+    /// An argument on its way into a retried body: `(&&Lend(&x)).lend()` is a copy of `x`
+    /// when its type is `Copy`, a borrow of it otherwise (autoref specialization: method
+    /// lookup tries `&&Lend` before it derefs to `&Lend`).
+    pub struct Lend<'a, T>(pub &'a T);
+
+    pub trait LendCopy<T> {
+        fn lend(self) -> T;
+    }
+
+    impl<T: Copy> LendCopy<T> for &&Lend<'_, T> {
+        fn lend(self) -> T {
+            *self.0
+        }
+    }
+
+    pub trait LendRef<'a, T> {
+        fn lend(self) -> &'a T;
+    }
+
+    impl<'a, T> LendRef<'a, T> for &Lend<'a, T> {
+        fn lend(self) -> &'a T {
+            self.0
+        }
+    }
 }

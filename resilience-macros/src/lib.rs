@@ -1,6 +1,244 @@
+//! The attributes of the [`resilience`](https://docs.rs/resilience) crate. Depend on
+//! `resilience`, which re-exports them; this crate only parses and expands.
+//!
+//! # How the attributes expand
+//!
+//! Each attribute turns an `async fn` into a call through a named policy instance of the
+//! process-wide `resilience::registry()`. The first of these attributes on a fn collects the
+//! others on the same fn and emits **one** pipeline in written order, top = outermost, like
+//! Python decorators. Each layer's instance is resolved once per call site and cached in a
+//! `static`: a call looks up no name.
+//!
+//! The fn keeps its signature, visibility, attributes and docs. It must return
+//! `Result<T, E>` with `E: From<resilience::Error>`: a rejection by a policy arrives as the
+//! caller's error, like `?` converts errors.
+//!
+//! Every attribute takes `name = "..."`; without it the instance is named after the fn
+//! (`module::fn`, or `module::Type::method` for a method) and is private to that fn. Every
+//! attribute takes `crate = "path::to::resilience"` for crates that re-export `resilience`.
+//!
+//! Durations are strings with a unit, `"250ms"`, `"30s"`, `"2m"`, `"1h30m"`, `"1.5s"`
+//! (units `ns`, `us`, `ms`, `s`, `m`, `h`), or a number of seconds, `30` or `0.25`.
+
+#![warn(missing_docs)]
+
+mod args;
+mod expand;
+mod item;
+
 use proc_macro::TokenStream;
-#[proc_macro_attribute] pub fn circuit_breaker(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-#[proc_macro_attribute] pub fn retry(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-#[proc_macro_attribute] pub fn timeout(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-#[proc_macro_attribute] pub fn bulkhead(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-#[proc_macro_attribute] pub fn rate_limit(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+
+use expand::Kind;
+
+/// Stops calling a downstream that keeps failing, and probes it again after a while.
+///
+/// After `failure_threshold` consecutive failures the breaker opens: calls are rejected
+/// with `resilience::Error::CircuitOpen { retry_after, .. }` without running the body.
+/// After `recovery_timeout` it is half-open: up to `half_open_max_calls` probe calls run;
+/// `success_threshold` consecutive successful probes close it, a failed probe opens it for
+/// another `recovery_timeout`.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | `name` | a string | the fn's path, private to it |
+/// | `failure_threshold` | a whole number ≥ 1 | 5 |
+/// | `success_threshold` | a whole number ≥ 1 | 2 |
+/// | `recovery_timeout` | a duration > 0 | `"60s"` |
+/// | `half_open_max_calls` | a whole number ≥ 1 | `success_threshold` |
+/// | `failure_if` | a path to a `fn(&E) -> bool` | every `Err` is a failure |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// An error for which `failure_if` returns `false` counts as a success: the downstream
+/// answered. Inside a stack, an inner `#[timeout]` that fires counts as a failure; an inner
+/// `#[rate_limit]` or `#[bulkhead]` rejection counts as neither (it is local load shedding).
+/// A call that is dropped or panics counts as neither and gives its probe slot back.
+///
+/// ```
+/// use resilience::circuit_breaker;
+///
+/// #[derive(Debug)]
+/// enum StockError { Unavailable, UnknownItem, Rejected(resilience::Error) }
+///
+/// impl From<resilience::Error> for StockError {
+///     fn from(e: resilience::Error) -> Self { StockError::Rejected(e) }
+/// }
+///
+/// fn is_outage(e: &StockError) -> bool { matches!(e, StockError::Unavailable) }
+///
+/// #[circuit_breaker(name = "inventory", failure_threshold = 3, recovery_timeout = "30s", failure_if = is_outage)]
+/// async fn stock_level(sku: &str) -> Result<u32, StockError> {
+///     match sku {
+///         "" => Err(StockError::UnknownItem),
+///         _ => Ok(12),
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(stock_level("A-1").await.unwrap(), 12);
+/// assert!(resilience::registry().circuit_breaker("inventory").unwrap().is_closed());
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::CircuitBreaker, args.into(), item.into()).into()
+}
+
+/// Runs the body again after a failure, waiting longer each time, and gives back the last
+/// error when attempts run out.
+///
+/// The wait after the `n`-th failure (0-based) is `base_delay · exponential_base^n`
+/// (exponential), `base_delay · (n + 1)` (linear) or `base_delay` (constant), capped at
+/// `max_delay`, then jittered.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | `name` | a string | the fn's path, private to it |
+/// | `max_attempts` | a whole number ≥ 1, counting the first call | 3 |
+/// | `base_delay` | a duration | `"1s"` |
+/// | `max_delay` | a duration ≥ `base_delay` | `"60s"` |
+/// | `exponential_base` | a number ≥ 1.0 | 2.0 |
+/// | `backoff` | `"exponential"`, `"linear"`, `"constant"` | `"exponential"` |
+/// | `jitter` | `true` or `"full"` (uniform in `[0, d]`), `"equal"` (`d · uniform[0.5, 1.5]`), `false` or `"none"` | `true` |
+/// | `retry_if` | a path to a `fn(&E) -> bool` | every `Err` is retried |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// Inside a stack: `CircuitOpen` from an inner breaker is not retried (fail fast); an inner
+/// `Timeout` is retried; after an inner `RateLimited` or `BulkheadFull` the retry waits at
+/// least its `retry_after`.
+///
+/// **The body runs once per attempt, so it borrows the arguments.** An argument whose type
+/// is `Copy` is copied into each attempt and keeps its type. Any other argument `x: T` is
+/// `&T` in the body; a `mut x: T` argument, a `&mut T` argument and `&mut self` are lent to
+/// each attempt in turn as `&mut T`. A body that moves an argument out clones it first.
+///
+/// ```
+/// use resilience::retry;
+///
+/// #[derive(Debug)]
+/// enum FetchError { Status(u16), Rejected(resilience::Error) }
+///
+/// impl From<resilience::Error> for FetchError {
+///     fn from(e: resilience::Error) -> Self { FetchError::Rejected(e) }
+/// }
+///
+/// fn is_transient(e: &FetchError) -> bool { matches!(e, FetchError::Status(500..)) }
+///
+/// struct Client { attempts: u32 }
+///
+/// impl Client {
+///     #[retry(max_attempts = 4, base_delay = "100ms", max_delay = "2s", retry_if = is_transient)]
+///     async fn fetch(&mut self, path: String) -> Result<String, FetchError> {
+///         self.attempts += 1;
+///         if self.attempts < 3 {
+///             return Err(FetchError::Status(503));
+///         }
+///         Ok(format!("{path} after {} attempts", self.attempts)) // `path` is a `&String` here
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let mut client = Client { attempts: 0 };
+/// assert_eq!(client.fetch("/users".into()).await.unwrap(), "/users after 3 attempts");
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Retry, args.into(), item.into()).into()
+}
+
+/// Gives up on a call that runs longer than a duration: its future is dropped, which cancels
+/// whatever it was waiting on, and the call returns `resilience::Error::Timeout`.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | the duration, first and unnamed, or `duration = ...` | a duration > 0 | required |
+/// | `name` | a string | the fn's path, private to it |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// Below a `#[retry]` it bounds each attempt; above it, the whole call with its retries.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{retry, timeout};
+///
+/// #[timeout("2s")]            // the whole call, retries included
+/// #[retry(max_attempts = 3)]
+/// #[timeout("500ms")]         // each attempt
+/// async fn report(id: u64) -> Result<String, anyhow::Error> {
+///     tokio::time::sleep(Duration::from_millis(10)).await;
+///     Ok(format!("report {id}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(report(7).await.unwrap(), "report 7");
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Timeout, args.into(), item.into()).into()
+}
+
+/// Runs at most `max_concurrent` calls at once; the others queue, first come first served,
+/// for up to `max_wait`, then are rejected with `resilience::Error::BulkheadFull`.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | `name` | a string | the fn's path, private to it |
+/// | `max_concurrent` | a whole number ≥ 1 | 10 |
+/// | `max_wait` | a duration; `0` rejects at once | `"5s"` |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// A slot comes back when its call finishes, is dropped while running or queued, or panics.
+///
+/// ```
+/// use resilience::bulkhead;
+///
+/// #[bulkhead(name = "thumbnails", max_concurrent = 4, max_wait = "1s")]
+/// async fn render(image: Vec<u8>) -> Result<usize, resilience::Error> {
+///     Ok(image.len() / 2)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(render(vec![0; 8]).await, Ok(4));
+/// assert_eq!(resilience::registry().bulkhead("thumbnails").unwrap().available(), 4);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Bulkhead, args.into(), item.into()).into()
+}
+
+/// Admits at most `max_requests` calls per `window`; a call over the quota waits up to
+/// `max_wait` for a permit, then is rejected with `resilience::Error::RateLimited` saying
+/// when a permit will be free. A call that gives up waiting takes no permit.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | `max_requests` | a whole number ≥ 1 | required |
+/// | `window` | a duration > 0 | required |
+/// | `algorithm` | `"token_bucket"`, `"sliding_window"`, `"fixed_window"` | `"token_bucket"` |
+/// | `burst` | a whole number ≥ 1; `token_bucket` only | `max_requests` |
+/// | `max_wait` | a duration | `"0s"`: reject at once |
+/// | `name` | a string | the fn's path, private to it |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// `token_bucket` admits bursts of up to `burst`, refilled evenly over the window, with one
+/// atomic operation per call. `sliding_window` never admits more than `max_requests` in any
+/// span of `window`. `fixed_window` counts per consecutive window.
+///
+/// ```
+/// use resilience::rate_limit;
+///
+/// #[rate_limit(name = "geocoder", max_requests = 50, window = "1s", max_wait = "200ms")]
+/// async fn geocode(address: &str) -> Result<(f64, f64), resilience::Error> {
+///     Ok((address.len() as f64, 0.0))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(geocode("Main St 1").await, Ok((9.0, 0.0)));
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::RateLimit, args.into(), item.into()).into()
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::counter::Counter;
-use crate::pipeline::{self, Attempt, Failure};
+use crate::pipeline::{self, Failure, Outcome};
 use crate::{time, ConfigError, Error};
 
 /// How many calls a [`Bulkhead`] runs at once and how long the rest may wait.
@@ -32,7 +32,10 @@ pub struct BulkheadConfig {
 
 impl BulkheadConfig {
     /// The defaults, usable in `const` and `static` items.
-    pub const DEFAULT: Self = Self { max_concurrent: 10, max_wait: Duration::from_secs(5) };
+    pub const DEFAULT: Self = Self {
+        max_concurrent: 10,
+        max_wait: Duration::from_secs(5),
+    };
 
     /// Checks that the values make sense.
     ///
@@ -44,7 +47,10 @@ impl BulkheadConfig {
             return Err(ConfigError::invalid("max_concurrent", "must be at least 1"));
         }
         if self.max_concurrent > Semaphore::MAX_PERMITS {
-            return Err(ConfigError::invalid("max_concurrent", "must be at most `usize::MAX >> 3`"));
+            return Err(ConfigError::invalid(
+                "max_concurrent",
+                "must be at most `usize::MAX >> 3`",
+            ));
         }
         Ok(())
     }
@@ -150,23 +156,28 @@ impl Bulkhead {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        pipeline::finish(self.layer((), |()| async { f().await.map_err(Failure::Inner) }).await)
+        pipeline::finish(
+            self.layer(|| async { f().await.map_err(Failure::Inner) })
+                .await,
+        )
     }
 
     /// The bulkhead as one layer of a stack: see [`pipeline`](crate::pipeline).
-    pub async fn layer<I, O, F, Fut>(&self, input: I, next: F) -> O
+    pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
-        O: Attempt<I>,
-        F: FnOnce(I) -> Fut,
-        Fut: Future<Output = O>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
     {
         let Some(_slot) = self.acquire().await else {
             self.rejections.fetch_add(1, Relaxed);
-            let full = Error::BulkheadFull { name: Arc::clone(&self.name), max_concurrent: self.config.max_concurrent };
-            return O::rejected(input, full);
+            let full = Error::BulkheadFull {
+                name: Arc::clone(&self.name),
+                max_concurrent: self.config.max_concurrent,
+            };
+            return Err(Failure::Rejected(full));
         };
         self.admitted.increment();
-        next(input).await
+        next().await
     }
 
     /// Counters since creation, and the load now.
@@ -189,7 +200,9 @@ impl Bulkhead {
         let _queued = Queued::enter(&self.queued);
         // tokio's semaphore queues waiters first come, first served, and a waiter dropped
         // while queued leaves the queue without taking a slot.
-        time::timeout(self.config.max_wait, self.slots.acquire()).await?.ok()
+        time::timeout(self.config.max_wait, self.slots.acquire())
+            .await?
+            .ok()
     }
 }
 
@@ -218,4 +231,3 @@ impl fmt::Debug for Bulkhead {
             .finish_non_exhaustive()
     }
 }
-

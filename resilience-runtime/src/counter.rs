@@ -27,7 +27,10 @@ impl Counter {
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.stripes.iter().map(|s| s.0.load(Relaxed)).fold(0, u64::wrapping_add)
+        self.stripes
+            .iter()
+            .map(|s| s.0.load(Relaxed))
+            .fold(0, u64::wrapping_add)
     }
 }
 

@@ -185,11 +185,26 @@ mod tests {
 
     #[test]
     fn display_names_the_instance_and_when_to_come_back() {
-        let open = Error::CircuitOpen { name: "payments".into(), retry_after: Duration::from_secs(12) };
-        assert_eq!(open.to_string(), "circuit breaker `payments` is open, retry after 12s");
-        let timeout = Error::Timeout { name: "db".into(), after: Duration::from_millis(1500) };
+        let open = Error::CircuitOpen {
+            name: "payments".into(),
+            retry_after: Duration::from_secs(12),
+        };
+        assert_eq!(
+            open.to_string(),
+            "circuit breaker `payments` is open, retry after 12s"
+        );
+        let timeout = Error::Timeout {
+            name: "db".into(),
+            after: Duration::from_millis(1500),
+        };
         assert_eq!(timeout.to_string(), "`db` timed out after 1.5s");
-        let full = Error::BulkheadFull { name: "pool".into(), max_concurrent: 3 };
-        assert_eq!(full.to_string(), "bulkhead `pool` is full (3 calls running)");
+        let full = Error::BulkheadFull {
+            name: "pool".into(),
+            max_concurrent: 3,
+        };
+        assert_eq!(
+            full.to_string(),
+            "bulkhead `pool` is full (3 calls running)"
+        );
     }
 }

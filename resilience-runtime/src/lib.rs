@@ -17,9 +17,13 @@ mod time;
 mod timeout;
 
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
-pub use circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState};
+pub use circuit_breaker::{
+    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
+};
 pub use error::{ConfigError, Error};
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
-pub use registry::{registry, CallSite, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats};
+pub use registry::{
+    registry, CallSite, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats,
+};
 pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

@@ -6,10 +6,38 @@
 //! `Timeout` but not an inner `RateLimited`. Only the outermost layer turns a rejection into
 //! the caller's `E` through `From<Error>` ([`finish`]).
 //!
-//! Each layer takes the next one as a closure from an input `I` to an [`Attempt`]. For most
-//! calls `I` is `()`. Under a retry whose body needs `&mut` access (a `&mut self` method),
-//! `I` carries those exclusive references and every attempt hands them back, so the next
-//! attempt can borrow them again: a closure cannot lend out what it captured.
+//! Each layer's `layer` method takes the next layer as a closure that makes its future:
+//! `FnOnce() -> impl Future<Output = Outcome<T, E>>`. A retry calls its closure once per
+//! attempt, so it takes `FnMut(C) -> impl Future<Output = (C, Outcome<T, E>)>`: `C` holds
+//! the exclusive references the body needs (`&mut self`, `&mut` arguments), moved into each
+//! attempt and handed back at its end, because a closure cannot lend out what it captured.
+//! Inside an attempt the layers below the retry get reborrows, so a timeout below a retry
+//! can drop an attempt without losing what the next attempt must borrow.
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience::pipeline::{body, finish};
+//! use resilience::{CircuitBreaker, CircuitBreakerConfig, Retry, RetryConfig, Timeout, TimeoutConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), resilience::ConfigError> {
+//! let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::default())?;
+//! let retry = Retry::new("api", RetryConfig::default())?;
+//! let timeout = Timeout::new("api", TimeoutConfig { duration: Duration::from_secs(1) })?;
+//!
+//! // #[circuit_breaker] #[retry] #[timeout("1s")], by hand: outermost first.
+//! let answer: Result<u32, resilience::Error> = finish(
+//!     breaker
+//!         .layer(|_| true, || {
+//!             retry.layer((), |_| true, |()| async {
+//!                 let outcome = timeout.layer(|| body(async { Ok(7) })).await;
+//!                 ((), outcome)
+//!             })
+//!         })
+//!         .await,
+//! );
+//! assert_eq!(answer, Ok(7));
+//! # Ok(()) }
+//! ```
 
 use std::future::Future;
 
@@ -40,57 +68,6 @@ impl<E> Failure<E> {
 /// A value or the reason there is none, as it travels between layers.
 pub type Outcome<T, E> = Result<T, Failure<E>>;
 
-/// What one layer hands to the layer above it.
-///
-/// `Outcome<T, E>` is the attempt of a call that lends nothing (`I = ()`); `(C, Outcome<T, E>)`
-/// hands back the references `C` that the attempt borrowed, so a retry can lend them again.
-pub trait Attempt<I>: Sized {
-    /// The body's value.
-    type Ok;
-    /// The body's error.
-    type Err;
-    /// The attempt of a call that a policy refused before it ran.
-    fn rejected(input: I, error: Error) -> Self;
-    /// The outcome, to be classified.
-    fn outcome(&self) -> &Outcome<Self::Ok, Self::Err>;
-    /// The references lent to the attempt, and its outcome.
-    fn into_parts(self) -> (I, Outcome<Self::Ok, Self::Err>);
-}
-
-impl<T, E> Attempt<()> for Outcome<T, E> {
-    type Ok = T;
-    type Err = E;
-
-    fn rejected((): (), error: Error) -> Self {
-        Err(Failure::Rejected(error))
-    }
-
-    fn outcome(&self) -> &Outcome<T, E> {
-        self
-    }
-
-    fn into_parts(self) -> ((), Outcome<T, E>) {
-        ((), self)
-    }
-}
-
-impl<C, T, E> Attempt<C> for (C, Outcome<T, E>) {
-    type Ok = T;
-    type Err = E;
-
-    fn rejected(input: C, error: Error) -> Self {
-        (input, Err(Failure::Rejected(error)))
-    }
-
-    fn outcome(&self) -> &Outcome<T, E> {
-        &self.1
-    }
-
-    fn into_parts(self) -> (C, Outcome<T, E>) {
-        self
-    }
-}
-
 /// The return type of a guarded function: `Result<T, E>` where `E` can carry a rejection.
 #[diagnostic::on_unimplemented(
     message = "a guarded fn must return `Result<T, E>` where `E: From<resilience::Error>`, not `{Self}`",
@@ -104,6 +81,8 @@ pub trait Guarded {
     type Err: From<Error>;
     /// Splits into the two cases.
     fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// The outermost layer's conversion: a rejection becomes the caller's error.
+    fn from_outcome(outcome: Outcome<Self::Ok, Self::Err>) -> Self;
 }
 
 impl<T, E: From<Error>> Guarded for Result<T, E> {
@@ -113,16 +92,26 @@ impl<T, E: From<Error>> Guarded for Result<T, E> {
     fn into_result(self) -> Result<T, E> {
         self
     }
+
+    fn from_outcome(outcome: Outcome<T, E>) -> Self {
+        finish(outcome)
+    }
 }
 
 /// Runs the body of a guarded call, keeping its error apart from rejections.
-pub async fn body<R: Guarded, F: Future<Output = R>>(body: F) -> Outcome<R::Ok, R::Err> {
-    body.await.into_result().map_err(Failure::Inner)
+pub async fn body<T, E>(body: impl Future<Output = Result<T, E>>) -> Outcome<T, E> {
+    body.await.map_err(Failure::Inner)
 }
 
 /// The outermost layer's conversion: a rejection becomes the caller's error.
 pub fn finish<T, E: From<Error>>(outcome: Outcome<T, E>) -> Result<T, E> {
     outcome.map_err(Failure::into_error)
+}
+
+/// A predicate as a function pointer of the guarded fn's error type, so that a `failure_if`
+/// or `retry_if` of the wrong type is reported once, at its path.
+pub fn predicate<R: Guarded>(f: fn(&R::Err) -> bool) -> fn(&R::Err) -> bool {
+    f
 }
 
 /// How a breaker reads the outcome of a call it let through.

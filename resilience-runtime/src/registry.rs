@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use crate::{
-    Bulkhead, BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
-    ConfigError, RateLimiter, RateLimiterConfig, RateLimiterStats, Retry, RetryConfig, RetryStats, Timeout,
-    TimeoutConfig, TimeoutStats,
+    Bulkhead, BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig,
+    CircuitBreakerStats, ConfigError, RateLimiter, RateLimiterConfig, RateLimiterStats, Retry,
+    RetryConfig, RetryStats, Timeout, TimeoutConfig, TimeoutStats,
 };
 
 /// The kinds of policy; each has its own namespace in the [`Registry`].
@@ -53,7 +53,9 @@ pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
 
 /// A policy's configuration; names the policy it configures, so
 /// [`Registry::configure`] needs no type annotation.
-pub trait PolicyConfig: Clone + PartialEq + Default + fmt::Debug + Send + Sync + 'static + sealed::Sealed {
+pub trait PolicyConfig:
+    Clone + PartialEq + Default + fmt::Debug + Send + Sync + 'static + sealed::Sealed
+{
     /// The policy this configures.
     type Policy: Policy<Config = Self>;
 }
@@ -102,13 +104,20 @@ pub struct Namespace<P: Policy> {
 enum Slot<P: Policy> {
     /// Configured by name, not used yet.
     Configured(P::Config),
-    /// In use. `declared` is the first declaration's config, to compare later ones with.
-    Created { policy: Arc<P>, declared: Option<P::Config> },
+    /// In use. `declared` is the first declaration's config, to compare later ones with;
+    /// `owner` is the call site of a default-named instance, which no other site shares.
+    Created {
+        policy: Arc<P>,
+        declared: Option<P::Config>,
+        owner: Option<usize>,
+    },
 }
 
 impl<P: Policy> Namespace<P> {
     const fn new() -> Self {
-        Self { slots: RwLock::new(BTreeMap::new()) }
+        Self {
+            slots: RwLock::new(BTreeMap::new()),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Arc<str>, Slot<P>>> {
@@ -241,7 +250,10 @@ impl Registry {
         C::Policy::build(Arc::from(name), config.clone())?;
         let mut slots = C::Policy::namespace(self).write();
         if let Some(Slot::Created { .. }) = slots.get(name) {
-            return Err(ConfigError::AlreadyCreated { kind: C::Policy::KIND, name: Arc::from(name) });
+            return Err(ConfigError::AlreadyCreated {
+                kind: C::Policy::KIND,
+                name: Arc::from(name),
+            });
         }
         slots.insert(Arc::from(name), Slot::Configured(config));
         Ok(())
@@ -257,15 +269,24 @@ impl Registry {
     /// # Errors
     ///
     /// The config's validation error when the instance has to be created from `config`.
-    pub fn get_or_create<C: PolicyConfig>(&self, name: &str, config: C) -> Result<Arc<C::Policy>, ConfigError> {
+    pub fn get_or_create<C: PolicyConfig>(
+        &self,
+        name: &str,
+        config: C,
+    ) -> Result<Arc<C::Policy>, ConfigError> {
         let namespace = C::Policy::namespace(self);
-        if let Some(Slot::Created { policy, declared }) = namespace.read().get(name) {
+        if let Some(Slot::Created {
+            policy, declared, ..
+        }) = namespace.read().get(name)
+        {
             self.compare(name, declared.as_ref(), &config);
             return Ok(Arc::clone(policy));
         }
         let mut slots = namespace.write();
         let chosen = match slots.get(name) {
-            Some(Slot::Created { policy, declared }) => {
+            Some(Slot::Created {
+                policy, declared, ..
+            }) => {
                 self.compare(name, declared.as_ref(), &config);
                 return Ok(Arc::clone(policy));
             }
@@ -273,13 +294,60 @@ impl Registry {
             None => config.clone(),
         };
         let policy = Arc::new(C::Policy::build(Arc::from(name), chosen)?);
-        slots.insert(Arc::from(name), Slot::Created { policy: Arc::clone(&policy), declared: Some(config) });
+        slots.insert(
+            Arc::from(name),
+            Slot::Created {
+                policy: Arc::clone(&policy),
+                declared: Some(config),
+                owner: None,
+            },
+        );
         Ok(policy)
+    }
+
+    /// The instance of the call site `owner`, named `name` unless another call site has that
+    /// name already, then `name#2`, `name#3`, ...: a default name keeps an instance private
+    /// to its fn even when two fns share a path (nested fns, or methods of two types).
+    fn get_or_create_private<C: PolicyConfig>(
+        &self,
+        name: &str,
+        owner: usize,
+        config: C,
+    ) -> Result<Arc<C::Policy>, ConfigError> {
+        let mut slots = C::Policy::namespace(self).write();
+        let mut candidate = name.to_owned();
+        for n in 2.. {
+            let chosen = match slots.get(candidate.as_str()) {
+                Some(Slot::Created {
+                    policy,
+                    owner: Some(o),
+                    ..
+                }) if *o == owner => return Ok(Arc::clone(policy)),
+                Some(Slot::Created { .. }) => {
+                    candidate = format!("{name}#{n}");
+                    continue;
+                }
+                Some(Slot::Configured(configured)) => configured.clone(),
+                None => config.clone(),
+            };
+            let policy = Arc::new(C::Policy::build(Arc::from(candidate.as_str()), chosen)?);
+            let slot = Slot::Created {
+                policy: Arc::clone(&policy),
+                declared: Some(config),
+                owner: Some(owner),
+            };
+            slots.insert(Arc::from(candidate), slot);
+            return Ok(policy);
+        }
+        unreachable!("a free name is found before the counter runs out")
     }
 
     /// Declarations that disagreed with the first declaration of the same instance.
     pub fn conflicts(&self) -> Vec<Conflict> {
-        self.conflicts.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Every created instance with its state and counters, sorted by kind and name.
@@ -297,20 +365,29 @@ impl Registry {
     fn collect<P: Policy>(&self, namespace: &Namespace<P>, into: &mut Vec<Instance>) {
         for (name, slot) in namespace.read().iter() {
             if let Slot::Created { policy, .. } = slot {
-                into.push(Instance { kind: P::KIND, name: Arc::clone(name), stats: policy.snapshot() });
+                into.push(Instance {
+                    kind: P::KIND,
+                    name: Arc::clone(name),
+                    stats: policy.snapshot(),
+                });
             }
         }
     }
 
     fn compare<C: PolicyConfig>(&self, name: &str, first: Option<&C>, other: &C) {
-        let Some(first) = first.filter(|first| *first != other) else { return };
+        let Some(first) = first.filter(|first| *first != other) else {
+            return;
+        };
         let conflict = Conflict {
             kind: C::Policy::KIND,
             name: Arc::from(name),
             first: format!("{first:?}"),
             ignored: format!("{other:?}"),
         };
-        let mut conflicts = self.conflicts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conflicts = self
+            .conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if !conflicts.contains(&conflict) {
             tracing::warn!(
                 kind = %conflict.kind,
@@ -332,7 +409,9 @@ impl Default for Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registry").field("instances", &self.snapshot().instances).finish()
+        f.debug_struct("Registry")
+            .field("instances", &self.snapshot().instances)
+            .finish()
     }
 }
 
@@ -383,7 +462,11 @@ impl fmt::Display for Stats {
             Stats::Timeout(s) => write!(f, "calls {}, timed out {}", s.calls, s.timeouts),
             Stats::Bulkhead(s) => write!(f, "admitted {}, rejected {}", s.admitted, s.rejections),
             Stats::RateLimiter(s) => {
-                write!(f, "admitted {}, waited {}, rejected {}", s.admitted, s.waited, s.rejections)
+                write!(
+                    f,
+                    "admitted {}, waited {}, rejected {}",
+                    s.admitted, s.waited, s.rejections
+                )
             }
         }
     }
@@ -412,7 +495,9 @@ pub struct Snapshot {
 impl Snapshot {
     /// The instance of `kind` named `name`.
     pub fn get(&self, kind: Kind, name: &str) -> Option<&Instance> {
-        self.instances.iter().find(|i| i.kind == kind && &*i.name == name)
+        self.instances
+            .iter()
+            .find(|i| i.kind == kind && &*i.name == name)
     }
 }
 
@@ -421,7 +506,14 @@ impl fmt::Display for Snapshot {
         let rows: Vec<[String; 4]> = self
             .instances
             .iter()
-            .map(|i| [i.kind.to_string(), i.name.to_string(), i.stats.state(), i.stats.to_string()])
+            .map(|i| {
+                [
+                    i.kind.to_string(),
+                    i.name.to_string(),
+                    i.stats.state(),
+                    i.stats.to_string(),
+                ]
+            })
             .collect();
         let header = ["KIND", "NAME", "STATE", "COUNTERS"].map(String::from);
         let mut widths = header.clone().map(|h| h.chars().count());
@@ -432,7 +524,13 @@ impl fmt::Display for Snapshot {
         }
         for row in std::iter::once(&header).chain(&rows) {
             let [kind, name, state, counters] = row;
-            writeln!(f, "{kind:<w0$}  {name:<w1$}  {state:<w2$}  {counters}", w0 = widths[0], w1 = widths[1], w2 = widths[2])?;
+            writeln!(
+                f,
+                "{kind:<w0$}  {name:<w1$}  {state:<w2$}  {counters}",
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            )?;
         }
         Ok(())
     }
@@ -443,30 +541,85 @@ impl fmt::Display for Snapshot {
 /// The attributes put one in a `static` beside each guarded fn, so a call looks up nothing:
 /// after the first call, reaching the instance is one atomic load.
 pub struct CallSite<C: PolicyConfig> {
-    name: &'static str,
+    name: SiteName,
     config: C,
     policy: OnceLock<Arc<C::Policy>>,
 }
 
+enum SiteName {
+    /// `name = "..."`: every site naming it shares the instance.
+    Shared(&'static str),
+    /// No name given: the fn's path, private to this site.
+    Private {
+        module: &'static str,
+        function: &'static str,
+    },
+}
+
 impl<C: PolicyConfig> CallSite<C> {
-    /// A call site declaring the instance `name` with `config`.
-    pub const fn new(name: &'static str, config: C) -> Self {
-        Self { name, config, policy: OnceLock::new() }
+    /// A call site sharing the instance `name`, declared with `config`.
+    pub const fn shared(name: &'static str, config: C) -> Self {
+        Self {
+            name: SiteName::Shared(name),
+            config,
+            policy: OnceLock::new(),
+        }
     }
 
-    /// The instance, from the process-wide registry.
+    /// A call site with an instance of its own, named after the fn `module::function`.
+    pub const fn private(module: &'static str, function: &'static str, config: C) -> Self {
+        Self {
+            name: SiteName::Private { module, function },
+            config,
+            policy: OnceLock::new(),
+        }
+    }
+
+    /// The instance of a free fn's call site.
     pub fn get(&self) -> &C::Policy {
-        self.policy.get_or_init(|| declare(registry(), self.name, self.config.clone()))
+        self.policy.get_or_init(|| self.declare(None))
+    }
+
+    /// The instance of a method's call site: a default name is `Type::method`.
+    pub fn get_for<S: ?Sized>(&self) -> &C::Policy {
+        self.policy
+            .get_or_init(|| self.declare(Some(std::any::type_name::<S>())))
+    }
+
+    fn declare(&self, self_type: Option<&str>) -> Arc<C::Policy> {
+        let registry = registry();
+        match self.name {
+            SiteName::Shared(name) => declare(
+                name,
+                |config| registry.get_or_create(name, config),
+                &self.config,
+            ),
+            SiteName::Private { module, function } => {
+                // `a::b::Client<T>` names the type; the instance is shared by every `T`.
+                let path = self_type.map_or(module, |ty| ty.split('<').next().unwrap_or(ty));
+                let name = format!("{path}::{function}");
+                let owner = std::ptr::from_ref(self) as usize;
+                declare(
+                    &name,
+                    |config| registry.get_or_create_private(&name, owner, config),
+                    &self.config,
+                )
+            }
+        }
     }
 }
 
-/// `get_or_create` for a declaration that must produce an instance: the attributes check
-/// their arguments at compile time, so a config that fails here was written by hand; it is
-/// reported and the instance gets the defaults rather than a panic.
-fn declare<C: PolicyConfig>(registry: &Registry, name: &str, config: C) -> Arc<C::Policy> {
-    registry.get_or_create(name, config).unwrap_or_else(|error| {
+/// Creates a declared instance, which must succeed: the attributes check their arguments
+/// at compile time, so a config that fails here was written by hand; it is reported and the
+/// instance gets the defaults rather than a panic.
+fn declare<C: PolicyConfig>(
+    name: &str,
+    create: impl Fn(C) -> Result<Arc<C::Policy>, ConfigError>,
+    config: &C,
+) -> Arc<C::Policy> {
+    create(config.clone()).unwrap_or_else(|error| {
         tracing::error!(%name, %error, "invalid resilience declaration; using the defaults");
-        registry.get_or_create(name, C::default()).unwrap_or_else(|_| {
+        create(C::default()).unwrap_or_else(|_| {
             Arc::new(C::Policy::build(Arc::from(name), C::default()).expect("defaults are valid"))
         })
     })
@@ -480,10 +633,18 @@ mod tests {
     #[test]
     fn configuration_by_name_wins_over_the_declaration() {
         let registry = Registry::new();
-        let configured = BulkheadConfig { max_concurrent: 3, ..Default::default() };
+        let configured = BulkheadConfig {
+            max_concurrent: 3,
+            ..Default::default()
+        };
         registry.configure("db", configured.clone()).unwrap();
-        assert!(registry.bulkhead("db").is_none(), "configuring creates nothing");
-        let bulkhead = registry.get_or_create("db", BulkheadConfig::default()).unwrap();
+        assert!(
+            registry.bulkhead("db").is_none(),
+            "configuring creates nothing"
+        );
+        let bulkhead = registry
+            .get_or_create("db", BulkheadConfig::default())
+            .unwrap();
         assert_eq!(bulkhead.config(), &configured);
         assert!(registry.conflicts().is_empty());
     }
@@ -491,25 +652,48 @@ mod tests {
     #[test]
     fn configuring_an_instance_in_use_is_refused() {
         let registry = Registry::new();
-        registry.get_or_create("db", RetryConfig::default()).unwrap();
-        let error = registry.configure("db", RetryConfig::default()).unwrap_err();
-        assert_eq!(error.to_string(), "retry `db` already exists; configure it before its first use");
+        registry
+            .get_or_create("db", RetryConfig::default())
+            .unwrap();
+        let error = registry
+            .configure("db", RetryConfig::default())
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "retry `db` already exists; configure it before its first use"
+        );
     }
 
     #[test]
     fn an_invalid_configuration_is_refused_up_front() {
         let registry = Registry::new();
-        let error = registry.configure("db", TimeoutConfig { duration: Duration::ZERO }).unwrap_err();
-        assert_eq!(error, ConfigError::invalid("duration", "must be longer than zero"));
+        let error = registry
+            .configure(
+                "db",
+                TimeoutConfig {
+                    duration: Duration::ZERO,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::invalid("duration", "must be longer than zero")
+        );
     }
 
     #[test]
     fn kinds_have_separate_namespaces() {
         let registry = Registry::new();
-        let breaker = registry.get_or_create("x", CircuitBreakerConfig::default()).unwrap();
-        let again = registry.get_or_create("x", CircuitBreakerConfig::default()).unwrap();
+        let breaker = registry
+            .get_or_create("x", CircuitBreakerConfig::default())
+            .unwrap();
+        let again = registry
+            .get_or_create("x", CircuitBreakerConfig::default())
+            .unwrap();
         assert!(Arc::ptr_eq(&breaker, &again));
-        registry.get_or_create("x", TimeoutConfig::default()).unwrap();
+        registry
+            .get_or_create("x", TimeoutConfig::default())
+            .unwrap();
         assert!(registry.retry("x").is_none());
         assert_eq!(registry.snapshot().instances.len(), 2);
     }
@@ -517,8 +701,12 @@ mod tests {
     #[test]
     fn a_disagreeing_declaration_is_recorded_once_and_the_first_wins() {
         let registry = Registry::new();
-        let first = TimeoutConfig { duration: Duration::from_secs(1) };
-        let other = TimeoutConfig { duration: Duration::from_secs(2) };
+        let first = TimeoutConfig {
+            duration: Duration::from_secs(1),
+        };
+        let other = TimeoutConfig {
+            duration: Duration::from_secs(2),
+        };
         registry.get_or_create("t", first.clone()).unwrap();
         for _ in 0..3 {
             let timeout = registry.get_or_create("t", other.clone()).unwrap();
@@ -533,20 +721,61 @@ mod tests {
     #[test]
     fn an_invalid_declaration_falls_back_to_the_defaults() {
         let registry = Registry::new();
-        let breaker = declare(&registry, "bad", CircuitBreakerConfig { failure_threshold: 0, ..Default::default() });
+        let bad = CircuitBreakerConfig {
+            failure_threshold: 0,
+            ..Default::default()
+        };
+        let breaker = declare("bad", |config| registry.get_or_create("bad", config), &bad);
         assert_eq!(breaker.config(), &CircuitBreakerConfig::default());
+    }
+
+    #[test]
+    fn private_instances_of_one_name_stay_apart() {
+        let registry = Registry::new();
+        let first = registry
+            .get_or_create_private("m::f", 1, RetryConfig::default())
+            .unwrap();
+        let second = registry
+            .get_or_create_private("m::f", 2, RetryConfig::default())
+            .unwrap();
+        let first_again = registry
+            .get_or_create_private("m::f", 1, RetryConfig::default())
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &first_again));
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!((first.name(), second.name()), ("m::f", "m::f#2"));
+        assert!(
+            registry.conflicts().is_empty(),
+            "private instances do not disagree, they are apart"
+        );
     }
 
     #[test]
     fn the_snapshot_reads_as_a_table() {
         let registry = Registry::new();
-        registry.get_or_create("payments", CircuitBreakerConfig::default()).unwrap();
-        registry.get_or_create("pool", BulkheadConfig { max_concurrent: 4, ..Default::default() }).unwrap();
+        registry
+            .get_or_create("payments", CircuitBreakerConfig::default())
+            .unwrap();
+        registry
+            .get_or_create(
+                "pool",
+                BulkheadConfig {
+                    max_concurrent: 4,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         let table = registry.snapshot().to_string();
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("KIND"));
-        assert!(lines[1].starts_with("circuit breaker  payments  closed"), "{table}");
-        assert!(lines[2].contains("bulkhead") && lines[2].contains("0 busy, 0 queued"), "{table}");
+        assert!(
+            lines[1].starts_with("circuit breaker  payments  closed"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("bulkhead") && lines[2].contains("0 busy, 0 queued"),
+            "{table}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::counter::Counter;
-use crate::pipeline::{self, Attempt, Failure};
+use crate::pipeline::{self, Failure, Outcome};
 use crate::{time, ConfigError, Error};
 
 /// How long a [`Timeout`] lets a call run.
@@ -27,7 +27,9 @@ pub struct TimeoutConfig {
 
 impl TimeoutConfig {
     /// The defaults, usable in `const` and `static` items.
-    pub const DEFAULT: Self = Self { duration: Duration::from_secs(10) };
+    pub const DEFAULT: Self = Self {
+        duration: Duration::from_secs(10),
+    };
 
     /// Checks that the limit makes sense.
     ///
@@ -89,7 +91,12 @@ impl Timeout {
     /// The [`ConfigError`] of [`TimeoutConfig::validate`].
     pub fn new(name: impl Into<Arc<str>>, config: TimeoutConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(Self { name: name.into(), config, calls: Counter::default(), timeouts: AtomicU64::new(0) })
+        Ok(Self {
+            name: name.into(),
+            config,
+            calls: Counter::default(),
+            timeouts: AtomicU64::new(0),
+        })
     }
 
     /// The timeout's name.
@@ -113,37 +120,46 @@ impl Timeout {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        pipeline::finish(self.layer((), |()| async { f().await.map_err(Failure::Inner) }).await)
+        pipeline::finish(
+            self.layer(|| async { f().await.map_err(Failure::Inner) })
+                .await,
+        )
     }
 
     /// The timeout as one layer of a stack: see [`pipeline`](crate::pipeline).
-    ///
-    /// It takes no lent references (`()`): a timed-out attempt is dropped with whatever it
-    /// borrowed, so nothing could be handed back to a retry above it.
-    pub async fn layer<O, F, Fut>(&self, input: (), next: F) -> O
+    pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
-        O: Attempt<()>,
-        F: FnOnce(()) -> Fut,
-        Fut: Future<Output = O>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
     {
         self.calls.increment();
-        match time::timeout(self.config.duration, next(input)).await {
-            Some(attempt) => attempt,
+        match time::timeout(self.config.duration, next()).await {
+            Some(outcome) => outcome,
             None => {
                 self.timeouts.fetch_add(1, Relaxed);
-                O::rejected((), Error::Timeout { name: Arc::clone(&self.name), after: self.config.duration })
+                let after = self.config.duration;
+                Err(Failure::Rejected(Error::Timeout {
+                    name: Arc::clone(&self.name),
+                    after,
+                }))
             }
         }
     }
 
     /// Counters since creation.
     pub fn stats(&self) -> TimeoutStats {
-        TimeoutStats { calls: self.calls.get(), timeouts: self.timeouts.load(Relaxed) }
+        TimeoutStats {
+            calls: self.calls.get(),
+            timeouts: self.timeouts.load(Relaxed),
+        }
     }
 }
 
 impl fmt::Debug for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").field("name", &self.name).field("duration", &self.config.duration).finish()
+        f.debug_struct("Timeout")
+            .field("name", &self.name)
+            .field("duration", &self.config.duration)
+            .finish()
     }
 }

@@ -53,25 +53,40 @@ impl CircuitBreakerConfig {
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.failure_threshold == 0 {
-            return Err(ConfigError::invalid("failure_threshold", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "failure_threshold",
+                "must be at least 1",
+            ));
         }
         if self.success_threshold == 0 {
-            return Err(ConfigError::invalid("success_threshold", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "success_threshold",
+                "must be at least 1",
+            ));
         }
         if self.success_threshold > MAX_PROBES {
-            return Err(ConfigError::invalid("success_threshold", "must be at most 8388607"));
+            return Err(ConfigError::invalid(
+                "success_threshold",
+                "must be at most 8388607",
+            ));
         }
         match self.half_open_max_calls {
-            Some(0) => Err(ConfigError::invalid("half_open_max_calls", "must be at least 1")),
-            Some(n) if n > MAX_PROBES => {
-                Err(ConfigError::invalid("half_open_max_calls", "must be at most 8388607"))
-            }
-            _ if self.recovery_timeout.is_zero() => {
-                Err(ConfigError::invalid("recovery_timeout", "must be longer than zero"))
-            }
-            _ if self.recovery_timeout > MAX_RECOVERY => {
-                Err(ConfigError::invalid("recovery_timeout", "must be at most 100 years"))
-            }
+            Some(0) => Err(ConfigError::invalid(
+                "half_open_max_calls",
+                "must be at least 1",
+            )),
+            Some(n) if n > MAX_PROBES => Err(ConfigError::invalid(
+                "half_open_max_calls",
+                "must be at most 8388607",
+            )),
+            _ if self.recovery_timeout.is_zero() => Err(ConfigError::invalid(
+                "recovery_timeout",
+                "must be longer than zero",
+            )),
+            _ if self.recovery_timeout > MAX_RECOVERY => Err(ConfigError::invalid(
+                "recovery_timeout",
+                "must be at most 100 years",
+            )),
             _ => Ok(()),
         }
     }

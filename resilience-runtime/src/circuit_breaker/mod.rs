@@ -5,7 +5,10 @@ mod state;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::{AcqRel, Acquire, Relaxed}};
+use std::sync::atomic::{
+    AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ pub use config::CircuitBreakerConfig;
 use state::{Permit, Phase, Report, State};
 
 use crate::counter::Counter;
-use crate::pipeline::{self, Attempt, Failure, Verdict};
+use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
@@ -109,7 +112,10 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.name(), "search");
     /// assert!(CircuitBreaker::new("bad", CircuitBreakerConfig { failure_threshold: 0, ..Default::default() }).is_err());
     /// ```
-    pub fn new(name: impl Into<Arc<str>>, config: CircuitBreakerConfig) -> Result<Self, ConfigError> {
+    pub fn new(
+        name: impl Into<Arc<str>>,
+        config: CircuitBreakerConfig,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
             name: name.into(),
@@ -180,36 +186,46 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.state(), CircuitState::Open);
     /// # }
     /// ```
-    pub async fn call_with<T, E, F, Fut>(&self, failure_if: impl Fn(&E) -> bool, f: F) -> Result<T, E>
+    pub async fn call_with<T, E, F, Fut>(
+        &self,
+        failure_if: impl Fn(&E) -> bool,
+        f: F,
+    ) -> Result<T, E>
     where
         E: From<Error>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let outcome = self
-            .layer((), failure_if, |()| async { f().await.map_err(Failure::Inner) })
-            .await;
-        pipeline::finish(outcome)
+        pipeline::finish(
+            self.layer(failure_if, || async { f().await.map_err(Failure::Inner) })
+                .await,
+        )
     }
 
     /// The breaker as one layer of a stack: see [`pipeline`](crate::pipeline).
     ///
     /// Rejections from inner layers are read as the DESIGN says: an inner `Timeout` is a
     /// failure, an inner `RateLimited`, `BulkheadFull` or `CircuitOpen` is neither.
-    pub async fn layer<I, O, F, Fut>(&self, input: I, failure_if: impl Fn(&O::Err) -> bool, next: F) -> O
+    pub async fn layer<T, E, F, Fut>(
+        &self,
+        failure_if: impl Fn(&E) -> bool,
+        next: F,
+    ) -> Outcome<T, E>
     where
-        O: Attempt<I>,
-        F: FnOnce(I) -> Fut,
-        Fut: Future<Output = O>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
     {
         let permit = match self.acquire() {
             Ok(permit) => permit,
-            Err(error) => return O::rejected(input, error),
+            Err(error) => return Err(Failure::Rejected(error)),
         };
-        let mut call = Call { breaker: self, permit: Some(permit) };
-        let attempt = next(input).await;
-        call.finish(Verdict::of(attempt.outcome(), failure_if));
-        attempt
+        let mut call = Call {
+            breaker: self,
+            permit: Some(permit),
+        };
+        let outcome = next().await;
+        call.finish(Verdict::of(&outcome, failure_if));
+        outcome
     }
 
     /// The state now. An open breaker whose recovery timeout is over reads as half-open:
@@ -228,7 +244,9 @@ impl CircuitBreaker {
         match self.load().phase {
             Phase::Closed { .. } => CircuitState::Closed,
             Phase::HalfOpen { .. } => CircuitState::HalfOpen,
-            Phase::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => CircuitState::Open,
+            Phase::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => {
+                CircuitState::Open
+            }
             Phase::Open { .. } => CircuitState::HalfOpen,
         }
     }
@@ -313,7 +331,10 @@ impl CircuitBreaker {
             let state = State::unpack(word);
             // A closed breaker admits without reading the clock or writing anything.
             if let Phase::Closed { .. } = state.phase {
-                return Ok(Permit { generation: state.generation, probe: false });
+                return Ok(Permit {
+                    generation: state.generation,
+                    probe: false,
+                });
             }
             match state.admit(self.elapsed(), &self.config) {
                 Ok((next, permit)) => match self.swap(word, state, next) {
@@ -322,7 +343,10 @@ impl CircuitBreaker {
                 },
                 Err(retry_after) => {
                     self.rejections.fetch_add(1, Relaxed);
-                    return Err(Error::CircuitOpen { name: Arc::clone(&self.name), retry_after });
+                    return Err(Error::CircuitOpen {
+                        name: Arc::clone(&self.name),
+                        retry_after,
+                    });
                 }
             }
         }
@@ -335,7 +359,11 @@ impl CircuitBreaker {
             Report::Abandoned => _ = self.abandoned.fetch_add(1, Relaxed),
         }
         // Only a failure can open the breaker, and only opening needs the time.
-        let now = if report == Report::Failure { self.elapsed() } else { Duration::ZERO };
+        let now = if report == Report::Failure {
+            self.elapsed()
+        } else {
+            Duration::ZERO
+        };
         self.update(|state| state.report(permit, report, now, &self.config));
     }
 
@@ -344,7 +372,9 @@ impl CircuitBreaker {
         let mut word = self.word.load(Acquire);
         loop {
             let state = State::unpack(word);
-            let Some(next) = transition(state) else { return };
+            let Some(next) = transition(state) else {
+                return;
+            };
             match self.swap(word, state, next) {
                 Ok(()) => return,
                 Err(actual) => word = actual,
@@ -353,7 +383,8 @@ impl CircuitBreaker {
     }
 
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
-        self.word.compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
+        self.word
+            .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
         if std::mem::discriminant(&state.phase) != std::mem::discriminant(&next.phase) {
             self.transitions.fetch_add(1, Relaxed);
         }

@@ -63,15 +63,22 @@ pub(crate) enum Report {
 }
 
 impl State {
-    pub(crate) const INITIAL: State = State { phase: Phase::Closed { failures: 0 }, generation: 0 };
+    pub(crate) const INITIAL: State = State {
+        phase: Phase::Closed { failures: 0 },
+        generation: 0,
+    };
 
     pub(crate) fn pack(self) -> u64 {
         let (tag, payload) = match self.phase {
             Phase::Closed { failures } => (0, failures.min(PAYLOAD)),
             Phase::Open { until_ms } => (1, until_ms.min(PAYLOAD)),
-            Phase::HalfOpen { in_flight, successes } => {
-                (2, (u64::from(in_flight) & HALF_MASK) << HALF | (u64::from(successes) & HALF_MASK))
-            }
+            Phase::HalfOpen {
+                in_flight,
+                successes,
+            } => (
+                2,
+                (u64::from(in_flight) & HALF_MASK) << HALF | (u64::from(successes) & HALF_MASK),
+            ),
         };
         tag << 62 | u64::from(self.generation) << PAYLOAD_BITS | payload
     }
@@ -91,35 +98,74 @@ impl State {
     }
 
     fn next_phase(self, phase: Phase) -> State {
-        State { phase, generation: self.generation.wrapping_add(1) }
+        State {
+            phase,
+            generation: self.generation.wrapping_add(1),
+        }
     }
 
     fn same_phase(self, phase: Phase) -> State {
-        State { phase, generation: self.generation }
+        State {
+            phase,
+            generation: self.generation,
+        }
     }
 
     fn open(self, now: Duration, config: &CircuitBreakerConfig) -> State {
-        self.next_phase(Phase::Open { until_ms: millis_ceil(now.saturating_add(config.recovery_timeout)) })
+        self.next_phase(Phase::Open {
+            until_ms: millis_ceil(now.saturating_add(config.recovery_timeout)),
+        })
     }
 
     /// Whether a call arriving at `now` is let through, and the state that results.
     ///
     /// `now` is the time since the breaker's epoch. A rejection carries the time left until a
     /// call could be admitted.
-    pub(crate) fn admit(self, now: Duration, config: &CircuitBreakerConfig) -> Result<(State, Permit), Duration> {
+    pub(crate) fn admit(
+        self,
+        now: Duration,
+        config: &CircuitBreakerConfig,
+    ) -> Result<(State, Permit), Duration> {
         match self.phase {
-            Phase::Closed { .. } => Ok((self, Permit { generation: self.generation, probe: false })),
+            Phase::Closed { .. } => Ok((
+                self,
+                Permit {
+                    generation: self.generation,
+                    probe: false,
+                },
+            )),
             Phase::Open { until_ms } => {
                 let until = Duration::from_millis(until_ms);
                 if now < until {
                     return Err(until - now);
                 }
-                let next = self.next_phase(Phase::HalfOpen { in_flight: 1, successes: 0 });
-                Ok((next, Permit { generation: next.generation, probe: true }))
+                let next = self.next_phase(Phase::HalfOpen {
+                    in_flight: 1,
+                    successes: 0,
+                });
+                Ok((
+                    next,
+                    Permit {
+                        generation: next.generation,
+                        probe: true,
+                    },
+                ))
             }
-            Phase::HalfOpen { in_flight, successes } if in_flight < config.probes() => {
-                let next = self.same_phase(Phase::HalfOpen { in_flight: in_flight + 1, successes });
-                Ok((next, Permit { generation: self.generation, probe: true }))
+            Phase::HalfOpen {
+                in_flight,
+                successes,
+            } if in_flight < config.probes() => {
+                let next = self.same_phase(Phase::HalfOpen {
+                    in_flight: in_flight + 1,
+                    successes,
+                });
+                Ok((
+                    next,
+                    Permit {
+                        generation: self.generation,
+                        probe: true,
+                    },
+                ))
             }
             // Every probe slot is taken; the next one frees when a probe finishes.
             Phase::HalfOpen { .. } => Err(Duration::ZERO),
@@ -139,8 +185,17 @@ impl State {
         }
         match (self.phase, permit.probe) {
             (Phase::Closed { .. }, false) => self.record(report, now, config),
-            (Phase::HalfOpen { in_flight, successes }, true) => {
-                let freed = self.same_phase(Phase::HalfOpen { in_flight: in_flight.saturating_sub(1), successes });
+            (
+                Phase::HalfOpen {
+                    in_flight,
+                    successes,
+                },
+                true,
+            ) => {
+                let freed = self.same_phase(Phase::HalfOpen {
+                    in_flight: in_flight.saturating_sub(1),
+                    successes,
+                });
                 match report {
                     Report::Abandoned => Some(freed),
                     _ => freed.record(report, now, config).or(Some(freed)),
@@ -152,11 +207,18 @@ impl State {
 
     /// The state after an outcome recorded by hand, or by a call whose slot is already freed;
     /// `None` when nothing changes.
-    pub(crate) fn record(self, report: Report, now: Duration, config: &CircuitBreakerConfig) -> Option<State> {
+    pub(crate) fn record(
+        self,
+        report: Report,
+        now: Duration,
+        config: &CircuitBreakerConfig,
+    ) -> Option<State> {
         match (self.phase, report) {
             (_, Report::Abandoned) | (Phase::Open { .. }, _) => None,
             (Phase::Closed { failures: 0 }, Report::Success) => None,
-            (Phase::Closed { .. }, Report::Success) => Some(self.same_phase(Phase::Closed { failures: 0 })),
+            (Phase::Closed { .. }, Report::Success) => {
+                Some(self.same_phase(Phase::Closed { failures: 0 }))
+            }
             (Phase::Closed { failures }, Report::Failure) => {
                 let failures = failures + 1;
                 if failures >= u64::from(config.failure_threshold) {
@@ -165,12 +227,21 @@ impl State {
                     Some(self.same_phase(Phase::Closed { failures }))
                 }
             }
-            (Phase::HalfOpen { in_flight, successes }, Report::Success) => {
+            (
+                Phase::HalfOpen {
+                    in_flight,
+                    successes,
+                },
+                Report::Success,
+            ) => {
                 let successes = successes + 1;
                 if successes >= config.success_threshold {
                     Some(self.next_phase(Phase::Closed { failures: 0 }))
                 } else {
-                    Some(self.same_phase(Phase::HalfOpen { in_flight, successes }))
+                    Some(self.same_phase(Phase::HalfOpen {
+                        in_flight,
+                        successes,
+                    }))
                 }
             }
             (Phase::HalfOpen { .. }, Report::Failure) => Some(self.open(now, config)),
@@ -200,17 +271,37 @@ mod tests {
 
     fn fail(state: State, now: Duration, config: &CircuitBreakerConfig) -> State {
         let (state, permit) = state.admit(now, config).expect("admitted");
-        state.report(permit, Report::Failure, now, config).unwrap_or(state)
+        state
+            .report(permit, Report::Failure, now, config)
+            .unwrap_or(state)
     }
 
     #[test]
     fn packing_round_trips() {
         let states = [
             State::INITIAL,
-            State { phase: Phase::Closed { failures: 17 }, generation: 65535 },
-            State { phase: Phase::Open { until_ms: PAYLOAD }, generation: 1 },
-            State { phase: Phase::HalfOpen { in_flight: MAX_PROBES, successes: 3 }, generation: 9 },
-            State { phase: Phase::HalfOpen { in_flight: 0, successes: MAX_PROBES }, generation: 0 },
+            State {
+                phase: Phase::Closed { failures: 17 },
+                generation: 65535,
+            },
+            State {
+                phase: Phase::Open { until_ms: PAYLOAD },
+                generation: 1,
+            },
+            State {
+                phase: Phase::HalfOpen {
+                    in_flight: MAX_PROBES,
+                    successes: 3,
+                },
+                generation: 9,
+            },
+            State {
+                phase: Phase::HalfOpen {
+                    in_flight: 0,
+                    successes: MAX_PROBES,
+                },
+                generation: 0,
+            },
         ];
         for state in states {
             assert_eq!(State::unpack(state.pack()), state);
@@ -241,9 +332,19 @@ mod tests {
         let (s2, p2) = s1.admit(SECOND * 30, &config).unwrap();
         assert!(p1.probe && p2.probe);
         assert_eq!(s2.admit(SECOND * 30, &config), Err(Duration::ZERO));
-        let s3 = s2.report(p1, Report::Success, SECOND * 30, &config).unwrap();
-        assert_eq!(s3.phase, Phase::HalfOpen { in_flight: 1, successes: 1 });
-        let closed = s3.report(p2, Report::Success, SECOND * 31, &config).unwrap();
+        let s3 = s2
+            .report(p1, Report::Success, SECOND * 30, &config)
+            .unwrap();
+        assert_eq!(
+            s3.phase,
+            Phase::HalfOpen {
+                in_flight: 1,
+                successes: 1
+            }
+        );
+        let closed = s3
+            .report(p2, Report::Success, SECOND * 31, &config)
+            .unwrap();
         assert_eq!(closed.phase, Phase::Closed { failures: 0 });
         assert_ne!(closed.generation, s3.generation);
     }
@@ -253,7 +354,9 @@ mod tests {
         let config = config(1, 1, None);
         let open = fail(State::INITIAL, Duration::ZERO, &config);
         let (half, probe) = open.admit(SECOND * 40, &config).unwrap();
-        let reopened = half.report(probe, Report::Failure, SECOND * 40, &config).unwrap();
+        let reopened = half
+            .report(probe, Report::Failure, SECOND * 40, &config)
+            .unwrap();
         assert_eq!(reopened.phase, Phase::Open { until_ms: 70_000 });
     }
 
@@ -262,8 +365,16 @@ mod tests {
         let config = config(1, 1, Some(1));
         let open = fail(State::INITIAL, Duration::ZERO, &config);
         let (half, probe) = open.admit(SECOND * 30, &config).unwrap();
-        let freed = half.report(probe, Report::Abandoned, SECOND * 30, &config).unwrap();
-        assert_eq!(freed.phase, Phase::HalfOpen { in_flight: 0, successes: 0 });
+        let freed = half
+            .report(probe, Report::Abandoned, SECOND * 30, &config)
+            .unwrap();
+        assert_eq!(
+            freed.phase,
+            Phase::HalfOpen {
+                in_flight: 0,
+                successes: 0
+            }
+        );
         assert!(freed.admit(SECOND * 30, &config).is_ok());
     }
 
@@ -273,10 +384,21 @@ mod tests {
         let (closed, old) = State::INITIAL.admit(Duration::ZERO, &config).unwrap();
         let open = fail(closed, Duration::ZERO, &config);
         let (half, probe) = open.admit(SECOND * 30, &config).unwrap();
-        assert_eq!(half.report(old, Report::Failure, SECOND * 30, &config), None);
-        let closed = half.report(probe, Report::Success, SECOND * 30, &config).unwrap();
-        assert_eq!(closed.report(old, Report::Failure, SECOND * 30, &config), None);
-        assert_eq!(closed.report(probe, Report::Failure, SECOND * 30, &config), None);
+        assert_eq!(
+            half.report(old, Report::Failure, SECOND * 30, &config),
+            None
+        );
+        let closed = half
+            .report(probe, Report::Success, SECOND * 30, &config)
+            .unwrap();
+        assert_eq!(
+            closed.report(old, Report::Failure, SECOND * 30, &config),
+            None
+        );
+        assert_eq!(
+            closed.report(probe, Report::Failure, SECOND * 30, &config),
+            None
+        );
     }
 
     #[test]
@@ -284,6 +406,9 @@ mod tests {
         let config = config(2, 1, None);
         let (state, permit) = State::INITIAL.admit(Duration::ZERO, &config).unwrap();
         assert_eq!(state, State::INITIAL);
-        assert_eq!(state.report(permit, Report::Success, Duration::ZERO, &config), None);
+        assert_eq!(
+            state.report(permit, Report::Success, Duration::ZERO, &config),
+            None
+        );
     }
 }

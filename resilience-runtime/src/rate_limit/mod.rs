@@ -5,7 +5,10 @@ mod window;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::{AcqRel, Acquire, Relaxed}};
+use std::sync::atomic::{
+    AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use token_bucket::TokenBucket;
 use window::{FixedWindow, SlidingLog};
 
 use crate::counter::Counter;
-use crate::pipeline::{self, Attempt, Failure};
+use crate::pipeline::{self, Failure, Outcome};
 use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
@@ -158,14 +161,24 @@ impl RateLimiter {
         let window = time::nanos(config.window);
         let state = match config.algorithm {
             Algorithm::TokenBucket => Algo::TokenBucket {
-                bucket: TokenBucket::new(config.max_requests, config.window, config.burst.unwrap_or(config.max_requests)),
+                bucket: TokenBucket::new(
+                    config.max_requests,
+                    config.window,
+                    config.burst.unwrap_or(config.max_requests),
+                ),
                 tat: AtomicU64::new(0),
             },
             Algorithm::FixedWindow => Algo::FixedWindow {
-                fixed: FixedWindow { window, max: config.max_requests },
+                fixed: FixedWindow {
+                    window,
+                    max: config.max_requests,
+                },
                 word: AtomicU64::new(0),
             },
-            Algorithm::SlidingWindow => Algo::SlidingWindow { window, log: Mutex::default() },
+            Algorithm::SlidingWindow => Algo::SlidingWindow {
+                window,
+                log: Mutex::default(),
+            },
         };
         Ok(Self {
             name: name.into(),
@@ -251,19 +264,21 @@ impl RateLimiter {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        pipeline::finish(self.layer((), |()| async { f().await.map_err(Failure::Inner) }).await)
+        pipeline::finish(
+            self.layer(|| async { f().await.map_err(Failure::Inner) })
+                .await,
+        )
     }
 
     /// The limiter as one layer of a stack: see [`pipeline`](crate::pipeline).
-    pub async fn layer<I, O, F, Fut>(&self, input: I, next: F) -> O
+    pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
-        O: Attempt<I>,
-        F: FnOnce(I) -> Fut,
-        Fut: Future<Output = O>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
     {
         match self.acquire().await {
-            Ok(()) => next(input).await,
-            Err(limited) => O::rejected(input, limited),
+            Ok(()) => next().await,
+            Err(limited) => Err(Failure::Rejected(limited)),
         }
     }
 
@@ -292,7 +307,10 @@ impl RateLimiter {
     }
 
     fn limited(&self, retry_after: Duration) -> Error {
-        Error::RateLimited { name: Arc::clone(&self.name), retry_after }
+        Error::RateLimited {
+            name: Arc::clone(&self.name),
+            retry_after,
+        }
     }
 }
 
@@ -310,6 +328,9 @@ fn update(cell: &AtomicU64, admit: impl Fn(u64) -> Result<u64, u64>) -> Result<(
 
 impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimiter").field("name", &self.name).field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("RateLimiter")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

@@ -19,7 +19,10 @@ impl TokenBucket {
     pub(crate) fn new(max_requests: u32, window: Duration, capacity: u32) -> Self {
         let window = crate::time::nanos(window);
         let interval = window.div_ceil(u64::from(max_requests.max(1))).max(1);
-        Self { interval, span: interval.saturating_mul(u64::from(capacity.max(1))) }
+        Self {
+            interval,
+            span: interval.saturating_mul(u64::from(capacity.max(1))),
+        }
     }
 
     /// Admits a call at `now` against arrival time `tat`: the new arrival time, or how many

@@ -20,7 +20,11 @@ impl FixedWindow {
     pub(crate) fn admit(self, word: u64, now: u64) -> Result<u64, u64> {
         let index = now / self.window;
         let (stored, count) = (word >> 32, word & u64::from(u32::MAX));
-        let count = if stored == index & u64::from(u32::MAX) { count } else { 0 };
+        let count = if stored == index & u64::from(u32::MAX) {
+            count
+        } else {
+            0
+        };
         if count < u64::from(self.max) {
             Ok((index << 32) | (count + 1))
         } else {
@@ -65,7 +69,10 @@ mod tests {
 
     #[test]
     fn fixed_window_resets_at_the_boundary() {
-        let fixed = FixedWindow { window: 1000, max: 2 };
+        let fixed = FixedWindow {
+            window: 1000,
+            max: 2,
+        };
         let mut word = 0;
         word = fixed.admit(word, 10).unwrap();
         word = fixed.admit(word, 999).unwrap();

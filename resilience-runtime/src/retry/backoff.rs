@@ -29,7 +29,13 @@ pub enum Jitter {
 
 /// The delay before retry `n` (the wait after the `n`-th failure, 0-based) before jitter:
 /// grown by `backoff`, capped at `max`.
-pub(crate) fn delay(backoff: Backoff, base: Duration, exponential_base: f64, max: Duration, n: u32) -> Duration {
+pub(crate) fn delay(
+    backoff: Backoff,
+    base: Duration,
+    exponential_base: f64,
+    max: Duration,
+    n: u32,
+) -> Duration {
     let grown = match backoff {
         Backoff::Constant => Some(base),
         Backoff::Linear => base.checked_mul(n.saturating_add(1)),
@@ -62,7 +68,9 @@ const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl Random {
     pub(crate) fn new(seed: u64) -> Self {
-        Self { state: AtomicU64::new(seed) }
+        Self {
+            state: AtomicU64::new(seed),
+        }
     }
 
     /// A seed that differs between processes and between instances.
@@ -77,7 +85,10 @@ impl Random {
 
     /// Uniform in `[0, 1)`.
     pub(crate) fn unit(&self) -> f64 {
-        let mut z = self.state.fetch_add(GOLDEN_GAMMA, Relaxed).wrapping_add(GOLDEN_GAMMA);
+        let mut z = self
+            .state
+            .fetch_add(GOLDEN_GAMMA, Relaxed)
+            .wrapping_add(GOLDEN_GAMMA);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -95,9 +106,13 @@ mod tests {
     #[test]
     fn formula_per_backoff_kind() {
         let max = Duration::from_secs(60);
-        let exp: Vec<_> = (0..5).map(|n| delay(Backoff::Exponential, MS * 100, 2.0, max, n)).collect();
+        let exp: Vec<_> = (0..5)
+            .map(|n| delay(Backoff::Exponential, MS * 100, 2.0, max, n))
+            .collect();
         assert_eq!(exp, [MS * 100, MS * 200, MS * 400, MS * 800, MS * 1600]);
-        let lin: Vec<_> = (0..3).map(|n| delay(Backoff::Linear, MS * 100, 2.0, max, n)).collect();
+        let lin: Vec<_> = (0..3)
+            .map(|n| delay(Backoff::Linear, MS * 100, 2.0, max, n))
+            .collect();
         assert_eq!(lin, [MS * 100, MS * 200, MS * 300]);
         assert_eq!(delay(Backoff::Constant, MS * 100, 2.0, max, 9), MS * 100);
         assert_eq!(delay(Backoff::Exponential, MS * 100, 3.0, max, 2), MS * 900);
@@ -106,8 +121,20 @@ mod tests {
     #[test]
     fn capped_at_max_even_when_the_growth_overflows() {
         let max = Duration::from_secs(5);
-        assert_eq!(delay(Backoff::Exponential, Duration::from_secs(1), 2.0, max, 3), max);
-        assert_eq!(delay(Backoff::Exponential, Duration::from_secs(1), 2.0, max, u32::MAX), max);
+        assert_eq!(
+            delay(Backoff::Exponential, Duration::from_secs(1), 2.0, max, 3),
+            max
+        );
+        assert_eq!(
+            delay(
+                Backoff::Exponential,
+                Duration::from_secs(1),
+                2.0,
+                max,
+                u32::MAX
+            ),
+            max
+        );
         assert_eq!(delay(Backoff::Linear, Duration::MAX, 2.0, max, 7), max);
     }
 

@@ -69,17 +69,29 @@ impl RetryConfig {
             return Err(ConfigError::invalid("max_attempts", "must be at least 1"));
         }
         if self.max_delay < self.base_delay {
-            return Err(ConfigError::invalid("max_delay", "must not be shorter than `base_delay`"));
+            return Err(ConfigError::invalid(
+                "max_delay",
+                "must not be shorter than `base_delay`",
+            ));
         }
         if !(self.exponential_base.is_finite() && self.exponential_base >= 1.0) {
-            return Err(ConfigError::invalid("exponential_base", "must be a finite number of at least 1.0"));
+            return Err(ConfigError::invalid(
+                "exponential_base",
+                "must be a finite number of at least 1.0",
+            ));
         }
         Ok(())
     }
 
     /// The wait after the `n`-th failure (0-based), before jitter.
     pub fn delay(&self, n: u32) -> Duration {
-        super::backoff::delay(self.backoff, self.base_delay, self.exponential_base, self.max_delay, n)
+        super::backoff::delay(
+            self.backoff,
+            self.base_delay,
+            self.exponential_base,
+            self.max_delay,
+            n,
+        )
     }
 }
 

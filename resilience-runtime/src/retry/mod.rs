@@ -8,12 +8,12 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-pub use backoff::{Backoff, Jitter};
 use backoff::Random;
+pub use backoff::{Backoff, Jitter};
 pub use config::RetryConfig;
 
 use crate::counter::Counter;
-use crate::pipeline::{self, Attempt, Failure, Outcome};
+use crate::pipeline::{self, Failure, Outcome};
 use crate::{time, ConfigError, Error};
 
 /// What a retry has seen since it was created.
@@ -149,7 +149,11 @@ impl Retry {
     /// assert_eq!(attempts, 1);
     /// # }
     /// ```
-    pub async fn call_with<T, E, F, Fut>(&self, retry_if: impl Fn(&E) -> bool, mut f: F) -> Result<T, E>
+    pub async fn call_with<T, E, F, Fut>(
+        &self,
+        retry_if: impl Fn(&E) -> bool,
+        mut f: F,
+    ) -> Result<T, E>
     where
         E: From<Error>,
         F: FnMut() -> Fut,
@@ -157,7 +161,7 @@ impl Retry {
     {
         let attempt = |()| {
             let body = f();
-            async { body.await.map_err(Failure::Inner) }
+            async { ((), body.await.map_err(Failure::Inner)) }
         };
         pipeline::finish(self.layer((), retry_if, attempt).await)
     }
@@ -167,20 +171,22 @@ impl Retry {
     /// `CircuitOpen` from an inner layer ends the call at once; `Timeout` is retried;
     /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`;
     /// the body's errors are retried when `retry_if` says so.
-    pub async fn layer<C, O, F, Fut>(
+    ///
+    /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
+    /// when the attempts borrow nothing exclusively.
+    pub async fn layer<C, T, E, F, Fut>(
         &self,
-        mut input: C,
-        retry_if: impl Fn(&O::Err) -> bool,
+        mut lent: C,
+        retry_if: impl Fn(&E) -> bool,
         mut next: F,
-    ) -> Outcome<O::Ok, O::Err>
+    ) -> Outcome<T, E>
     where
-        O: Attempt<C>,
         F: FnMut(C) -> Fut,
-        Fut: Future<Output = O>,
+        Fut: Future<Output = (C, Outcome<T, E>)>,
     {
         let mut failures = 0;
         loop {
-            let (lent, outcome) = next(input).await.into_parts();
+            let (returned, outcome) = next(lent).await;
             let failure = match outcome {
                 Ok(value) => {
                     self.count_success(failures);
@@ -202,10 +208,14 @@ impl Retry {
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
-            let delay = backoff::jitter(self.config.jitter, self.config.delay(failures - 1), &self.random);
+            let delay = backoff::jitter(
+                self.config.jitter,
+                self.config.delay(failures - 1),
+                &self.random,
+            );
             self.retries.fetch_add(1, Relaxed);
             time::sleep(delay.max(floor)).await;
-            input = lent;
+            lent = returned;
         }
     }
 
@@ -216,7 +226,10 @@ impl Retry {
         let failed_without_retry = self.failed_without_retry.load(Relaxed);
         let failed_after_retry = self.failed_after_retry.load(Relaxed);
         RetryStats {
-            calls: succeeded_first_try + succeeded_after_retry + failed_without_retry + failed_after_retry,
+            calls: succeeded_first_try
+                + succeeded_after_retry
+                + failed_without_retry
+                + failed_after_retry,
             succeeded_first_try,
             succeeded_after_retry,
             failed_without_retry,
@@ -234,13 +247,20 @@ impl Retry {
     }
 
     fn count_failure(&self, failures: u32) {
-        let counter = if failures == 1 { &self.failed_without_retry } else { &self.failed_after_retry };
+        let counter = if failures == 1 {
+            &self.failed_without_retry
+        } else {
+            &self.failed_after_retry
+        };
         counter.fetch_add(1, Relaxed);
     }
 }
 
 impl fmt::Debug for Retry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Retry").field("name", &self.name).field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Retry")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,144 @@
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::Parser;
+use syn::Path;
+
+use super::{
+    boolean, choice, count, duration, duration_tokens, function, number, unknown, value, Arg,
+    Common, Errors,
+};
+
+const ACCEPTED: &[&str] = &[
+    "name",
+    "max_attempts",
+    "base_delay",
+    "max_delay",
+    "exponential_base",
+    "backoff",
+    "jitter",
+    "retry_if",
+    "crate",
+];
+const BACKOFFS: &[&str] = &["exponential", "linear", "constant"];
+const JITTERS: &[&str] = &["full", "equal", "none"];
+
+/// The runtime's default delays, to check `max_delay >= base_delay` when only one is given.
+const DEFAULT_BASE_DELAY: u128 = 1_000_000_000;
+const DEFAULT_MAX_DELAY: u128 = 60_000_000_000;
+
+#[derive(Default)]
+pub(crate) struct RetryArgs {
+    pub(crate) common: Common,
+    max_attempts: Arg<u32>,
+    base_delay: Arg<u128>,
+    max_delay: Arg<u128>,
+    exponential_base: Arg<f64>,
+    backoff: Arg<&'static str>,
+    jitter: Arg<&'static str>,
+    pub(crate) retry_if: Arg<Path>,
+}
+
+pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<RetryArgs> {
+    let mut out = RetryArgs::default();
+    syn::meta::parser(|meta| {
+        let key = &meta.path;
+        if key.is_ident("max_attempts") {
+            let n = value(&meta, errors)?.and_then(|v| count(&v, "max_attempts", errors));
+            out.max_attempts.set(key, n, errors);
+        } else if key.is_ident("base_delay") {
+            let d = value(&meta, errors)?.and_then(|v| duration(&v, errors));
+            out.base_delay.set(key, d, errors);
+        } else if key.is_ident("max_delay") {
+            let d = value(&meta, errors)?.and_then(|v| duration(&v, errors));
+            out.max_delay.set(key, d, errors);
+        } else if key.is_ident("exponential_base") {
+            let f = value(&meta, errors)?.and_then(|v| match number(&v) {
+                Some(f) if f.is_finite() && f >= 1.0 => Some(f),
+                _ => {
+                    errors.push(
+                        &v,
+                        "`exponential_base` must be a number of at least 1.0, such as `2.0`",
+                    );
+                    None
+                }
+            });
+            out.exponential_base.set(key, f, errors);
+        } else if key.is_ident("backoff") {
+            let b = value(&meta, errors)?.and_then(|v| choice(&v, "backoff", BACKOFFS, errors));
+            out.backoff.set(key, b, errors);
+        } else if key.is_ident("jitter") {
+            let j = value(&meta, errors)?.and_then(|v| match boolean(&v) {
+                Some(true) => Some("full"),
+                Some(false) => Some("none"),
+                None => choice(&v, "jitter", JITTERS, errors),
+            });
+            out.jitter.set(key, j, errors);
+        } else if key.is_ident("retry_if") {
+            let f = value(&meta, errors)?.and_then(|v| function(&v, "retry_if", errors));
+            out.retry_if.set(key, f, errors);
+        } else if !out.common.parse(&meta, errors)? {
+            unknown("retry", &meta, ACCEPTED, errors);
+            super::skip_value(&meta)?;
+        }
+        Ok(())
+    })
+    .parse2(args)?;
+    out.validate(errors);
+    Ok(out)
+}
+
+impl RetryArgs {
+    fn validate(&self, errors: &mut Errors) {
+        if !(self.base_delay.is_given() || self.max_delay.is_given()) {
+            return;
+        }
+        let base = self.base_delay.value.unwrap_or(DEFAULT_BASE_DELAY);
+        let max = self.max_delay.value.unwrap_or(DEFAULT_MAX_DELAY);
+        if max < base {
+            let (key, message) = match self.max_delay.key() {
+                Some(key) => (key, "`max_delay` must not be shorter than `base_delay`"),
+                None => (
+                    self.base_delay.key().expect("given"),
+                    "`base_delay` must not be longer than `max_delay` (60s by default)",
+                ),
+            };
+            errors.push(key, message);
+        }
+    }
+
+    /// `field: value` for each argument given; the rest come from the config's `DEFAULT`.
+    pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
+        let mut fields = Vec::new();
+        if let Some(n) = self.max_attempts.value {
+            fields.push(quote!(max_attempts: #n));
+        }
+        if let Some(d) = self.base_delay.value {
+            let d = duration_tokens(d, krate);
+            fields.push(quote!(base_delay: #d));
+        }
+        if let Some(d) = self.max_delay.value {
+            let d = duration_tokens(d, krate);
+            fields.push(quote!(max_delay: #d));
+        }
+        if let Some(f) = self.exponential_base.value {
+            fields.push(quote!(exponential_base: #f));
+        }
+        if let Some(b) = self.backoff.value {
+            let variant = match b {
+                "linear" => quote!(Linear),
+                "constant" => quote!(Constant),
+                _ => quote!(Exponential),
+            };
+            fields.push(quote!(backoff: #krate::Backoff::#variant));
+        }
+        if let Some(j) = self.jitter.value {
+            let variant = match j {
+                "equal" => quote!(Equal),
+                "none" => quote!(None),
+                _ => quote!(Full),
+            };
+            fields.push(quote!(jitter: #krate::Jitter::#variant));
+        }
+        fields
+    }
+}

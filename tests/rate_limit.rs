@@ -1,0 +1,217 @@
+//! `#[rate_limit]` and `RateLimiter`: each algorithm's quota, waiting, and giving up.
+
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+use resilience::{rate_limit, registry, Algorithm, Error, RateLimiter, RateLimiterConfig};
+use tokio::time::{advance, Instant};
+
+const MS: Duration = Duration::from_millis(1);
+
+fn limiter(name: &str, max_requests: u32, window: Duration, algorithm: Algorithm) -> RateLimiter {
+    RateLimiter::new(
+        name,
+        RateLimiterConfig {
+            max_requests,
+            window,
+            algorithm,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn limited(name: &str, retry_after: Duration) -> Result<(), Error> {
+    Err(Error::RateLimited {
+        name: name.into(),
+        retry_after,
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_bucket_allows_a_burst_then_refills_evenly() {
+    let limiter = limiter(
+        "rl::bucket",
+        4,
+        Duration::from_secs(1),
+        Algorithm::TokenBucket,
+    );
+    for _ in 0..4 {
+        limiter.try_acquire().unwrap();
+    }
+    assert_eq!(limiter.try_acquire(), limited("rl::bucket", MS * 250));
+    advance(MS * 250).await;
+    limiter.try_acquire().unwrap();
+    assert_eq!(limiter.try_acquire(), limited("rl::bucket", MS * 250));
+}
+
+#[tokio::test(start_paused = true)]
+async fn burst_sets_the_bucket_capacity() {
+    #[rate_limit(name = "rl::burst", max_requests = 10, window = "1s", burst = 2)]
+    async fn call() -> Result<(), Error> {
+        Ok(())
+    }
+    call().await.unwrap();
+    call().await.unwrap();
+    assert_eq!(call().await, limited("rl::burst", MS * 100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn sliding_window_never_admits_more_than_max_in_any_window() {
+    let limiter = limiter(
+        "rl::sliding",
+        3,
+        Duration::from_secs(10),
+        Algorithm::SlidingWindow,
+    );
+    limiter.try_acquire().unwrap();
+    advance(Duration::from_secs(4)).await;
+    limiter.try_acquire().unwrap();
+    limiter.try_acquire().unwrap();
+    assert_eq!(
+        limiter.try_acquire(),
+        limited("rl::sliding", Duration::from_secs(6))
+    );
+    advance(Duration::from_secs(6)).await;
+    limiter.try_acquire().unwrap();
+    assert_eq!(
+        limiter.try_acquire(),
+        limited("rl::sliding", Duration::from_secs(4))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn fixed_window_resets_at_each_boundary() {
+    let limiter = limiter(
+        "rl::fixed",
+        2,
+        Duration::from_secs(1),
+        Algorithm::FixedWindow,
+    );
+    advance(MS * 900).await;
+    limiter.try_acquire().unwrap();
+    limiter.try_acquire().unwrap();
+    assert_eq!(limiter.try_acquire(), limited("rl::fixed", MS * 100));
+    advance(MS * 100).await;
+    limiter.try_acquire().unwrap();
+    limiter.try_acquire().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_waits_up_to_max_wait_for_a_permit() {
+    #[rate_limit(name = "rl::wait", max_requests = 2, window = "1s", max_wait = "500ms")]
+    async fn call() -> Result<(), Error> {
+        Ok(())
+    }
+    call().await.unwrap();
+    call().await.unwrap();
+    let start = Instant::now();
+    call().await.unwrap();
+    assert_eq!(start.elapsed(), MS * 500, "waited for the next token");
+    let start = Instant::now();
+    call().await.unwrap();
+    assert_eq!(start.elapsed(), MS * 500);
+    let stats = registry().rate_limiter("rl::wait").unwrap().stats();
+    assert_eq!((stats.admitted, stats.waited, stats.rejections), (4, 2, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_longer_than_max_wait_is_rejected_at_once() {
+    let limiter = RateLimiter::new(
+        "rl::too_long",
+        RateLimiterConfig {
+            max_requests: 1,
+            window: Duration::from_secs(10),
+            max_wait: Duration::from_secs(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    limiter.acquire().await.unwrap();
+    let start = Instant::now();
+    assert_eq!(
+        limiter.acquire().await,
+        limited("rl::too_long", Duration::from_secs(10))
+    );
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_that_gives_up_takes_no_permit() {
+    let limiter = RateLimiter::new(
+        "rl::give_up",
+        RateLimiterConfig {
+            max_requests: 1,
+            window: Duration::from_secs(1),
+            max_wait: Duration::from_secs(5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    limiter.acquire().await.unwrap();
+    assert!(
+        tokio::time::timeout(MS * 500, limiter.acquire())
+            .await
+            .is_err(),
+        "gave up half way"
+    );
+    advance(MS * 500).await;
+    limiter
+        .try_acquire()
+        .expect("the permit the waiter would have taken is still there");
+    assert_eq!(limiter.stats().admitted, 2);
+}
+
+/// Many callers on two worker threads, some cancelled at random, against a quota that no
+/// amount of real time can refill during the test: exactly the quota is admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_over_quota_under_contention_and_cancellation() {
+    for algorithm in [
+        Algorithm::TokenBucket,
+        Algorithm::SlidingWindow,
+        Algorithm::FixedWindow,
+    ] {
+        let limiter = Arc::new(
+            RateLimiter::new(
+                "rl::stress",
+                RateLimiterConfig {
+                    max_requests: 25,
+                    window: Duration::from_secs(3600),
+                    algorithm,
+                    max_wait: MS * 5,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        );
+        let ran = Arc::new(AtomicU32::new(0));
+        let calls: Vec<_> = (0..500)
+            .map(|i| {
+                let (limiter, ran) = (Arc::clone(&limiter), Arc::clone(&ran));
+                let call = tokio::spawn(async move {
+                    limiter
+                        .call(|| async {
+                            ran.fetch_add(1, SeqCst);
+                            Ok::<_, Error>(())
+                        })
+                        .await
+                });
+                if i % 7 == 0 {
+                    call.abort();
+                }
+                call
+            })
+            .collect();
+        for call in calls {
+            let _ = call.await;
+        }
+        let stats = limiter.stats();
+        assert!(
+            ran.load(SeqCst) <= 25,
+            "{algorithm:?}: {} calls ran",
+            ran.load(SeqCst)
+        );
+        assert_eq!(stats.admitted, 25, "{algorithm:?}: {stats:?}");
+    }
+}

@@ -1,0 +1,193 @@
+//! The registry as operators use it: names, configuration before first use, conflicts,
+//! default names, and the snapshot.
+
+use std::time::Duration;
+
+use resilience::{
+    bulkhead, circuit_breaker, registry, retry, timeout, CircuitBreakerConfig, Error, Kind, Stats,
+    TimeoutConfig,
+};
+
+#[tokio::test(start_paused = true)]
+async fn configuration_by_name_before_first_use_wins_over_the_attribute() {
+    #[circuit_breaker(name = "registry::configured", failure_threshold = 5)]
+    async fn call() -> Result<(), Error> {
+        Err(Error::Timeout {
+            name: "downstream".into(),
+            after: Duration::from_secs(1),
+        })
+    }
+    registry()
+        .configure(
+            "registry::configured",
+            CircuitBreakerConfig {
+                failure_threshold: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let _ = call().await;
+    let breaker = registry().circuit_breaker("registry::configured").unwrap();
+    assert_eq!(breaker.config().failure_threshold, 1);
+    assert!(breaker.is_open());
+    let late = registry().configure("registry::configured", CircuitBreakerConfig::default());
+    assert_eq!(
+        late.unwrap_err().to_string(),
+        "circuit breaker `registry::configured` already exists; configure it before its first use"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn disagreeing_declarations_are_reported_once_and_the_first_wins() {
+    #[timeout("1s", name = "registry::disagree")]
+    async fn first() -> Result<(), Error> {
+        Ok(())
+    }
+    #[timeout("5s", name = "registry::disagree")]
+    async fn second() -> Result<(), Error> {
+        Ok(())
+    }
+    first().await.unwrap();
+    for _ in 0..3 {
+        second().await.unwrap();
+    }
+    assert_eq!(
+        registry().timeout("registry::disagree").unwrap().duration(),
+        Duration::from_secs(1)
+    );
+    let conflicts: Vec<_> = registry()
+        .conflicts()
+        .into_iter()
+        .filter(|c| &*c.name == "registry::disagree")
+        .collect();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].kind, Kind::Timeout);
+    assert!(conflicts[0].ignored.contains("5s"), "{:?}", conflicts[0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn declarations_that_agree_share_without_complaint() {
+    #[bulkhead(name = "registry::agree", max_concurrent = 3)]
+    async fn one() -> Result<(), Error> {
+        Ok(())
+    }
+    #[bulkhead(name = "registry::agree", max_concurrent = 3)]
+    async fn other() -> Result<(), Error> {
+        Ok(())
+    }
+    one().await.unwrap();
+    other().await.unwrap();
+    assert_eq!(
+        registry()
+            .bulkhead("registry::agree")
+            .unwrap()
+            .stats()
+            .admitted,
+        2
+    );
+    assert!(registry()
+        .conflicts()
+        .iter()
+        .all(|c| &*c.name != "registry::agree"));
+}
+
+mod billing {
+    use resilience::{retry, Error};
+
+    pub struct Invoices;
+    pub struct Refunds;
+
+    impl Invoices {
+        #[retry(base_delay = 0)]
+        pub async fn get(&self) -> Result<&'static str, Error> {
+            Ok("invoice")
+        }
+    }
+
+    impl Refunds {
+        #[retry(base_delay = 0)]
+        pub async fn get(&self) -> Result<&'static str, Error> {
+            Ok("refund")
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_method_s_default_name_is_type_and_method_and_same_named_methods_stay_apart() {
+    assert_eq!(billing::Invoices.get().await, Ok("invoice"));
+    assert_eq!(billing::Refunds.get().await, Ok("refund"));
+    let invoices = registry()
+        .retry(concat!(module_path!(), "::billing::Invoices::get"))
+        .unwrap();
+    let refunds = registry()
+        .retry(concat!(module_path!(), "::billing::Refunds::get"))
+        .unwrap();
+    assert_eq!((invoices.stats().calls, refunds.stats().calls), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_fns_with_one_path_and_no_name_get_an_instance_each() {
+    let first = {
+        #[retry(base_delay = 0)]
+        async fn shadowed() -> Result<u8, Error> {
+            Ok(1)
+        }
+        shadowed
+    };
+    let second = {
+        #[retry(base_delay = 0)]
+        async fn shadowed() -> Result<u8, Error> {
+            Ok(2)
+        }
+        shadowed
+    };
+    assert_eq!((first().await, second().await), (Ok(1), Ok(2)));
+    let name = concat!(module_path!(), "::shadowed");
+    let a = registry().retry(name).unwrap();
+    let b = registry().retry(&format!("{name}#2")).unwrap();
+    assert_eq!((a.stats().calls, b.stats().calls), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_lists_each_instance_with_its_counters() {
+    #[circuit_breaker(name = "registry::snap")]
+    #[retry(name = "registry::snap", base_delay = 0)]
+    async fn call() -> Result<(), Error> {
+        Ok(())
+    }
+    call().await.unwrap();
+    let snapshot = registry().snapshot();
+    let Stats::CircuitBreaker(breaker) = snapshot
+        .get(Kind::CircuitBreaker, "registry::snap")
+        .unwrap()
+        .stats
+    else {
+        panic!("a breaker's stats")
+    };
+    assert_eq!((breaker.calls, breaker.successes), (1, 1));
+    let table = snapshot.to_string();
+    let row = table
+        .lines()
+        .find(|line| line.starts_with("circuit breaker") && line.contains("registry::snap"))
+        .unwrap();
+    assert!(
+        row.contains("closed") && row.contains("calls 1, successes 1"),
+        "{row}"
+    );
+    assert!(table
+        .lines()
+        .any(|line| line.starts_with("retry") && line.contains("registry::snap")));
+}
+
+#[test]
+fn the_registry_refuses_invalid_configs_with_an_error() {
+    let error = registry()
+        .configure(
+            "registry::bad",
+            TimeoutConfig {
+                duration: Duration::ZERO,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(error.to_string(), "`duration` must be longer than zero");
+}

@@ -1,0 +1,282 @@
+//! `#[retry]` and `Retry`, on tokio's paused clock.
+
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::time::Duration;
+
+use resilience::{registry, retry, Backoff, Error, Jitter, Retry, RetryConfig};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+
+#[derive(Debug, PartialEq)]
+enum DbError {
+    Deadlock(u32),
+    Constraint,
+    Rejected(Error),
+}
+
+impl From<Error> for DbError {
+    fn from(error: Error) -> Self {
+        DbError::Rejected(error)
+    }
+}
+
+fn is_deadlock(error: &DbError) -> bool {
+    matches!(error, DbError::Deadlock(_))
+}
+
+/// Fails with `Deadlock(n)` on attempts `n < failures`, then succeeds.
+struct Flaky {
+    attempts: AtomicU32,
+    failures: u32,
+}
+
+impl Flaky {
+    const fn new(failures: u32) -> Self {
+        Self {
+            attempts: AtomicU32::new(0),
+            failures,
+        }
+    }
+
+    fn next(&self) -> Result<u32, DbError> {
+        let n = self.attempts.fetch_add(1, SeqCst);
+        if n < self.failures {
+            Err(DbError::Deadlock(n))
+        } else {
+            Ok(n)
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn exponential_delays_follow_the_formula_exactly() {
+    static FLAKY: Flaky = Flaky::new(3);
+    #[retry(max_attempts = 4, base_delay = "100ms", jitter = false)]
+    async fn insert() -> Result<u32, DbError> {
+        FLAKY.next()
+    }
+    let start = Instant::now();
+    assert_eq!(insert().await, Ok(3));
+    assert_eq!(start.elapsed(), MS * (100 + 200 + 400));
+}
+
+#[tokio::test(start_paused = true)]
+async fn linear_and_constant_backoff() {
+    static LINEAR: Flaky = Flaky::new(3);
+    static CONSTANT: Flaky = Flaky::new(3);
+    #[retry(
+        max_attempts = 4,
+        base_delay = "100ms",
+        backoff = "linear",
+        jitter = false
+    )]
+    async fn linear() -> Result<u32, DbError> {
+        LINEAR.next()
+    }
+    #[retry(
+        max_attempts = 4,
+        base_delay = 0.1,
+        backoff = "constant",
+        jitter = false
+    )]
+    async fn constant() -> Result<u32, DbError> {
+        CONSTANT.next()
+    }
+    let start = Instant::now();
+    linear().await.unwrap();
+    assert_eq!(start.elapsed(), MS * (100 + 200 + 300));
+    let start = Instant::now();
+    constant().await.unwrap();
+    assert_eq!(start.elapsed(), MS * 300);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delays_are_capped_at_max_delay() {
+    static FLAKY: Flaky = Flaky::new(4);
+    #[retry(
+        max_attempts = 5,
+        base_delay = "1s",
+        max_delay = "3s",
+        exponential_base = 3,
+        jitter = false
+    )]
+    async fn capped() -> Result<u32, DbError> {
+        FLAKY.next()
+    }
+    let start = Instant::now();
+    capped().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(1 + 3 + 3 + 3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_back_the_last_error_when_attempts_run_out() {
+    static FLAKY: Flaky = Flaky::new(u32::MAX);
+    #[retry(name = "retry::exhausted", max_attempts = 3, base_delay = "10ms")]
+    async fn always_failing() -> Result<u32, DbError> {
+        FLAKY.next()
+    }
+    assert_eq!(always_failing().await, Err(DbError::Deadlock(2)));
+    assert_eq!(FLAKY.attempts.load(SeqCst), 3);
+    let stats = registry().retry("retry::exhausted").unwrap().stats();
+    assert_eq!(
+        (stats.calls, stats.failed_after_retry, stats.retries),
+        (1, 1, 2)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_if_false_returns_at_once() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(max_attempts = 5, retry_if = is_deadlock)]
+    async fn violate() -> Result<(), DbError> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        Err(DbError::Constraint)
+    }
+    let start = Instant::now();
+    assert_eq!(violate().await, Err(DbError::Constraint));
+    assert_eq!(ATTEMPTS.load(SeqCst), 1);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn full_jitter_stays_in_its_envelope_and_repeats_with_a_seed() {
+    let config = RetryConfig {
+        max_attempts: 4,
+        base_delay: MS * 100,
+        jitter: Jitter::Full,
+        ..Default::default()
+    };
+    let mut elapsed = Vec::new();
+    for _ in 0..2 {
+        let retry = Retry::new("retry::jitter", config.clone()).unwrap();
+        retry.reseed(7);
+        let flaky = Flaky::new(3);
+        let start = Instant::now();
+        retry.call(|| async { flaky.next() }).await.unwrap();
+        elapsed.push(start.elapsed());
+    }
+    assert_eq!(
+        elapsed[0], elapsed[1],
+        "the same seed gives the same delays"
+    );
+    assert!(elapsed[0] <= MS * 700, "{:?}", elapsed[0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn equal_jitter_stays_between_half_and_one_and_a_half_of_the_delay() {
+    let config = RetryConfig {
+        max_attempts: 2,
+        base_delay: MS * 100,
+        jitter: Jitter::Equal,
+        ..Default::default()
+    };
+    let retry = Retry::new("retry::equal", config).unwrap();
+    for seed in 0..50 {
+        retry.reseed(seed);
+        let flaky = Flaky::new(1);
+        let start = Instant::now();
+        retry.call(|| async { flaky.next() }).await.unwrap();
+        let waited = start.elapsed();
+        assert!(
+            waited >= MS * 50 && waited <= MS * 150,
+            "seed {seed}: {waited:?}"
+        );
+    }
+}
+
+struct Connection {
+    attempts: u32,
+    log: Vec<String>,
+}
+
+impl Connection {
+    #[retry(max_attempts = 3, base_delay = "1ms")]
+    async fn query(&mut self, sql: &str, rows: &mut Vec<u32>) -> Result<usize, DbError> {
+        self.attempts += 1;
+        self.log.push(format!("{sql} #{}", self.attempts));
+        rows.push(self.attempts);
+        if self.attempts < 3 {
+            return Err(DbError::Deadlock(self.attempts));
+        }
+        Ok(rows.len())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mut_self_method_is_retried_with_its_borrows() {
+    let mut connection = Connection {
+        attempts: 0,
+        log: Vec::new(),
+    };
+    let mut rows = Vec::new();
+    assert_eq!(connection.query("select", &mut rows).await, Ok(3));
+    assert_eq!(connection.log, ["select #1", "select #2", "select #3"]);
+    assert_eq!(rows, [1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn question_mark_and_owned_arguments_in_the_body() {
+    fn parse(text: &str) -> Result<u32, DbError> {
+        text.parse().map_err(|_| DbError::Constraint)
+    }
+    // Under `#[retry]` the body borrows the arguments: `texts` is a `&Vec<String>` and the
+    // `mut` binding `total` a `&mut u32` that each attempt is lent in turn.
+    #[retry(max_attempts = 2, base_delay = 0)]
+    async fn parse_all(texts: Vec<String>, mut total: u32) -> Result<u32, DbError> {
+        for text in texts {
+            *total += parse(text)?;
+        }
+        Ok(*total)
+    }
+    assert_eq!(parse_all(vec!["1".into(), "2".into()], 10).await, Ok(13));
+    assert_eq!(
+        parse_all(vec!["x".into()], 0).await,
+        Err(DbError::Constraint)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn by_hand_with_backoff_and_predicate() {
+    let retry = Retry::new(
+        "retry::by_hand",
+        RetryConfig {
+            max_attempts: 3,
+            base_delay: MS * 10,
+            backoff: Backoff::Linear,
+            jitter: Jitter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let flaky = Flaky::new(2);
+    let start = Instant::now();
+    assert_eq!(
+        retry
+            .call_with(is_deadlock, || async { flaky.next() })
+            .await,
+        Ok(2)
+    );
+    assert_eq!(start.elapsed(), MS * 30);
+    let stats = retry.stats();
+    assert_eq!((stats.succeeded_after_retry, stats.retries), (1, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_try_success_does_not_wait() {
+    #[retry(name = "retry::first_try")]
+    async fn fine() -> Result<u8, Error> {
+        Ok(1)
+    }
+    let start = Instant::now();
+    assert_eq!(fine().await, Ok(1));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(
+        registry()
+            .retry("retry::first_try")
+            .unwrap()
+            .stats()
+            .succeeded_first_try,
+        1
+    );
+}

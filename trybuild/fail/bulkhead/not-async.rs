@@ -1,0 +1,8 @@
+use resilience::bulkhead;
+
+#[bulkhead(max_concurrent = 4)]
+fn call() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use resilience::timeout;
+
+#[timeout("1s")]
+async fn call() {}
+
+fn main() {}

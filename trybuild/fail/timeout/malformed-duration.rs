@@ -1,0 +1,8 @@
+use resilience::timeout;
+
+#[timeout("5 parsecs")]
+async fn call() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+fn main() {}

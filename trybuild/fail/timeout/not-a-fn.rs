@@ -1,0 +1,6 @@
+use resilience::timeout;
+
+#[timeout("5s")]
+struct Client;
+
+fn main() {}

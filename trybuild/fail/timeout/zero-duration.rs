@@ -1,0 +1,8 @@
+use resilience::timeout;
+
+#[timeout(0)]
+async fn call() -> Result<(), resilience::Error> {
+    Ok(())
+}
+
+fn main() {}
