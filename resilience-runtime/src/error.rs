@@ -127,14 +127,33 @@ impl ConfigError {
     }
 }
 
-/// Formats a duration the way people write it in config: `250ms`, `1.5s`, `2m`, `1h30m`.
+/// Formats a duration the way people write it in config: `250ms`, `1.5s`, `2m`, `1h30m`;
+/// rounded to the millisecond from one millisecond up.
 pub(crate) struct Human(pub(crate) Duration);
 
 impl fmt::Display for Human {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.0;
-        let secs = d.as_secs();
-        if secs >= 60 && d.subsec_nanos() == 0 {
+        let nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return f.write_str("0s");
+        }
+        if nanos < 1_000_000 {
+            return if nanos % 1_000 == 0 {
+                write!(f, "{}µs", nanos / 1_000)
+            } else {
+                write!(f, "{nanos}ns")
+            };
+        }
+        let millis = (nanos + 500_000) / 1_000_000;
+        let (secs, millis) = (millis / 1000, millis % 1000);
+        if secs == 0 {
+            write!(f, "{millis}ms")
+        } else if millis != 0 {
+            let fraction = format!("{millis:03}");
+            write!(f, "{secs}.{}s", fraction.trim_end_matches('0'))
+        } else if secs < 60 {
+            write!(f, "{secs}s")
+        } else {
             let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
             for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
                 if value > 0 {
@@ -142,20 +161,6 @@ impl fmt::Display for Human {
                 }
             }
             Ok(())
-        } else if secs > 0 {
-            let millis = d.subsec_millis();
-            if millis == 0 {
-                write!(f, "{secs}s")
-            } else {
-                let frac = format!("{millis:03}");
-                write!(f, "{secs}.{}s", frac.trim_end_matches('0'))
-            }
-        } else if d.subsec_nanos() % 1_000_000 == 0 {
-            write!(f, "{}ms", d.subsec_millis())
-        } else if d.subsec_nanos() % 1_000 == 0 {
-            write!(f, "{}µs", d.subsec_micros())
-        } else {
-            write!(f, "{}ns", d.subsec_nanos())
         }
     }
 }
@@ -167,7 +172,10 @@ mod tests {
     #[test]
     fn human_durations() {
         let cases = [
-            (Duration::ZERO, "0ms"),
+            (Duration::ZERO, "0s"),
+            (Duration::from_nanos(349_508_997), "350ms"),
+            (Duration::from_nanos(1_999_600_000), "2s"),
+            (Duration::from_millis(61_500), "61.5s"),
             (Duration::from_millis(250), "250ms"),
             (Duration::from_millis(1500), "1.5s"),
             (Duration::from_millis(1050), "1.05s"),
@@ -175,7 +183,8 @@ mod tests {
             (Duration::from_secs(120), "2m"),
             (Duration::from_secs(5400), "1h30m"),
             (Duration::from_secs(3601), "1h1s"),
-            (Duration::from_micros(1500), "1500µs"),
+            (Duration::from_micros(1500), "2ms"),
+            (Duration::from_micros(999), "999µs"),
             (Duration::from_nanos(7), "7ns"),
         ];
         for (duration, text) in cases {

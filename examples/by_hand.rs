@@ -1,0 +1,84 @@
+//! The runtime without the attributes: policies built, shared and composed by hand, and
+//! the registry configured by name before first use.
+//!
+//! ```text
+//! cargo run --example by_hand
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use resilience::pipeline::{body, finish};
+use resilience::{
+    registry, CircuitBreaker, CircuitBreakerConfig, Error, Jitter, Retry, RetryConfig, Timeout,
+    TimeoutConfig,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), resilience::ConfigError> {
+    // An operator's setting, read at start-up: it wins over whatever the code declares.
+    registry().configure(
+        "search",
+        CircuitBreakerConfig {
+            failure_threshold: 2,
+            ..Default::default()
+        },
+    )?;
+    let breaker: Arc<CircuitBreaker> =
+        registry().get_or_create("search", CircuitBreakerConfig::default())?;
+    println!(
+        "`search` opens after {} failures",
+        breaker.config().failure_threshold
+    );
+
+    // One policy at a time.
+    let timeout = Timeout::new(
+        "search",
+        TimeoutConfig {
+            duration: Duration::from_millis(100),
+        },
+    )?;
+    let slow = timeout.call(|| async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Ok::<_, Error>("never")
+    });
+    println!("slow search: {:?}", slow.await);
+
+    // A stack, outermost first, as `#[circuit_breaker] #[retry] #[timeout]` would build it.
+    let retry = Retry::new(
+        "search",
+        RetryConfig {
+            base_delay: Duration::from_millis(10),
+            jitter: Jitter::None,
+            ..Default::default()
+        },
+    )?;
+    for query in ["fast", "slow"] {
+        let outcome = breaker
+            .layer(
+                |_| true,
+                || {
+                    retry.layer(
+                        (),
+                        |_| true,
+                        |()| async {
+                            let attempt = timeout.layer(|| {
+                                body(async {
+                                    if query == "slow" {
+                                        tokio::time::sleep(Duration::from_secs(1)).await;
+                                    }
+                                    Ok::<_, Error>(format!("results for {query}"))
+                                })
+                            });
+                            ((), attempt.await)
+                        },
+                    )
+                },
+            )
+            .await;
+        let result: Result<String, Error> = finish(outcome);
+        println!("{query}: {result:?} (breaker {})", breaker.state());
+    }
+    print!("\n{}", registry().snapshot());
+    Ok(())
+}
