@@ -171,43 +171,41 @@ async fn a_slot_comes_back_when_the_body_panics() {
     assert_eq!(bulkhead.call(|| async { Ok::<_, Error>(7) }).await, Ok(7));
 }
 
-/// Thousands of calls on two worker threads, cancelled at random points while queued or
-/// running, some panicking: never more than `max_concurrent` bodies at once, and every slot
-/// back at the end.
+/// Thousands of calls on two worker threads, cut short at random points while queued or
+/// running (by a timeout around the call, or by aborting its task), some panicking in the
+/// body: never more than `max_concurrent` bodies at once, and every slot back at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_over_max_concurrent_under_cancellation_and_panics() {
     const MAX: usize = 3;
     let gauge = Arc::new(Gauge::default());
-    let bulkhead = Arc::new(
-        Bulkhead::new(
-            "bulkhead::stress",
-            BulkheadConfig {
-                max_concurrent: MAX,
-                max_wait: Duration::from_millis(50),
-            },
-        )
-        .unwrap(),
-    );
+    let config = BulkheadConfig {
+        max_concurrent: MAX,
+        max_wait: Duration::from_micros(300),
+    };
+    let bulkhead = Arc::new(Bulkhead::new("bulkhead::stress", config).unwrap());
     let mut random = 0x9E37_79B9_u64;
     let mut calls = Vec::new();
-    for _ in 0..2000 {
+    for _ in 0..3000 {
         random ^= random << 13;
         random ^= random >> 7;
         random ^= random << 17;
-        let (bulkhead, gauge, roll) = (Arc::clone(&bulkhead), Arc::clone(&gauge), random % 100);
+        let (bulkhead, gauge, roll) = (Arc::clone(&bulkhead), Arc::clone(&gauge), random % 1000);
         calls.push(tokio::spawn(async move {
-            bulkhead
-                .call(|| async {
-                    let _inside = gauge.enter();
-                    for _ in 0..(roll % 4) {
-                        tokio::task::yield_now().await;
-                    }
-                    assert!(roll >= 3, "panics inside the body");
-                    Ok::<_, Error>(())
-                })
-                .await
+            let call = bulkhead.call(|| async {
+                let _inside = gauge.enter();
+                if roll % 2 == 0 {
+                    tokio::time::sleep(Duration::from_micros(roll)).await;
+                } else {
+                    tokio::task::yield_now().await;
+                }
+                assert!(roll % 50 != 7, "panics inside the body");
+                Ok::<_, Error>(())
+            });
+            // Gives up after a random while: queued, running, or not at all.
+            tokio::time::timeout(Duration::from_micros(roll * 3), call).await
         }));
-        if roll < 30 {
+        if roll % 10 == 0 {
+            tokio::task::yield_now().await;
             calls.last().expect("pushed").abort();
         }
     }
@@ -219,8 +217,14 @@ async fn never_over_max_concurrent_under_cancellation_and_panics() {
         "{} bodies ran at once",
         gauge.most.load(SeqCst)
     );
+    assert_eq!(gauge.now.load(SeqCst), 0);
     assert_eq!(
         (bulkhead.available(), bulkhead.active(), bulkhead.queued()),
         (MAX, 0, 0)
+    );
+    let stats = bulkhead.stats();
+    assert!(
+        stats.admitted > 0 && stats.admitted < 3000,
+        "some calls ran, some did not: {stats:?}"
     );
 }

@@ -642,3 +642,141 @@ fn elide_impl_trait(ty: Type) -> Type {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hostile input: whatever tokens arrive, the expansion reports errors and never panics.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "name",
+        "crate",
+        "duration",
+        "failure_threshold",
+        "success_threshold",
+        "recovery_timeout",
+        "half_open_max_calls",
+        "failure_if",
+        "max_attempts",
+        "base_delay",
+        "max_delay",
+        "exponential_base",
+        "backoff",
+        "jitter",
+        "retry_if",
+        "max_concurrent",
+        "max_wait",
+        "max_requests",
+        "window",
+        "algorithm",
+        "burst",
+        "x",
+        "self",
+        "true",
+        "false",
+        "fn",
+        "async",
+        "r#type",
+        "_",
+    ];
+    const LITERALS: &[&str] = &[
+        "\"250ms\"",
+        "\"\"",
+        "\"1h30m\"",
+        "\"-1s\"",
+        "\"1..5s\"",
+        "\"µs\"",
+        "\"token_bucket\"",
+        "\"a::b\"",
+        "0",
+        "1",
+        "-1",
+        "1.5",
+        "1e400",
+        "99999999999999999999999999",
+        "0x10",
+        "'c'",
+        "b\"x\"",
+        "1u8",
+        "2.0f32",
+    ];
+    const PUNCT: &[&str] = &["=", ",", "-", "::", "#", "!", ".", "|", "&", ";", "<", ">"];
+
+    fn token() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            proptest::sample::select(WORDS).prop_map(str::to_owned),
+            proptest::sample::select(LITERALS).prop_map(str::to_owned),
+            proptest::sample::select(PUNCT).prop_map(str::to_owned),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            (proptest::collection::vec(inner, 0..6), 0..3usize).prop_map(|(tokens, delimiter)| {
+                let body = tokens.join(" ");
+                ["(", "[", "{"][delimiter].to_owned() + &body + [")", "]", "}"][delimiter]
+            })
+        })
+    }
+
+    fn tokens(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(token(), 0..max).prop_map(|tokens| tokens.join(" "))
+    }
+
+    /// Valid argument lists with one token replaced, dropped or duplicated.
+    fn mutated_args() -> impl Strategy<Value = String> {
+        let valid = proptest::sample::select(&[
+            "name = \"a\", failure_threshold = 3, recovery_timeout = \"30s\"",
+            "max_attempts = 3, base_delay = \"100ms\", max_delay = \"1s\", backoff = \"linear\", jitter = false",
+            "\"5s\", name = \"t\"",
+            "max_concurrent = 4, max_wait = 0",
+            "max_requests = 10, window = \"1m\", algorithm = \"sliding_window\", max_wait = 0.5",
+        ][..]);
+        (valid, any::<prop::sample::Index>(), token(), 0..3u8).prop_map(
+            |(valid, at, replacement, how)| {
+                let mut parts: Vec<String> = valid.split(' ').map(str::to_owned).collect();
+                let i = at.index(parts.len());
+                match how {
+                    0 => parts[i] = replacement,
+                    1 => drop(parts.remove(i)),
+                    _ => parts.insert(i, replacement),
+                }
+                parts.join(" ")
+            },
+        )
+    }
+
+    fn item() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("async fn f(&self, x: u32) -> Result<u32, E> { Ok(x) }".to_owned()),
+            Just("#[retry(max_attempts = 0)] #[timeout] pub async fn f(mut a: Vec<u8>) -> R { a.push(1); todo!() }".to_owned()),
+            Just("fn f() -> Pin<Box<dyn Future<Output = R> + Send>> { Box::pin(async move { 1 }) }".to_owned()),
+            Just("struct S;".to_owned()),
+            tokens(12),
+            tokens(6).prop_map(|t| format!("async fn f({t}) -> Result<(), E> {{ {t} }}")),
+        ]
+    }
+
+    fn expand_all(args: &str, item: &str) {
+        let (Ok(args), Ok(item)) = (args.parse::<TokenStream>(), item.parse::<TokenStream>())
+        else {
+            return;
+        };
+        for kind in Kind::ALL {
+            let _ = attribute(kind, args.clone(), item.clone());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_arguments_never_panic(args in tokens(10), item in item()) {
+            expand_all(&args, &item);
+        }
+
+        #[test]
+        fn mutated_arguments_never_panic(args in mutated_args(), item in item()) {
+            expand_all(&args, &item);
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod pipeline;
 mod rate_limit;
 mod registry;
 mod retry;
+mod sync;
 mod time;
 mod timeout;
 

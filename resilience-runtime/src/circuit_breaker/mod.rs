@@ -5,10 +5,9 @@ mod state;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{
-    AtomicU64,
-    Ordering::{AcqRel, Acquire, Relaxed},
-};
+// Plain counters stay std's: only the state words are model-checked.
+use std::sync::atomic::AtomicU64 as Count;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use state::{Permit, Phase, Report, State};
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
+use crate::sync::AtomicU64;
 use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
@@ -93,10 +93,10 @@ pub struct CircuitBreaker {
     epoch: Instant,
     word: AtomicU64,
     successes: Counter,
-    failures: AtomicU64,
-    abandoned: AtomicU64,
-    rejections: AtomicU64,
-    transitions: AtomicU64,
+    failures: Count,
+    abandoned: Count,
+    rejections: Count,
+    transitions: Count,
 }
 
 impl CircuitBreaker {
@@ -123,10 +123,10 @@ impl CircuitBreaker {
             epoch: time::now(),
             word: AtomicU64::new(State::INITIAL.pack()),
             successes: Counter::default(),
-            failures: AtomicU64::new(0),
-            abandoned: AtomicU64::new(0),
-            rejections: AtomicU64::new(0),
-            transitions: AtomicU64::new(0),
+            failures: Count::new(0),
+            abandoned: Count::new(0),
+            rejections: Count::new(0),
+            transitions: Count::new(0),
         })
     }
 
@@ -288,8 +288,7 @@ impl CircuitBreaker {
 
     /// Counts a failure as if a call had just failed; may open the breaker.
     pub fn record_failure(&self) {
-        let now = self.elapsed();
-        self.update(|state| state.record(Report::Failure, now, &self.config));
+        self.update(|state| state.record(Report::Failure, self.elapsed(), &self.config));
     }
 
     /// Closes the breaker and forgets its failure count. Calls already running when it is
@@ -358,13 +357,16 @@ impl CircuitBreaker {
             Report::Failure => _ = self.failures.fetch_add(1, Relaxed),
             Report::Abandoned => _ = self.abandoned.fetch_add(1, Relaxed),
         }
-        // Only a failure can open the breaker, and only opening needs the time.
-        let now = if report == Report::Failure {
-            self.elapsed()
-        } else {
-            Duration::ZERO
+        // Only a failure can open the breaker, and only opening needs the time, read after
+        // the state it applies to.
+        let now = || {
+            if report == Report::Failure {
+                self.elapsed()
+            } else {
+                Duration::ZERO
+            }
         };
-        self.update(|state| state.report(permit, report, now, &self.config));
+        self.update(|state| state.report(permit, report, now(), &self.config));
     }
 
     /// Applies `transition` until it sticks or declines (returns `None`).
@@ -433,5 +435,124 @@ impl Call<'_> {
 impl Drop for Call<'_> {
     fn drop(&mut self) {
         self.finish(Verdict::Neither);
+    }
+}
+
+#[cfg(test)]
+mod concurrency {
+    //! The breaker's word under concurrent admission and reporting. Under `--cfg loom` each
+    //! case is model-checked over every interleaving; otherwise the same cases run on real
+    //! threads many times over, as a quick check in the default suite.
+
+    use super::*;
+
+    #[cfg(all(test, loom))]
+    use loom::{model, sync::Arc, thread};
+    #[cfg(not(loom))]
+    use std::{sync::Arc, thread};
+
+    #[cfg(not(loom))]
+    fn model(case: impl Fn() + Sync + Send + 'static) {
+        for _ in 0..2000 {
+            case();
+        }
+    }
+
+    fn breaker(config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
+        Arc::new(CircuitBreaker::new("loom", config).expect("valid"))
+    }
+
+    fn half_open(breaker: &CircuitBreaker) {
+        let state = State {
+            phase: Phase::HalfOpen {
+                in_flight: 0,
+                successes: 0,
+            },
+            generation: 1,
+        };
+        breaker.word.store(state.pack(), Relaxed);
+    }
+
+    fn call(breaker: &CircuitBreaker, report: Report) -> bool {
+        match breaker.acquire() {
+            Ok(permit) => {
+                breaker.report(permit, report);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn concurrent_failures_open_it_exactly_once() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                failure_threshold: 2,
+                ..Default::default()
+            });
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Failure));
+            let here = call(&cb, Report::Failure);
+            let there = t.join().unwrap();
+            assert!(here && there, "both were admitted while closed");
+            assert_eq!(cb.load().phase.tag(), "open", "no failure count was lost");
+            assert_eq!(cb.transitions.load(Relaxed), 1, "opened once");
+        });
+    }
+
+    #[test]
+    fn half_open_admits_exactly_max_probes() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                half_open_max_calls: Some(1),
+                ..Default::default()
+            });
+            half_open(&cb);
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || other.acquire().is_ok());
+            let here = cb.acquire().is_ok();
+            let there = t.join().unwrap();
+            assert!(here ^ there, "exactly one probe: {here} {there}");
+        });
+    }
+
+    #[test]
+    fn an_abandoned_probe_never_wedges_it() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                half_open_max_calls: Some(1),
+                success_threshold: 1,
+                ..Default::default()
+            });
+            half_open(&cb);
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Abandoned));
+            let closed_here = call(&cb, Report::Success);
+            let abandoned_there = t.join().unwrap();
+            if !closed_here {
+                // The other probe held the slot and gave it back: this one goes through now.
+                assert!(abandoned_there);
+                assert!(call(&cb, Report::Success));
+            }
+            assert_eq!(cb.load().phase.tag(), "closed");
+        });
+    }
+
+    #[test]
+    fn probes_close_it_once_whatever_the_interleaving() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                half_open_max_calls: Some(2),
+                success_threshold: 2,
+                ..Default::default()
+            });
+            half_open(&cb);
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Success));
+            assert!(call(&cb, Report::Success));
+            assert!(t.join().unwrap());
+            assert_eq!(cb.load().phase.tag(), "closed");
+            assert_eq!(cb.transitions.load(Relaxed), 1);
+        });
     }
 }

@@ -40,6 +40,17 @@ pub(crate) enum Phase {
     HalfOpen { in_flight: u32, successes: u32 },
 }
 
+#[cfg(test)]
+impl Phase {
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Phase::Closed { .. } => "closed",
+            Phase::Open { .. } => "open",
+            Phase::HalfOpen { .. } => "half-open",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct State {
     pub(crate) phase: Phase,

@@ -28,7 +28,7 @@ impl FixedWindow {
         if count < u64::from(self.max) {
             Ok((index << 32) | (count + 1))
         } else {
-            Err((index + 1) * self.window - now)
+            Err(index.saturating_add(1).saturating_mul(self.window) - now)
         }
     }
 }
@@ -80,6 +80,16 @@ mod tests {
         word = fixed.admit(word, 1000).unwrap();
         word = fixed.admit(word, 1500).unwrap();
         assert_eq!(fixed.admit(word, 1500), Err(500));
+    }
+
+    #[test]
+    fn fixed_window_arithmetic_saturates_at_the_end_of_time() {
+        let fixed = FixedWindow {
+            window: u64::MAX / 2 + 1,
+            max: 1,
+        };
+        let word = fixed.admit(0, u64::MAX - 1).unwrap();
+        assert!(fixed.admit(word, u64::MAX - 1).is_err());
     }
 
     #[test]

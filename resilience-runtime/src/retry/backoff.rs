@@ -47,13 +47,15 @@ pub(crate) fn delay(
     grown.map_or(max, |d| d.min(max))
 }
 
-/// Applies `jitter` to `delay`, drawing from `random`.
+/// Applies `jitter` to `delay`, drawing from `random`; saturates at `Duration::MAX`.
 pub(crate) fn jitter(jitter: Jitter, delay: Duration, random: &Random) -> Duration {
-    match jitter {
-        Jitter::None => delay,
-        Jitter::Full => delay.mul_f64(random.unit()),
-        Jitter::Equal => delay.mul_f64(0.5 + random.unit()),
-    }
+    let factor = match jitter {
+        Jitter::None => return delay,
+        Jitter::Full => random.unit(),
+        Jitter::Equal => 0.5 + random.unit(),
+    };
+    // `Duration::mul_f64` panics past `Duration::MAX`; a huge configured delay must not.
+    Duration::try_from_secs_f64(delay.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 /// A seedable, lock-free source of uniform numbers (SplitMix64 over an atomic counter).
@@ -146,6 +148,15 @@ mod tests {
             let (x, y) = (a.unit(), b.unit());
             assert_eq!(x.to_bits(), y.to_bits());
             assert!((0.0..1.0).contains(&x));
+        }
+    }
+
+    #[test]
+    fn jitter_saturates_instead_of_overflowing() {
+        let random = Random::new(3);
+        for _ in 0..100 {
+            assert!(jitter(Jitter::Equal, Duration::MAX, &random) >= Duration::MAX / 2);
+            assert!(jitter(Jitter::Full, Duration::MAX, &random) <= Duration::MAX);
         }
     }
 

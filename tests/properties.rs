@@ -1,0 +1,209 @@
+//! Properties over random inputs, on tokio's paused clock: rate limiters never admit more
+//! than their definition allows, retries never run more than `max_attempts` and wait exactly
+//! what the formula says, and no config, however hostile, makes a policy panic.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use resilience::{
+    Algorithm, Backoff, Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, Error,
+    Jitter, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+};
+use tokio::time::{advance, Instant};
+
+fn paused<F: std::future::Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(future)
+}
+
+fn algorithm() -> impl Strategy<Value = Algorithm> {
+    prop_oneof![
+        Just(Algorithm::TokenBucket),
+        Just(Algorithm::SlidingWindow),
+        Just(Algorithm::FixedWindow)
+    ]
+}
+
+/// Admission times (ms since the limiter's creation) of `try_acquire` calls spaced by `gaps`.
+fn admitted(limiter: &RateLimiter, gaps: &[u64]) -> Vec<u64> {
+    paused(async {
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for &gap in gaps {
+            advance(Duration::from_millis(gap)).await;
+            if limiter.try_acquire().is_ok() {
+                times.push(start.elapsed().as_millis() as u64);
+            }
+        }
+        times
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_rate_limiter_never_admits_more_than_its_definition_allows(
+        algorithm in algorithm(),
+        max in 1u32..6,
+        window_ms in 1u64..2000,
+        burst in proptest::option::of(1u32..8),
+        gaps in proptest::collection::vec(prop_oneof![Just(0u64), 0u64..50, 0u64..3000], 1..120),
+    ) {
+        let burst = if algorithm == Algorithm::TokenBucket { burst } else { None };
+        let config = RateLimiterConfig { max_requests: max, window: Duration::from_millis(window_ms), algorithm, burst, ..Default::default() };
+        let limiter = paused(async { RateLimiter::new("prop", config).unwrap() });
+        let times = admitted(&limiter, &gaps);
+        match algorithm {
+            Algorithm::SlidingWindow => {
+                for (i, &t) in times.iter().enumerate() {
+                    let in_span = times[i..].iter().take_while(|&&u| u < t + window_ms).count();
+                    prop_assert!(in_span <= max as usize, "{in_span} admitted in [{t}, {t} + {window_ms}): {times:?}");
+                }
+            }
+            Algorithm::FixedWindow => {
+                let mut per_window = std::collections::HashMap::<u64, u32>::new();
+                for &t in &times {
+                    *per_window.entry(t / window_ms).or_default() += 1;
+                }
+                prop_assert!(per_window.values().all(|&n| n <= max), "{per_window:?}");
+            }
+            Algorithm::TokenBucket => {
+                // GCRA: in any span of length L, at most `burst + floor(L / interval)`.
+                let interval_ns = (window_ms * 1_000_000).div_ceil(u64::from(max));
+                let capacity = u64::from(burst.unwrap_or(max));
+                for i in 0..times.len() {
+                    for j in i..times.len() {
+                        let span_ns = (times[j] - times[i]) * 1_000_000;
+                        prop_assert!((j - i + 1) as u64 <= capacity + span_ns / interval_ns, "{times:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_waiter_that_gives_up_consumes_nothing(algorithm in algorithm(), max in 1u32..4, give_up_ms in 1u64..900) {
+        paused(async {
+            let config = RateLimiterConfig { max_requests: max, window: Duration::from_secs(1), algorithm, max_wait: Duration::from_secs(5), ..Default::default() };
+            let limiter = RateLimiter::new("prop::give_up", config).unwrap();
+            for _ in 0..max {
+                limiter.try_acquire().unwrap();
+            }
+            let start = Instant::now();
+            let waiter = tokio::time::timeout(Duration::from_millis(give_up_ms), limiter.acquire()).await;
+            let gave_up = waiter.is_err();
+            // A window after the first permits (and a tick, for the token interval rounded
+            // up), the whole quota is back, less what the waiter took if it did not give up.
+            tokio::time::sleep_until(start + Duration::from_millis(1001)).await;
+            let mut available = 0;
+            while limiter.try_acquire().is_ok() {
+                available += 1;
+            }
+            let expected = if gave_up { max } else { max - 1 };
+            assert_eq!(available, expected, "{algorithm:?}: gave up: {gave_up}");
+        });
+    }
+
+    #[test]
+    fn retry_runs_at_most_max_attempts_and_waits_what_the_formula_says(
+        max_attempts in 1u32..7,
+        base_ms in 0u64..500,
+        extra_ms in 0u64..5000,
+        exponential_base in 1.0f64..4.0,
+        backoff in prop_oneof![Just(Backoff::Exponential), Just(Backoff::Linear), Just(Backoff::Constant)],
+        jitter in prop_oneof![Just(Jitter::None), Just(Jitter::Full), Just(Jitter::Equal)],
+        seed in any::<u64>(),
+    ) {
+        let config = RetryConfig {
+            max_attempts,
+            base_delay: Duration::from_millis(base_ms),
+            max_delay: Duration::from_millis(base_ms + extra_ms),
+            exponential_base,
+            backoff,
+            jitter,
+        };
+        let expected: Vec<Duration> = (0..max_attempts.saturating_sub(1)).map(|n| config.delay(n)).collect();
+        let starts = paused(async {
+            let retry = Retry::new("prop::retry", config).unwrap();
+            retry.reseed(seed);
+            let mut starts = Vec::new();
+            let result: Result<(), Error> = retry
+                .call(|| {
+                    starts.push(Instant::now());
+                    async { Err(Error::BulkheadFull { name: "x".into(), max_concurrent: 1 }) }
+                })
+                .await;
+            assert!(result.is_err());
+            starts
+        });
+        prop_assert_eq!(starts.len(), max_attempts as usize);
+        // tokio's timer wakes on whole milliseconds: a sleep of `d` ends at `d` rounded up.
+        let tick = Duration::from_millis(1);
+        for (n, pair) in starts.windows(2).enumerate() {
+            let waited = pair[1] - pair[0];
+            let d = expected[n];
+            let (low, high) = match jitter {
+                Jitter::None => (d, d),
+                Jitter::Full => (Duration::ZERO, d),
+                Jitter::Equal => (d / 2, d * 3 / 2),
+            };
+            prop_assert!(waited >= low && waited < high + tick, "{jitter:?}: waited {waited:?}, expected [{low:?}, {high:?}]");
+        }
+    }
+
+    #[test]
+    fn hostile_configs_are_refused_with_an_error_never_a_panic(
+        count in prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>()],
+        other in prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()],
+        probes in proptest::option::of(prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()]),
+        duration in prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), Just(Duration::from_nanos(1)), any::<u64>().prop_map(Duration::from_nanos)],
+        second in prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), any::<u64>().prop_map(Duration::from_nanos)],
+        float in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(0.0), Just(1.0), any::<f64>()],
+        slots in prop_oneof![Just(0usize), Just(usize::MAX), any::<usize>()],
+        algorithm in algorithm(),
+    ) {
+        paused(async {
+            let breaker = CircuitBreakerConfig { failure_threshold: count, success_threshold: other, recovery_timeout: duration, half_open_max_calls: probes };
+            assert_eq!(CircuitBreaker::new("h", breaker.clone()).is_ok(), breaker.validate().is_ok());
+            if let Ok(cb) = CircuitBreaker::new("h", breaker) {
+                for _ in 0..3 {
+                    cb.record_failure();
+                }
+                let _ = cb.call(|| async { Ok::<_, Error>(()) }).await;
+                let _ = (cb.state(), cb.can_execute(), cb.stats());
+            }
+
+            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal };
+            assert_eq!(Retry::new("h", retry.clone()).is_ok(), retry.validate().is_ok());
+            if let Ok(retry) = Retry::new("h", retry) {
+                let sleeping = retry.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) });
+                let _ = tokio::time::timeout(Duration::from_secs(1), sleeping).await;
+            }
+
+            let timeout = TimeoutConfig { duration };
+            assert_eq!(Timeout::new("h", timeout.clone()).is_ok(), timeout.validate().is_ok());
+            if let Ok(timeout) = Timeout::new("h", timeout) {
+                let _ = timeout.call(|| async { Ok::<_, Error>(()) }).await;
+            }
+
+            let bulkhead = BulkheadConfig { max_concurrent: slots, max_wait: duration };
+            assert_eq!(Bulkhead::new("h", bulkhead.clone()).is_ok(), bulkhead.validate().is_ok());
+            if let Ok(bulkhead) = Bulkhead::new("h", bulkhead) {
+                let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
+            }
+
+            let limiter = RateLimiterConfig { max_requests: count, window: duration, algorithm, burst: probes, max_wait: second };
+            assert_eq!(RateLimiter::new("h", limiter.clone()).is_ok(), limiter.validate().is_ok());
+            if let Ok(limiter) = RateLimiter::new("h", limiter) {
+                for _ in 0..3 {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), limiter.acquire()).await;
+                }
+            }
+        });
+    }
+}
