@@ -43,8 +43,16 @@ fn admitted(limiter: &RateLimiter, gaps: &[u64]) -> Vec<u64> {
     })
 }
 
+/// The number of cases: `PROPTEST_CASES` when set (a soak run), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases(128)) })]
 
     #[test]
     fn a_rate_limiter_never_admits_more_than_its_definition_allows(

@@ -766,8 +766,16 @@ mod tests {
         }
     }
 
+    /// The number of cases: `PROPTEST_CASES` when set (a soak run), else `default`.
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(default)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases(256)) })]
 
         #[test]
         fn arbitrary_arguments_never_panic(args in tokens(10), item in item()) {
