@@ -168,7 +168,13 @@ impl Bulkhead {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        let Some(_slot) = self.acquire().await else {
+        // A free slot is taken without going through a future: the common case stays a few
+        // atomic operations.
+        let slot = match self.slots.try_acquire() {
+            Ok(slot) => Some(slot),
+            Err(_) => self.wait_for_slot().await,
+        };
+        let Some(_slot) = slot else {
             self.rejections.fetch_add(1, Relaxed);
             let full = Error::BulkheadFull {
                 name: Arc::clone(&self.name),
@@ -190,10 +196,8 @@ impl Bulkhead {
         }
     }
 
-    async fn acquire(&self) -> Option<SemaphorePermit<'_>> {
-        if let Ok(slot) = self.slots.try_acquire() {
-            return Some(slot);
-        }
+    /// Queues for a slot for up to `max_wait`; `None` when none freed in time.
+    async fn wait_for_slot(&self) -> Option<SemaphorePermit<'_>> {
         if self.config.max_wait.is_zero() {
             return None;
         }

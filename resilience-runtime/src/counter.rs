@@ -1,14 +1,19 @@
-//! Event counters that stay off the shared cache lines of the hot path.
+//! Event counters that cost the hot path no atomic read-modify-write.
 //!
-//! A success counter bumped by every call would turn a read-only success path into a write
-//! to one contended cache line. `Counter` keeps one padded cell per stripe and each thread
-//! writes its own stripe; readers add the stripes up. Rare events (failures, rejections,
-//! transitions) use a plain `AtomicU64`: they are slow paths already.
+//! A success counter bumped with `fetch_add` by every call would cost each call a locked
+//! instruction, and a shared cache line contended by every core. `Counter` keeps one padded
+//! cell per stripe. Each thread takes a stripe of its own for its lifetime and bumps it with a
+//! plain load and store (it is the only writer); threads that find every stripe taken share
+//! the last one with `fetch_add`. Readers add the stripes up. Rare events (failures,
+//! rejections, transitions) use a plain `AtomicU64`: they are slow paths already.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, PoisonError};
 
-const STRIPES: usize = 8;
+const STRIPES: usize = 16;
+/// The stripe that threads without one of their own share.
+const SHARED: usize = STRIPES - 1;
 
 /// A monotonically increasing count, striped across threads.
 #[derive(Default)]
@@ -22,8 +27,16 @@ pub(crate) struct Counter {
 struct Padded(AtomicU64);
 
 impl Counter {
+    #[inline]
     pub(crate) fn increment(&self) {
-        self.stripes[stripe()].0.fetch_add(1, Relaxed);
+        let stripe = stripe();
+        let cell = &self.stripes[stripe].0;
+        if stripe == SHARED {
+            cell.fetch_add(1, Relaxed);
+        } else {
+            // This thread is the stripe's only writer: no read-modify-write needed.
+            cell.store(cell.load(Relaxed).wrapping_add(1), Relaxed);
+        }
     }
 
     pub(crate) fn get(&self) -> u64 {
@@ -34,20 +47,61 @@ impl Counter {
     }
 }
 
-/// This thread's stripe, handed out round-robin the first time a thread counts.
-fn stripe() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    STRIPE.with(|cell| {
-        let mut index = cell.get();
-        if index == usize::MAX {
-            index = NEXT.fetch_add(1, Relaxed) % STRIPES;
-            cell.set(index);
+/// Stripes no live thread owns.
+static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static FREE_FILLED: std::sync::Once = std::sync::Once::new();
+
+const UNASSIGNED: usize = usize::MAX;
+
+thread_local! {
+    /// This thread's stripe; `UNASSIGNED` until it first counts.
+    static STRIPE: Cell<usize> = const { Cell::new(UNASSIGNED) };
+    /// Gives the stripe back when the thread exits.
+    static OWNER: Owner = const { Owner };
+}
+
+struct Owner;
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let stripe = STRIPE.with(|cell| cell.replace(SHARED));
+        if stripe < SHARED {
+            free_stripes().push(stripe);
         }
-        index
-    })
+    }
+}
+
+fn free_stripes() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    FREE_FILLED.call_once(|| {
+        FREE.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend((0..SHARED).rev())
+    });
+    // Nothing panics under this lock; a poisoned one still holds a sound list.
+    FREE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[inline]
+fn stripe() -> usize {
+    let stripe = STRIPE.with(Cell::get);
+    if stripe != UNASSIGNED {
+        return stripe;
+    }
+    assign_stripe()
+}
+
+/// First count on this thread: own a stripe if one is free and the thread can give it back
+/// on exit (thread-local destructors can no longer register while it exits).
+#[cold]
+fn assign_stripe() -> usize {
+    let owned = OWNER
+        .try_with(|_| ())
+        .is_ok()
+        .then(|| free_stripes().pop())
+        .flatten();
+    let stripe = owned.unwrap_or(SHARED);
+    STRIPE.with(|cell| cell.set(stripe));
+    stripe
 }
 
 #[cfg(test)]
@@ -56,15 +110,29 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn sums_every_thread() {
+    fn sums_every_thread_even_with_more_threads_than_stripes() {
         let counter = Arc::new(Counter::default());
-        let threads: Vec<_> = (0..12)
-            .map(|_| {
-                let counter = Arc::clone(&counter);
-                std::thread::spawn(move || (0..1000).for_each(|_| counter.increment()))
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(counter.get(), 12_000);
+        for _ in 0..3 {
+            let threads: Vec<_> = (0..24)
+                .map(|_| {
+                    let counter = Arc::clone(&counter);
+                    std::thread::spawn(move || (0..1000).for_each(|_| counter.increment()))
+                })
+                .collect();
+            threads.into_iter().for_each(|t| t.join().unwrap());
+        }
+        assert_eq!(counter.get(), 72_000);
+    }
+
+    #[test]
+    fn a_thread_keeps_its_stripe_and_gives_it_back_on_exit() {
+        let (first, again) = std::thread::spawn(|| (stripe(), stripe())).join().unwrap();
+        assert_eq!(first, again);
+        if first != SHARED {
+            assert!(
+                free_stripes().contains(&first),
+                "returned when the thread exited"
+            );
+        }
     }
 }

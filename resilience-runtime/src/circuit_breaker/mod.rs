@@ -324,11 +324,23 @@ impl CircuitBreaker {
         }
     }
 
+    /// Admits a call. A closed breaker admits without reading the clock or writing anything.
+    #[inline]
     fn acquire(&self) -> Result<Permit, Error> {
-        let mut word = self.word.load(Acquire);
+        let word = self.word.load(Acquire);
+        match State::closed_generation(word) {
+            Some(generation) => Ok(Permit {
+                generation,
+                probe: false,
+            }),
+            None => self.acquire_slow(word),
+        }
+    }
+
+    #[cold]
+    fn acquire_slow(&self, mut word: u64) -> Result<Permit, Error> {
         loop {
             let state = State::unpack(word);
-            // A closed breaker admits without reading the clock or writing anything.
             if let Phase::Closed { .. } = state.phase {
                 return Ok(Permit {
                     generation: state.generation,
@@ -351,12 +363,26 @@ impl CircuitBreaker {
         }
     }
 
+    /// Counts a finished call and applies what it says to the state.
+    #[inline]
     fn report(&self, permit: Permit, report: Report) {
         match report {
             Report::Success => self.successes.increment(),
             Report::Failure => _ = self.failures.fetch_add(1, Relaxed),
             Report::Abandoned => _ = self.abandoned.fetch_add(1, Relaxed),
         }
+        // The common case, a success while closed with no failure counted, changes nothing.
+        if report == Report::Success
+            && !permit.probe
+            && State::is_clean_closed(self.word.load(Acquire))
+        {
+            return;
+        }
+        self.apply(permit, report);
+    }
+
+    #[cold]
+    fn apply(&self, permit: Permit, report: Report) {
         // Only a failure can open the breaker, and only opening needs the time, read after
         // the state it applies to.
         let now = || {

@@ -79,6 +79,18 @@ impl State {
         generation: 0,
     };
 
+    /// The generation of a closed breaker's word, read without unpacking; `None` if not closed.
+    #[inline]
+    pub(crate) fn closed_generation(word: u64) -> Option<u16> {
+        (word >> 62 == 0).then_some(((word >> PAYLOAD_BITS) & GENERATION_MASK) as u16)
+    }
+
+    /// Whether the word is closed with no failure counted, where a success changes nothing.
+    #[inline]
+    pub(crate) fn is_clean_closed(word: u64) -> bool {
+        word >> 62 == 0 && word & PAYLOAD == 0
+    }
+
     pub(crate) fn pack(self) -> u64 {
         let (tag, payload) = match self.phase {
             Phase::Closed { failures } => (0, failures.min(PAYLOAD)),
@@ -410,6 +422,40 @@ mod tests {
             closed.report(probe, Report::Failure, SECOND * 30, &config),
             None
         );
+    }
+
+    #[test]
+    fn raw_word_readers_agree_with_unpacking() {
+        let words = [
+            State::INITIAL,
+            State {
+                phase: Phase::Closed { failures: 2 },
+                generation: 7,
+            },
+            State {
+                phase: Phase::Open { until_ms: 5 },
+                generation: 7,
+            },
+            State {
+                phase: Phase::HalfOpen {
+                    in_flight: 1,
+                    successes: 0,
+                },
+                generation: 9,
+            },
+        ];
+        for state in words {
+            let word = state.pack();
+            let closed = matches!(state.phase, Phase::Closed { .. });
+            assert_eq!(
+                State::closed_generation(word),
+                closed.then_some(state.generation)
+            );
+            assert_eq!(
+                State::is_clean_closed(word),
+                state.phase == Phase::Closed { failures: 0 }
+            );
+        }
     }
 
     #[test]

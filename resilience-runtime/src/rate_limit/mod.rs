@@ -206,6 +206,7 @@ impl RateLimiter {
     /// # Errors
     ///
     /// [`Error::RateLimited`] with the time until a permit is free.
+    #[inline]
     pub fn try_acquire(&self) -> Result<(), Error> {
         match self.admit() {
             Ok(()) => {
@@ -297,6 +298,7 @@ impl RateLimiter {
     }
 
     /// Admits a call now, or says how long until one could be admitted.
+    #[inline]
     fn admit(&self) -> Result<(), Duration> {
         // Read the clock after the state it is compared with, on every attempt: a time read
         // before another caller's update would judge the new state by an older instant
@@ -324,6 +326,7 @@ impl RateLimiter {
 
 /// Applies `admit` to `cell` with compare-and-swap until it sticks or refuses; `admit` runs
 /// after each load, so what it reads (the clock) is no older than the state it sees.
+#[inline]
 fn update(cell: &AtomicU64, admit: impl Fn(u64) -> Result<u64, u64>) -> Result<(), u64> {
     let mut current = cell.load(Acquire);
     loop {

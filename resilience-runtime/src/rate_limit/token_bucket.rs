@@ -27,6 +27,7 @@ impl TokenBucket {
 
     /// Admits a call at `now` against arrival time `tat`: the new arrival time, or how many
     /// nanoseconds until a token is free.
+    #[inline]
     pub(crate) fn admit(self, tat: u64, now: u64) -> Result<u64, u64> {
         let next = tat.max(now).saturating_add(self.interval);
         let ahead = next - now;

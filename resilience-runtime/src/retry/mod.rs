@@ -238,6 +238,7 @@ impl Retry {
         }
     }
 
+    #[inline]
     fn count_success(&self, failures: u32) {
         if failures == 0 {
             self.succeeded_first_try.increment();

@@ -1,0 +1,128 @@
+//! No admitted path allocates: once a call site has resolved its instance (its first call),
+//! a guarded call through any policy, or all five, performs no allocation at all. Counted by
+//! a global allocator, per thread, so nothing else in the process disturbs the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use resilience::{bulkhead, circuit_breaker, rate_limit, retry, timeout, Error};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator, which upholds the contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[circuit_breaker(name = "alloc::cb")]
+async fn breaker() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[retry(name = "alloc::retry")]
+async fn retried() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[timeout("1s", name = "alloc::timeout")]
+async fn timed() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[bulkhead(name = "alloc::bulkhead")]
+async fn bounded() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[rate_limit(name = "alloc::rate_limit", max_requests = 1_000_000, window = "1s")]
+async fn limited() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[rate_limit(
+    name = "alloc::sliding",
+    max_requests = 10,
+    window = "1ms",
+    algorithm = "sliding_window"
+)]
+async fn sliding() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[circuit_breaker(name = "alloc::five")]
+#[retry(name = "alloc::five")]
+#[timeout("1s", name = "alloc::five")]
+#[bulkhead(name = "alloc::five")]
+#[rate_limit(name = "alloc::five", max_requests = 1_000_000, window = "1s")]
+async fn all_five(n: u32, text: String) -> Result<usize, Error> {
+    Ok(text.len() + n as usize)
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn admitted_calls_do_not_allocate() {
+    // First calls: each call site resolves its instance by name, which allocates once.
+    let start = allocations();
+    breaker().await.unwrap();
+    retried().await.unwrap();
+    timed().await.unwrap();
+    bounded().await.unwrap();
+    limited().await.unwrap();
+    let text = String::from("abc");
+    all_five(1, text.clone()).await.unwrap();
+    for _ in 0..20 {
+        sliding().await.unwrap();
+        tokio::time::advance(std::time::Duration::from_millis(1)).await;
+    }
+    assert!(
+        allocations() > start,
+        "the counter sees the instances being created"
+    );
+
+    let before = allocations();
+    for _ in 0..1000 {
+        breaker().await.unwrap();
+        retried().await.unwrap();
+        timed().await.unwrap();
+        bounded().await.unwrap();
+        limited().await.unwrap();
+    }
+    assert_eq!(allocations() - before, 0, "one policy at a time");
+
+    let before = allocations();
+    for _ in 0..1000 {
+        sliding().await.unwrap();
+        tokio::time::advance(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "the sliding log at its full size"
+    );
+
+    let moved: Vec<String> = (0..1000).map(|_| text.clone()).collect();
+    let before = allocations();
+    for text in moved {
+        all_five(2, text).await.unwrap();
+    }
+    // The loop frees the moved strings but allocates nothing.
+    assert_eq!(allocations() - before, 0, "all five stacked");
+}
