@@ -338,6 +338,8 @@ impl<'a> Expansion<'a> {
         quote!(#(#kept)* #vis #defaultness #sig #block)
     }
 
+    /// One `static` call site per layer, declaring its instance: by name when given (shared
+    /// with every fn naming it), else after the fn (private to it).
     fn statics(&self) -> Vec<TokenStream> {
         let krate = &self.krate;
         let fn_name = self.function.sig.ident.to_string();
@@ -346,17 +348,16 @@ impl<'a> Expansion<'a> {
             .enumerate()
             .map(|(i, layer)| {
                 let site = site(i);
-                let config_type = layer.kind().config();
-                let config = &config_type;
+                let ty = layer.kind().config();
                 let fields = layer.fields(krate);
-                let config = quote!(#krate::#config { #(#fields,)* ..#krate::#config::DEFAULT });
-                let site_new = match &layer.common().name.value {
+                let config = quote!(#krate::#ty { #(#fields,)* ..#krate::#ty::DEFAULT });
+                let declaration = match &layer.common().name.value {
                     Some(name) => quote!(#krate::__private::CallSite::shared(#name, #config)),
                     None => quote!(#krate::__private::CallSite::private(::core::module_path!(), #fn_name, #config)),
                 };
                 quote! {
                     #[allow(clippy::needless_update)]
-                    static #site: #krate::__private::CallSite<#krate::#config_type> = #site_new;
+                    static #site: #krate::__private::CallSite<#krate::#ty> = #declaration;
                 }
             })
             .collect()

@@ -472,17 +472,7 @@ mod concurrency {
 
     use super::*;
 
-    #[cfg(all(test, loom))]
-    use loom::{model, sync::Arc, thread};
-    #[cfg(not(loom))]
-    use std::{sync::Arc, thread};
-
-    #[cfg(not(loom))]
-    fn model(case: impl Fn() + Sync + Send + 'static) {
-        for _ in 0..2000 {
-            case();
-        }
-    }
+    use crate::sync::model::{model, thread, Arc};
 
     fn breaker(config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
         Arc::new(CircuitBreaker::new("loom", config).expect("valid"))
