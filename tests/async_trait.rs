@@ -52,14 +52,10 @@ async fn methods_of_an_async_trait_impl_are_guarded() {
     let start = tokio::time::Instant::now();
     assert_eq!(store.load("k".into()).await, Ok("k=2".to_owned()));
     assert_eq!(start.elapsed(), Duration::from_millis(30));
-    assert_eq!(
-        registry()
-            .circuit_breaker("async_trait::load")
-            .unwrap()
-            .stats()
-            .successes,
-        1
-    );
+    // The breaker saw the call; the other test here goes through the same impl, so count at
+    // least this one.
+    let breaker = registry().circuit_breaker("async_trait::load").unwrap();
+    assert!(breaker.is_closed() && breaker.stats().successes >= 1);
 
     let start = tokio::time::Instant::now();
     assert_eq!(
