@@ -42,6 +42,30 @@
 //!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
+//!
+//! # How the attributes expand
+//!
+//! The fn keeps its signature, visibility, attributes and docs; its body becomes a call
+//! through one layer per attribute, outermost first, each layer's instance resolved once
+//! and kept in a `static`:
+//!
+//! ```text
+//! #[circuit_breaker(name = "payments")]
+//! #[timeout("10s")]
+//! async fn charge(order: &Order) -> Result<Receipt, PaymentError> { body }
+//!
+//! // becomes, in outline:
+//! async fn charge(order: &Order) -> Result<Receipt, PaymentError> {
+//!     static BREAKER: CallSite<CircuitBreakerConfig> = CallSite::shared("payments", ..);
+//!     static TIMEOUT: CallSite<TimeoutConfig> = CallSite::private(module_path!(), "charge", ..);
+//!     let outcome = BREAKER.get().layer(|_: &_| true, move || {
+//!         TIMEOUT.get().layer(move || body(async move { let ret: Result<..> = { body }; ret }))
+//!     }).await;
+//!     Result::from_outcome(outcome) // a rejection becomes `PaymentError::from(Error)`
+//! }
+//! ```
+//!
+//! The same layers are public: [`pipeline`] composes them by hand.
 
 #![warn(missing_docs)]
 

@@ -78,6 +78,9 @@ use expand::Kind;
 /// assert!(resilience::registry().circuit_breaker("inventory").unwrap().is_closed());
 /// # }
 /// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::CircuitBreaker, args.into(), item.into()).into()
@@ -141,6 +144,9 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(client.fetch("/users".into()).await.unwrap(), "/users after 3 attempts");
 /// # }
 /// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Retry, args.into(), item.into()).into()
@@ -173,6 +179,9 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(report(7).await.unwrap(), "report 7");
 /// # }
 /// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Timeout, args.into(), item.into()).into()
@@ -203,6 +212,9 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(resilience::registry().bulkhead("thumbnails").unwrap().available(), 4);
 /// # }
 /// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Bulkhead, args.into(), item.into()).into()
@@ -238,6 +250,9 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(geocode("Main St 1").await, Ok((9.0, 0.0)));
 /// # }
 /// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::RateLimit, args.into(), item.into()).into()
