@@ -5,39 +5,30 @@
 //! cargo run --example by_hand
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use resilience::pipeline::{body, finish};
-use resilience::{
-    registry, CircuitBreaker, CircuitBreakerConfig, Error, Jitter, Retry, RetryConfig, Timeout,
-    TimeoutConfig,
-};
+use resilience::{registry, CircuitBreakerConfig, Error, Jitter, Retry, RetryConfig, Timeout};
 
 #[tokio::main]
 async fn main() -> Result<(), resilience::ConfigError> {
     // An operator's setting, read at start-up: it wins over whatever the code declares.
-    registry().configure(
-        "search",
-        CircuitBreakerConfig {
-            failure_threshold: 2,
-            ..Default::default()
-        },
-    )?;
-    let breaker: Arc<CircuitBreaker> =
-        registry().get_or_create("search", CircuitBreakerConfig::default())?;
+    let operator = CircuitBreakerConfig {
+        failure_threshold: 2,
+        ..Default::default()
+    };
+    registry().configure("search", operator)?;
+    let breaker = registry().get_or_create("search", CircuitBreakerConfig::default())?;
     println!(
         "`search` opens after {} failures",
         breaker.config().failure_threshold
     );
 
     // One policy at a time.
-    let timeout = Timeout::new(
-        "search",
-        TimeoutConfig {
-            duration: Duration::from_millis(100),
-        },
-    )?;
+    let limit = resilience::TimeoutConfig {
+        duration: Duration::from_millis(100),
+    };
+    let timeout = Timeout::new("search", limit)?;
     let slow = timeout.call(|| async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         Ok::<_, Error>("never")
@@ -45,14 +36,12 @@ async fn main() -> Result<(), resilience::ConfigError> {
     println!("slow search: {:?}", slow.await);
 
     // A stack, outermost first, as `#[circuit_breaker] #[retry] #[timeout]` would build it.
-    let retry = Retry::new(
-        "search",
-        RetryConfig {
-            base_delay: Duration::from_millis(10),
-            jitter: Jitter::None,
-            ..Default::default()
-        },
-    )?;
+    let config = RetryConfig {
+        base_delay: Duration::from_millis(10),
+        jitter: Jitter::None,
+        ..Default::default()
+    };
+    let retry = Retry::new("search", config)?;
     for query in ["fast", "slow"] {
         let outcome = breaker
             .layer(
