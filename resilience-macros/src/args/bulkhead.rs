@@ -4,7 +4,7 @@ use syn::parse::Parser;
 
 use super::{count, duration, duration_tokens, unknown, value, Arg, Common, Errors};
 
-const ACCEPTED: &[&str] = &["name", "max_concurrent", "max_wait", "crate"];
+pub(crate) const ACCEPTED: &[&str] = &["name", "max_concurrent", "max_wait", "crate"];
 
 #[derive(Default)]
 pub(crate) struct BulkheadArgs {

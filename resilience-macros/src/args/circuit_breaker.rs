@@ -5,7 +5,7 @@ use syn::Path;
 
 use super::{count, duration, duration_tokens, function, unknown, value, Arg, Common, Errors};
 
-const ACCEPTED: &[&str] = &[
+pub(crate) const ACCEPTED: &[&str] = &[
     "name",
     "failure_threshold",
     "success_threshold",

@@ -4,7 +4,7 @@ use syn::parse::Parser;
 
 use super::{choice, count, duration, duration_tokens, unknown, value, Arg, Common, Errors};
 
-const ACCEPTED: &[&str] = &[
+pub(crate) const ACCEPTED: &[&str] = &[
     "name",
     "max_requests",
     "window",

@@ -8,7 +8,7 @@ use super::{
     Common, Errors,
 };
 
-const ACCEPTED: &[&str] = &[
+pub(crate) const ACCEPTED: &[&str] = &[
     "name",
     "max_attempts",
     "base_delay",

@@ -8,7 +8,7 @@ use syn::Expr;
 
 use super::{duration, duration_tokens, unknown, value, Arg, Common, Errors};
 
-const ACCEPTED: &[&str] = &["duration", "name", "crate"];
+pub(crate) const ACCEPTED: &[&str] = &["duration", "name", "crate"];
 
 #[derive(Default)]
 pub(crate) struct TimeoutArgs {
