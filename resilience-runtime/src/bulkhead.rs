@@ -42,6 +42,12 @@ impl BulkheadConfig {
     /// # Errors
     ///
     /// [`ConfigError::Invalid`] for `max_concurrent` of 0 or above `Semaphore::MAX_PERMITS`.
+    ///
+    /// ```
+    /// # use resilience::BulkheadConfig;
+    /// assert!(BulkheadConfig::default().validate().is_ok());
+    /// assert!(BulkheadConfig { max_concurrent: 0, ..Default::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_concurrent == 0 {
             return Err(ConfigError::invalid("max_concurrent", "must be at least 1"));
@@ -63,6 +69,13 @@ impl Default for BulkheadConfig {
 }
 
 /// What a bulkhead has seen since it was created, and its load now.
+///
+/// ```
+/// # use resilience::{Bulkhead, BulkheadConfig};
+/// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+/// let stats = bulkhead.stats();
+/// assert_eq!((stats.active, stats.queued, stats.admitted, stats.rejections), (0, 0, 0, 0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BulkheadStats {
@@ -107,6 +120,12 @@ impl Bulkhead {
     /// # Errors
     ///
     /// The [`ConfigError`] of [`BulkheadConfig::validate`].
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig { max_concurrent: 4, ..Default::default() }).unwrap();
+    /// assert_eq!(bulkhead.available(), 4);
+    /// ```
     pub fn new(name: impl Into<Arc<str>>, config: BulkheadConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
@@ -120,26 +139,60 @@ impl Bulkhead {
     }
 
     /// The bulkhead's name.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// assert_eq!(Bulkhead::new("db", BulkheadConfig::default()).unwrap().name(), "db");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The bulkhead's configuration.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// assert_eq!(bulkhead.config().max_concurrent, 10);
+    /// ```
     pub fn config(&self) -> &BulkheadConfig {
         &self.config
     }
 
     /// Calls running now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let inside = bulkhead.call(|| async { Ok::<_, Error>(bulkhead.active()) }).await;
+    /// assert_eq!((inside, bulkhead.active()), (Ok(1), 0));
+    /// # }
+    /// ```
     pub fn active(&self) -> usize {
         self.config.max_concurrent - self.slots.available_permits()
     }
 
     /// Free slots now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig { max_concurrent: 2, ..Default::default() }).unwrap();
+    /// let inside = bulkhead.call(|| async { Ok::<_, Error>(bulkhead.available()) }).await;
+    /// assert_eq!((inside, bulkhead.available()), (Ok(1), 2));
+    /// # }
+    /// ```
     pub fn available(&self) -> usize {
         self.slots.available_permits()
     }
 
     /// Calls waiting for a slot now.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// assert_eq!(Bulkhead::new("db", BulkheadConfig::default()).unwrap().queued(), 0);
+    /// ```
     pub fn queued(&self) -> usize {
         self.queued.load(Relaxed)
     }
@@ -150,6 +203,15 @@ impl Bulkhead {
     ///
     /// [`Error::BulkheadFull`], converted into `E`, when no slot frees within `max_wait`;
     /// otherwise what `f` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let rows: Result<u32, anyhow::Error> = bulkhead.call(|| async { Ok(3) }).await;
+    /// assert_eq!(rows.unwrap(), 3);
+    /// # }
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
     where
         E: From<Error>,
@@ -163,6 +225,16 @@ impl Bulkhead {
     }
 
     /// The bulkhead as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// use resilience::pipeline::{body, finish};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let outcome = bulkhead.layer(|| body(async { Ok::<_, Error>(1) })).await;
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// # }
+    /// ```
     pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
@@ -187,6 +259,15 @@ impl Bulkhead {
     }
 
     /// Counters since creation, and the load now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
+    /// assert_eq!(bulkhead.stats().admitted, 1);
+    /// # }
+    /// ```
     pub fn stats(&self) -> BulkheadStats {
         BulkheadStats {
             active: self.active(),

@@ -44,6 +44,12 @@ use std::future::Future;
 use crate::Error;
 
 /// Why a layer's call did not produce a value.
+///
+/// ```
+/// use resilience::pipeline::Failure;
+/// let rejected: Failure<std::io::Error> = Failure::Rejected(resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 });
+/// assert!(matches!(rejected, Failure::Rejected(_)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure<E> {
     /// A policy turned the call away or cut it short.
@@ -54,6 +60,12 @@ pub enum Failure<E> {
 
 impl<E> Failure<E> {
     /// The caller's error: the body's own, or the rejection converted with `From`.
+    ///
+    /// ```
+    /// use resilience::pipeline::Failure;
+    /// let failure: Failure<anyhow::Error> = Failure::Rejected(resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 });
+    /// assert_eq!(failure.into_error().to_string(), "bulkhead `db` is full (2 calls running)");
+    /// ```
     pub fn into_error(self) -> E
     where
         E: From<Error>,
@@ -74,6 +86,13 @@ pub type Outcome<T, E> = Result<T, Failure<E>>;
     label = "this return type cannot carry a rejection",
     note = "`anyhow::Error`, `Box<dyn std::error::Error + Send + Sync>` and `resilience::Error` work as they are; an error enum adds a variant with `#[from] resilience::Error`"
 )]
+///
+/// ```
+/// use resilience::pipeline::Guarded;
+/// fn carries_rejections<R: Guarded>() {}
+/// carries_rejections::<Result<u8, resilience::Error>>();
+/// carries_rejections::<anyhow::Result<String>>();
+/// ```
 pub trait Guarded {
     /// The value of a successful call.
     type Ok;
@@ -99,17 +118,38 @@ impl<T, E: From<Error>> Guarded for Result<T, E> {
 }
 
 /// Runs the body of a guarded call, keeping its error apart from rejections.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use resilience::pipeline::{body, Failure};
+/// let outcome = body(async { Err::<(), _>("disk full") }).await;
+/// assert_eq!(outcome, Err(Failure::Inner("disk full")));
+/// # }
+/// ```
 pub async fn body<T, E>(body: impl Future<Output = Result<T, E>>) -> Outcome<T, E> {
     body.await.map_err(Failure::Inner)
 }
 
 /// The outermost layer's conversion: a rejection becomes the caller's error.
+///
+/// ```
+/// use resilience::pipeline::{finish, Failure};
+/// let rejected: Result<(), resilience::Error> = finish(Err(Failure::Rejected(resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 1 })));
+/// assert!(rejected.is_err());
+/// ```
 pub fn finish<T, E: From<Error>>(outcome: Outcome<T, E>) -> Result<T, E> {
     outcome.map_err(Failure::into_error)
 }
 
 /// A predicate as a function pointer of the guarded fn's error type, so that a `failure_if`
 /// or `retry_if` of the wrong type is reported once, at its path.
+///
+/// ```
+/// use resilience::pipeline::predicate;
+/// fn is_timeout(e: &resilience::Error) -> bool { matches!(e, resilience::Error::Timeout { .. }) }
+/// let f = predicate::<Result<(), resilience::Error>>(is_timeout);
+/// assert!(!f(&resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 1 }));
+/// ```
 pub fn predicate<R: Guarded>(f: fn(&R::Err) -> bool) -> fn(&R::Err) -> bool {
     f
 }

@@ -11,6 +11,11 @@ use crate::{
 };
 
 /// The kinds of policy; each has its own namespace in the [`Registry`].
+///
+/// ```
+/// use resilience::Kind;
+/// assert_eq!(Kind::RateLimiter.to_string(), "rate limiter");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// [`CircuitBreaker`]
@@ -38,6 +43,11 @@ impl fmt::Display for Kind {
 }
 
 /// A policy the registry can hold. Implemented by the five policies only.
+///
+/// ```
+/// use resilience::{CircuitBreaker, Kind, Policy};
+/// assert_eq!(<CircuitBreaker as Policy>::KIND, Kind::CircuitBreaker);
+/// ```
 pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
     /// Its configuration.
     type Config: PolicyConfig<Policy = Self>;
@@ -53,6 +63,12 @@ pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
 
 /// A policy's configuration; names the policy it configures, so
 /// [`Registry::configure`] needs no type annotation.
+///
+/// ```
+/// use resilience::{registry, RetryConfig};
+/// // The config's type says which kind of instance it configures.
+/// registry().configure("docs::policy_config", RetryConfig::default()).unwrap();
+/// ```
 pub trait PolicyConfig:
     Clone + PartialEq + Default + fmt::Debug + Send + Sync + 'static + sealed::Sealed
 {
@@ -138,6 +154,14 @@ impl<P: Policy> Namespace<P> {
 }
 
 /// Two declarations of one instance that disagree; the first one's arguments were used.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{registry, TimeoutConfig};
+/// registry().get_or_create("docs::conflict", TimeoutConfig { duration: Duration::from_secs(1) }).unwrap();
+/// registry().get_or_create("docs::conflict", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+/// assert!(registry().conflicts().iter().any(|c| &*c.name == "docs::conflict"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Conflict {
@@ -204,26 +228,61 @@ impl Registry {
     }
 
     /// The circuit breaker named `name`, if it has been created.
+    ///
+    /// ```
+    /// use resilience::{registry, CircuitBreakerConfig};
+    /// assert!(registry().circuit_breaker("docs::circuit_breaker").is_none());
+    /// registry().get_or_create("docs::circuit_breaker", CircuitBreakerConfig::default()).unwrap();
+    /// assert!(registry().circuit_breaker("docs::circuit_breaker").is_some());
+    /// ```
     pub fn circuit_breaker(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
         self.circuit_breakers.get(name)
     }
 
     /// The retry named `name`, if it has been created.
+    ///
+    /// ```
+    /// use resilience::{registry, RetryConfig};
+    /// assert!(registry().retry("docs::retry").is_none());
+    /// registry().get_or_create("docs::retry", RetryConfig::default()).unwrap();
+    /// assert!(registry().retry("docs::retry").is_some());
+    /// ```
     pub fn retry(&self, name: &str) -> Option<Arc<Retry>> {
         self.retries.get(name)
     }
 
     /// The timeout named `name`, if it has been created.
+    ///
+    /// ```
+    /// use resilience::{registry, TimeoutConfig};
+    /// assert!(registry().timeout("docs::timeout").is_none());
+    /// registry().get_or_create("docs::timeout", TimeoutConfig::default()).unwrap();
+    /// assert!(registry().timeout("docs::timeout").is_some());
+    /// ```
     pub fn timeout(&self, name: &str) -> Option<Arc<Timeout>> {
         self.timeouts.get(name)
     }
 
     /// The bulkhead named `name`, if it has been created.
+    ///
+    /// ```
+    /// use resilience::{registry, BulkheadConfig};
+    /// assert!(registry().bulkhead("docs::bulkhead").is_none());
+    /// registry().get_or_create("docs::bulkhead", BulkheadConfig::default()).unwrap();
+    /// assert!(registry().bulkhead("docs::bulkhead").is_some());
+    /// ```
     pub fn bulkhead(&self, name: &str) -> Option<Arc<Bulkhead>> {
         self.bulkheads.get(name)
     }
 
     /// The rate limiter named `name`, if it has been created.
+    ///
+    /// ```
+    /// use resilience::{registry, RateLimiterConfig};
+    /// assert!(registry().rate_limiter("docs::rate_limiter").is_none());
+    /// registry().get_or_create("docs::rate_limiter", RateLimiterConfig::default()).unwrap();
+    /// assert!(registry().rate_limiter("docs::rate_limiter").is_some());
+    /// ```
     pub fn rate_limiter(&self, name: &str) -> Option<Arc<RateLimiter>> {
         self.rate_limiters.get(name)
     }
@@ -269,6 +328,14 @@ impl Registry {
     /// # Errors
     ///
     /// The config's validation error when the instance has to be created from `config`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use resilience::{registry, BulkheadConfig};
+    /// let first = registry().get_or_create("docs::pool", BulkheadConfig::default()).unwrap();
+    /// let again = registry().get_or_create("docs::pool", BulkheadConfig::default()).unwrap();
+    /// assert!(Arc::ptr_eq(&first, &again));
+    /// ```
     pub fn get_or_create<C: PolicyConfig>(
         &self,
         name: &str,
@@ -343,6 +410,11 @@ impl Registry {
     }
 
     /// Declarations that disagreed with the first declaration of the same instance.
+    ///
+    /// ```
+    /// use resilience::Registry;
+    /// assert!(Registry::new().conflicts().is_empty());
+    /// ```
     pub fn conflicts(&self) -> Vec<Conflict> {
         self.conflicts
             .lock()
@@ -352,6 +424,13 @@ impl Registry {
 
     /// Every created instance with its state and counters, sorted by kind and name.
     /// Its `Display` is a table a person can read.
+    ///
+    /// ```
+    /// use resilience::{Kind, Registry, RetryConfig};
+    /// let registry = Registry::new();
+    /// registry.get_or_create("fetch", RetryConfig::default()).unwrap();
+    /// assert!(registry.snapshot().get(Kind::Retry, "fetch").is_some());
+    /// ```
     pub fn snapshot(&self) -> Snapshot {
         let mut instances = Vec::new();
         self.collect(&self.circuit_breakers, &mut instances);
@@ -416,6 +495,14 @@ impl fmt::Debug for Registry {
 }
 
 /// The counters of one instance, by kind.
+///
+/// ```
+/// use resilience::{Kind, Registry, Stats, TimeoutConfig};
+/// let registry = Registry::new();
+/// registry.get_or_create("db", TimeoutConfig::default()).unwrap();
+/// let snapshot = registry.snapshot();
+/// assert!(matches!(snapshot.get(Kind::Timeout, "db").unwrap().stats, Stats::Timeout(_)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stats {
@@ -433,6 +520,13 @@ pub enum Stats {
 
 impl Stats {
     /// The state in a word or two: a breaker's state, a bulkhead's load; `-` for the rest.
+    ///
+    /// ```
+    /// use resilience::{BulkheadConfig, Kind, Registry};
+    /// let registry = Registry::new();
+    /// registry.get_or_create("pool", BulkheadConfig::default()).unwrap();
+    /// assert_eq!(registry.snapshot().get(Kind::Bulkhead, "pool").unwrap().stats.state(), "0 busy, 0 queued");
+    /// ```
     pub fn state(&self) -> String {
         match self {
             Stats::CircuitBreaker(s) => s.state.to_string(),
@@ -473,6 +567,14 @@ impl fmt::Display for Stats {
 }
 
 /// One instance in a [`Snapshot`].
+///
+/// ```
+/// use resilience::{Kind, Registry, RetryConfig};
+/// let registry = Registry::new();
+/// registry.get_or_create("fetch", RetryConfig::default()).unwrap();
+/// let instance = &registry.snapshot().instances[0];
+/// assert_eq!((instance.kind, &*instance.name), (Kind::Retry, "fetch"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Instance {
@@ -485,6 +587,14 @@ pub struct Instance {
 }
 
 /// Every instance of a registry at one moment.
+///
+/// ```
+/// use resilience::{CircuitBreakerConfig, Registry};
+/// let registry = Registry::new();
+/// registry.get_or_create("payments", CircuitBreakerConfig::default()).unwrap();
+/// let table = registry.snapshot().to_string();
+/// assert!(table.lines().nth(1).unwrap().starts_with("circuit breaker  payments  closed"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Snapshot {
@@ -494,6 +604,14 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The instance of `kind` named `name`.
+    ///
+    /// ```
+    /// use resilience::{Kind, Registry, RetryConfig};
+    /// let registry = Registry::new();
+    /// registry.get_or_create("fetch", RetryConfig::default()).unwrap();
+    /// assert!(registry.snapshot().get(Kind::Retry, "fetch").is_some());
+    /// assert!(registry.snapshot().get(Kind::Timeout, "fetch").is_none());
+    /// ```
     pub fn get(&self, kind: Kind, name: &str) -> Option<&Instance> {
         self.instances
             .iter()
@@ -536,10 +654,13 @@ impl fmt::Display for Snapshot {
     }
 }
 
+/// Not public API. Used by resilience-macros.
+///
 /// The handle of one call site on one instance, resolved by name on first use.
 ///
 /// The attributes put one in a `static` beside each guarded fn, so a call looks up nothing:
 /// after the first call, reaching the instance is one atomic load.
+#[doc(hidden)]
 pub struct CallSite<C: PolicyConfig> {
     name: SiteName,
     config: C,

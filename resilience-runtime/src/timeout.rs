@@ -36,6 +36,11 @@ impl TimeoutConfig {
     /// # Errors
     ///
     /// [`ConfigError::Invalid`] for a zero `duration`.
+    ///
+    /// ```
+    /// # use resilience::TimeoutConfig;
+    /// assert!(TimeoutConfig::default().validate().is_ok());
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.duration.is_zero() {
             return Err(ConfigError::invalid("duration", "must be longer than zero"));
@@ -51,6 +56,18 @@ impl Default for TimeoutConfig {
 }
 
 /// What a timeout has seen since it was created.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use std::time::Duration;
+/// # use resilience::{Error, Timeout, TimeoutConfig};
+/// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+/// let late = timeout.call(|| async { tokio::time::sleep(Duration::from_secs(3)).await; Ok::<_, Error>(()) });
+/// assert!(late.await.is_err());
+/// let stats = timeout.stats();
+/// assert_eq!((stats.calls, stats.timeouts), (1, 1));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TimeoutStats {
@@ -89,6 +106,13 @@ impl Timeout {
     /// # Errors
     ///
     /// The [`ConfigError`] of [`TimeoutConfig::validate`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// assert!(Timeout::new("bad", TimeoutConfig { duration: Duration::ZERO }).is_err());
+    /// ```
     pub fn new(name: impl Into<Arc<str>>, config: TimeoutConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
@@ -100,11 +124,25 @@ impl Timeout {
     }
 
     /// The timeout's name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// assert_eq!(timeout.name(), "db");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The limit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// assert_eq!(timeout.duration(), Duration::from_secs(2));
+    /// ```
     pub fn duration(&self) -> Duration {
         self.config.duration
     }
@@ -114,6 +152,16 @@ impl Timeout {
     /// # Errors
     ///
     /// [`Error::Timeout`], converted into `E`, when time runs out; otherwise what `f` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let quick: Result<u8, Error> = timeout.call(|| async { Ok(1) }).await;
+    /// assert_eq!(quick, Ok(1));
+    /// # }
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
     where
         E: From<Error>,
@@ -127,6 +175,17 @@ impl Timeout {
     }
 
     /// The timeout as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// use resilience::pipeline::{body, Failure};
+    /// let outcome = timeout.layer(|| body(async { tokio::time::sleep(Duration::from_secs(5)).await; Ok::<_, Error>(()) })).await;
+    /// assert!(matches!(outcome, Err(Failure::Rejected(Error::Timeout { .. }))));
+    /// # }
+    /// ```
     pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
@@ -147,6 +206,13 @@ impl Timeout {
     }
 
     /// Counters since creation.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// assert_eq!(timeout.stats().calls, 0);
+    /// ```
     pub fn stats(&self) -> TimeoutStats {
         TimeoutStats {
             calls: self.calls.get(),

@@ -92,6 +92,13 @@ impl CircuitBreakerConfig {
     }
 
     /// The number of probes let through at once while half-open.
+    ///
+    /// ```
+    /// # use resilience::CircuitBreakerConfig;
+    /// let config = CircuitBreakerConfig { success_threshold: 3, ..Default::default() };
+    /// assert_eq!(config.probes(), 3);
+    /// assert_eq!(CircuitBreakerConfig { half_open_max_calls: Some(1), ..config }.probes(), 1);
+    /// ```
     pub fn probes(&self) -> u32 {
         self.half_open_max_calls.unwrap_or(self.success_threshold)
     }

@@ -21,6 +21,16 @@ use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
 /// Where a breaker stands.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+/// assert_eq!(breaker.state(), CircuitState::Closed);
+/// breaker.record_failure();
+/// assert_eq!(breaker.state().to_string(), "open");
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CircuitState {
     /// Calls go through; consecutive failures are counted.
@@ -42,6 +52,17 @@ impl fmt::Display for CircuitState {
 }
 
 /// What a breaker has seen since it was created.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+/// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
+/// breaker.record_failure();
+/// let stats = breaker.stats();
+/// assert_eq!((stats.state, stats.calls, stats.successes, stats.transitions), (CircuitState::Open, 1, 1, 1));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CircuitBreakerStats {
@@ -131,11 +152,23 @@ impl CircuitBreaker {
     }
 
     /// The breaker's name.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert_eq!(breaker.name(), "api");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The breaker's configuration.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert_eq!(breaker.config().failure_threshold, 1);
+    /// ```
     pub fn config(&self) -> &CircuitBreakerConfig {
         &self.config
     }
@@ -206,6 +239,18 @@ impl CircuitBreaker {
     ///
     /// Rejections from inner layers are read as the DESIGN says: an inner `Timeout` is a
     /// failure, an inner `RateLimited`, `BulkheadFull` or `CircuitOpen` is neither.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// use resilience::pipeline::{body, Failure};
+    /// let outcome = breaker.layer(|_| true, || body(async { Err::<(), _>(Error::BulkheadFull { name: "x".into(), max_concurrent: 1 }) })).await;
+    /// assert!(matches!(outcome, Err(Failure::Inner(_))), "the body's error, kept apart from rejections");
+    /// let rejected = breaker.layer(|_| true, || body(async { Ok::<_, Error>(()) })).await;
+    /// assert!(matches!(rejected, Err(Failure::Rejected(Error::CircuitOpen { .. }))));
+    /// # }
+    /// ```
     pub async fn layer<T, E, F, Fut>(
         &self,
         failure_if: impl Fn(&E) -> bool,
@@ -252,16 +297,44 @@ impl CircuitBreaker {
     }
 
     /// `state() == CircuitState::Open`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert!(!breaker.is_open());
+    /// breaker.record_failure();
+    /// assert!(breaker.is_open());
+    /// # }
+    /// ```
     pub fn is_open(&self) -> bool {
         self.state() == CircuitState::Open
     }
 
     /// `state() == CircuitState::Closed`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert!(breaker.is_closed());
+    /// # }
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.state() == CircuitState::Closed
     }
 
     /// `state() == CircuitState::HalfOpen`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// breaker.record_failure();
+    /// tokio::time::advance(std::time::Duration::from_secs(60)).await;
+    /// assert!(breaker.is_half_open());
+    /// # }
+    /// ```
     pub fn is_half_open(&self) -> bool {
         self.state() == CircuitState::HalfOpen
     }
@@ -282,11 +355,31 @@ impl CircuitBreaker {
     }
 
     /// Counts a success as if a call had just succeeded.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 2, ..Default::default() }).unwrap();
+    /// breaker.record_failure();
+    /// breaker.record_success(); // resets the consecutive count
+    /// breaker.record_failure();
+    /// assert!(breaker.is_closed());
+    /// # }
+    /// ```
     pub fn record_success(&self) {
         self.update(|state| state.record(Report::Success, Duration::ZERO, &self.config));
     }
 
     /// Counts a failure as if a call had just failed; may open the breaker.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// breaker.record_failure();
+    /// assert!(breaker.is_open());
+    /// # }
+    /// ```
     pub fn record_failure(&self) {
         self.update(|state| state.record(Report::Failure, self.elapsed(), &self.config));
     }
@@ -308,6 +401,14 @@ impl CircuitBreaker {
     }
 
     /// Counters since creation, and the state now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// assert_eq!(breaker.stats().calls, 0);
+    /// # }
+    /// ```
     pub fn stats(&self) -> CircuitBreakerStats {
         let successes = self.successes.get();
         let failures = self.failures.load(Relaxed);

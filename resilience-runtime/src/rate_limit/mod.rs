@@ -21,6 +21,13 @@ use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
 /// How a [`RateLimiter`] counts.
+///
+/// ```
+/// use resilience::{Algorithm, RateLimiterConfig};
+/// let exact = RateLimiterConfig { algorithm: Algorithm::SlidingWindow, ..Default::default() };
+/// assert_eq!(RateLimiterConfig::default().algorithm, Algorithm::TokenBucket);
+/// assert!(exact.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Algorithm {
     /// A bucket of `burst` tokens refilled evenly, `max_requests` per `window`. Admits
@@ -79,6 +86,11 @@ impl RateLimiterConfig {
     /// # Errors
     ///
     /// [`ConfigError::Invalid`] for `max_requests` or `burst` of 0, or a zero `window`.
+    ///
+    /// ```
+    /// # use resilience::RateLimiterConfig;
+    /// assert!(RateLimiterConfig { max_requests: 0, ..Default::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_requests == 0 {
             return Err(ConfigError::invalid("max_requests", "must be at least 1"));
@@ -100,6 +112,19 @@ impl Default for RateLimiterConfig {
 }
 
 /// What a rate limiter has seen since it was created.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use std::time::Duration;
+/// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+/// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+/// limiter.try_acquire().unwrap();
+/// limiter.try_acquire().unwrap();
+/// assert!(limiter.try_acquire().is_err());
+/// let stats = limiter.stats();
+/// assert_eq!((stats.admitted, stats.rejections), (2, 1));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RateLimiterStats {
@@ -156,6 +181,15 @@ impl RateLimiter {
     /// # Errors
     ///
     /// The [`ConfigError`] of [`RateLimiterConfig::validate`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// assert!(limiter.try_acquire().is_ok());
+    /// # }
+    /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let window = time::nanos(config.window);
@@ -192,11 +226,29 @@ impl RateLimiter {
     }
 
     /// The limiter's name.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// assert_eq!(limiter.name(), "geo");
+    /// # }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The limiter's configuration.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// assert_eq!(limiter.config().max_requests, 2);
+    /// # }
+    /// ```
     pub fn config(&self) -> &RateLimiterConfig {
         &self.config
     }
@@ -206,6 +258,16 @@ impl RateLimiter {
     /// # Errors
     ///
     /// [`Error::RateLimited`] with the time until a permit is free.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// assert!(limiter.try_acquire().is_ok() && limiter.try_acquire().is_ok());
+    /// assert_eq!(limiter.try_acquire(), Err(Error::RateLimited { name: "geo".into(), retry_after: Duration::from_millis(500) }));
+    /// # }
+    /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<(), Error> {
         match self.admit() {
@@ -226,6 +288,19 @@ impl RateLimiter {
     ///
     /// [`Error::RateLimited`] when no permit is free within `max_wait`; it is returned as
     /// soon as the wait is known to be longer, without sleeping first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let config = RateLimiterConfig { max_requests: 1, window: Duration::from_secs(1), max_wait: Duration::from_secs(2), ..Default::default() };
+    /// let limiter = RateLimiter::new("geo", config).unwrap();
+    /// limiter.acquire().await.unwrap();
+    /// let start = tokio::time::Instant::now();
+    /// limiter.acquire().await.unwrap(); // waited for the next permit
+    /// assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// # }
+    /// ```
     pub async fn acquire(&self) -> Result<(), Error> {
         let mut wait = match self.admit() {
             Ok(()) => {
@@ -261,6 +336,16 @@ impl RateLimiter {
     ///
     /// [`Error::RateLimited`], converted into `E`, when no permit is free within
     /// `max_wait`; otherwise what `f` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let found: Result<&str, Error> = limiter.call(|| async { Ok("Main St 1") }).await;
+    /// assert_eq!(found, Ok("Main St 1"));
+    /// # }
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
     where
         E: From<Error>,
@@ -274,6 +359,17 @@ impl RateLimiter {
     }
 
     /// The limiter as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// use resilience::pipeline::{body, finish};
+    /// let outcome = limiter.layer(|| body(async { Ok::<_, Error>(1) })).await;
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// # }
+    /// ```
     pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
     where
         F: FnOnce() -> Fut,
@@ -286,6 +382,15 @@ impl RateLimiter {
     }
 
     /// Counters since creation.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// assert_eq!(limiter.stats().admitted, 0);
+    /// # }
+    /// ```
     pub fn stats(&self) -> RateLimiterStats {
         RateLimiterStats {
             admitted: self.admitted.get(),

@@ -4,6 +4,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// How the delay grows from one retry to the next.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Backoff, Jitter, RetryConfig};
+/// let linear = RetryConfig { backoff: Backoff::Linear, base_delay: Duration::from_secs(1), jitter: Jitter::None, ..Default::default() };
+/// assert_eq!(linear.delay(2), Duration::from_secs(3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backoff {
     /// `base_delay · exponential_base^n` for the wait after the `n`-th failure (0-based).
@@ -16,6 +23,13 @@ pub enum Backoff {
 }
 
 /// How the delay is randomised, so that many clients do not retry in step.
+///
+/// ```
+/// use resilience::{Jitter, RetryConfig};
+/// let exact = RetryConfig { jitter: Jitter::None, ..Default::default() };
+/// assert_eq!(RetryConfig::default().jitter, Jitter::Full);
+/// assert!(exact.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Jitter {
     /// Uniform in `[0, d]`.

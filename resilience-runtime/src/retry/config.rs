@@ -84,6 +84,13 @@ impl RetryConfig {
     }
 
     /// The wait after the `n`-th failure (0-based), before jitter.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::RetryConfig;
+    /// let config = RetryConfig { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(300), ..Default::default() };
+    /// assert_eq!([config.delay(0), config.delay(1), config.delay(2)], [100, 200, 300].map(Duration::from_millis));
+    /// ```
     pub fn delay(&self, n: u32) -> Duration {
         super::backoff::delay(
             self.backoff,

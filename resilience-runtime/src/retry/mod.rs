@@ -17,6 +17,18 @@ use crate::pipeline::{self, Failure, Outcome};
 use crate::{time, ConfigError, Error};
 
 /// What a retry has seen since it was created.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use std::time::Duration;
+/// # use resilience::{Error, Retry, RetryConfig};
+/// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+/// let mut attempts = 0;
+/// let _ = retry.call(|| { attempts += 1; async move { if attempts < 2 { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) } else { Ok(()) } } }).await;
+/// let stats = retry.stats();
+/// assert_eq!((stats.calls, stats.succeeded_after_retry, stats.retries), (1, 1, 1));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryStats {
@@ -74,6 +86,13 @@ impl Retry {
     /// # Errors
     ///
     /// The [`ConfigError`] of [`RetryConfig::validate`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// assert!(Retry::new("bad", RetryConfig { max_attempts: 0, ..Default::default() }).is_err());
+    /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RetryConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
@@ -89,11 +108,25 @@ impl Retry {
     }
 
     /// The retry's name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// assert_eq!(retry.name(), "fetch");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The retry's configuration.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// assert_eq!(retry.config().max_attempts, 3);
+    /// ```
     pub fn config(&self) -> &RetryConfig {
         &self.config
     }
@@ -116,6 +149,16 @@ impl Retry {
     /// The last attempt's error. A rejection by a policy that `f` itself calls through
     /// arrives as `E`, so this retries it like any other error; stack policies with the
     /// attributes (or [`layer`](Self::layer)) to have rejections read for what they are.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let always: Result<(), Error> = retry.call(|| async { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) }).await;
+    /// assert!(always.is_err()); // the last error, after three attempts
+    /// # }
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
     where
         E: From<Error>,
@@ -174,6 +217,24 @@ impl Retry {
     ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// use resilience::pipeline::body;
+    /// let mut log = Vec::new();
+    /// // `&mut log` is lent to each attempt and handed back with its outcome.
+    /// let outcome = retry.layer(&mut log, |_: &Error| true, |log: &mut Vec<u8>| async move {
+    ///     log.push(1);
+    ///     let outcome = body(async { Ok::<_, Error>(()) }).await;
+    ///     (log, outcome)
+    /// }).await;
+    /// assert!(outcome.is_ok());
+    /// assert_eq!(log, [1]);
+    /// # }
+    /// ```
     pub async fn layer<C, T, E, F, Fut>(
         &self,
         mut lent: C,
@@ -220,6 +281,13 @@ impl Retry {
     }
 
     /// Counters since creation.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// assert_eq!(retry.stats().calls, 0);
+    /// ```
     pub fn stats(&self) -> RetryStats {
         let succeeded_first_try = self.succeeded_first_try.get();
         let succeeded_after_retry = self.succeeded_after_retry.load(Relaxed);
