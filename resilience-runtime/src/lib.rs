@@ -23,8 +23,10 @@ pub use circuit_breaker::{
 };
 pub use error::{ConfigError, Error};
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
+#[doc(hidden)]
+pub use registry::CallSite;
 pub use registry::{
-    registry, CallSite, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats,
+    registry, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats,
 };
 pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};
