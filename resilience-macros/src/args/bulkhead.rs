@@ -1,8 +1,7 @@
 use proc_macro2::TokenStream;
-use quote::quote;
 use syn::parse::Parser;
 
-use super::{count, duration, duration_tokens, unknown, value, Arg, Common, Errors};
+use super::{count, duration, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &["name", "max_concurrent", "max_wait", "crate"];
 
@@ -36,14 +35,9 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Bulkh
 impl BulkheadArgs {
     /// `field: value` for each argument given; the rest come from the config's `DEFAULT`.
     pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        let mut fields = Vec::new();
-        if let Some(n) = self.max_concurrent.value {
-            fields.push(quote!(max_concurrent: #n));
-        }
-        if let Some(d) = self.max_wait.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(max_wait: #d));
-        }
-        fields
+        Fields::new(krate)
+            .value("max_concurrent", self.max_concurrent.value)
+            .duration("max_wait", self.max_wait.value)
+            .finish()
     }
 }

@@ -1,9 +1,8 @@
 use proc_macro2::TokenStream;
-use quote::quote;
 use syn::parse::Parser;
 use syn::Path;
 
-use super::{count, duration, duration_tokens, function, unknown, value, Arg, Common, Errors};
+use super::{count, duration, function, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &[
     "name",
@@ -81,20 +80,11 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Circu
 impl CircuitBreakerArgs {
     /// `field: value` for each argument given; the rest come from the config's `DEFAULT`.
     pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        let mut fields = Vec::new();
-        if let Some(n) = self.failure_threshold.value {
-            fields.push(quote!(failure_threshold: #n));
-        }
-        if let Some(n) = self.success_threshold.value {
-            fields.push(quote!(success_threshold: #n));
-        }
-        if let Some(d) = self.recovery_timeout.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(recovery_timeout: #d));
-        }
-        if let Some(n) = self.half_open_max_calls.value {
-            fields.push(quote!(half_open_max_calls: ::core::option::Option::Some(#n)));
-        }
-        fields
+        Fields::new(krate)
+            .value("failure_threshold", self.failure_threshold.value)
+            .value("success_threshold", self.success_threshold.value)
+            .duration("recovery_timeout", self.recovery_timeout.value)
+            .some("half_open_max_calls", self.half_open_max_calls.value)
+            .finish()
     }
 }

@@ -10,7 +10,7 @@ pub(crate) mod timeout;
 
 use std::fmt::Display;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::meta::ParseNestedMeta;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, Path, UnOp};
@@ -340,11 +340,67 @@ fn decimal(digits: &str, scale: u128) -> Option<u128> {
     Some(value)
 }
 
-/// Tokens building `Duration::new(secs, nanos)` from `nanos`.
-pub(crate) fn duration_tokens(nanos: u128, krate: &TokenStream) -> TokenStream {
-    let secs = u64::try_from(nanos / SECOND).unwrap_or(u64::MAX);
-    let subsec = u32::try_from(nanos % SECOND).unwrap_or(0);
-    quote!(#krate::__private::Duration::new(#secs, #subsec))
+/// The `field: value` pairs of a config literal, one for each argument that was given; the
+/// others come from the config's `DEFAULT`.
+pub(crate) struct Fields<'a> {
+    krate: &'a TokenStream,
+    fields: Vec<TokenStream>,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(krate: &'a TokenStream) -> Self {
+        Self {
+            krate,
+            fields: Vec::new(),
+        }
+    }
+
+    /// `field: value`.
+    pub(crate) fn value(self, field: &str, value: Option<impl ToTokens>) -> Self {
+        self.push(field, value.map(|v| v.into_token_stream()))
+    }
+
+    /// `field: Some(value)`.
+    pub(crate) fn some(self, field: &str, value: Option<impl ToTokens>) -> Self {
+        self.push(
+            field,
+            value.map(|v| quote!(::core::option::Option::Some(#v))),
+        )
+    }
+
+    /// `field: Duration::new(secs, nanos)`.
+    pub(crate) fn duration(self, field: &str, nanos: Option<u128>) -> Self {
+        let krate = self.krate;
+        let value = nanos.map(|nanos| {
+            let secs = u64::try_from(nanos / SECOND).unwrap_or(u64::MAX);
+            let subsec = u32::try_from(nanos % SECOND).unwrap_or(0);
+            quote!(#krate::__private::Duration::new(#secs, #subsec))
+        });
+        self.push(field, value)
+    }
+
+    /// `field: Enum::Variant`, an enum the facade exports.
+    pub(crate) fn variant(self, field: &str, ty: &str, variant: Option<&str>) -> Self {
+        let krate = self.krate;
+        let ty = Ident::new(ty, Span::call_site());
+        let value = variant.map(|v| {
+            let v = Ident::new(v, Span::call_site());
+            quote!(#krate::#ty::#v)
+        });
+        self.push(field, value)
+    }
+
+    pub(crate) fn finish(self) -> Vec<TokenStream> {
+        self.fields
+    }
+
+    fn push(mut self, field: &str, value: Option<TokenStream>) -> Self {
+        if let Some(value) = value {
+            let field = Ident::new(field, Span::call_site());
+            self.fields.push(quote!(#field: #value));
+        }
+        self
+    }
 }
 
 /// A whole number of at least 1 that fits `T`.
@@ -398,16 +454,18 @@ pub(crate) fn function(expr: &Expr, key: &str, errors: &mut Errors) -> Option<Pa
     }
 }
 
-/// One of a fixed set of words, given as a string.
-pub(crate) fn choice<'a>(
+/// One of a fixed set of words, given as a string: the name of the enum variant it stands
+/// for. `accepted` pairs each word with its variant.
+pub(crate) fn choice(
     expr: &Expr,
     key: &str,
-    accepted: &[&'a str],
+    accepted: &[(&'static str, &'static str)],
     errors: &mut Errors,
-) -> Option<&'a str> {
-    let list = accepted
+) -> Option<&'static str> {
+    let words: Vec<&str> = accepted.iter().map(|(word, _)| *word).collect();
+    let list = words
         .iter()
-        .map(|a| format!("\"{a}\""))
+        .map(|w| format!("\"{w}\""))
         .collect::<Vec<_>>()
         .join(", ");
     let Some(lit) = string(expr) else {
@@ -415,10 +473,10 @@ pub(crate) fn choice<'a>(
         return None;
     };
     let text = lit.value();
-    if let Some(found) = accepted.iter().find(|a| **a == text) {
-        return Some(found);
+    if let Some((_, variant)) = accepted.iter().find(|(word, _)| *word == text) {
+        return Some(variant);
     }
-    match nearest(&text, accepted) {
+    match nearest(&text, &words) {
         Some(near) => errors.push(
             lit,
             format_args!("unknown `{key}` \"{text}\"; did you mean \"{near}\"?"),

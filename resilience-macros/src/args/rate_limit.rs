@@ -1,8 +1,7 @@
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
 use syn::parse::Parser;
 
-use super::{choice, count, duration, duration_tokens, unknown, value, Arg, Common, Errors};
+use super::{choice, count, duration, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &[
     "name",
@@ -13,7 +12,11 @@ pub(crate) const ACCEPTED: &[&str] = &[
     "max_wait",
     "crate",
 ];
-const ALGORITHMS: &[&str] = &["token_bucket", "sliding_window", "fixed_window"];
+const ALGORITHMS: &[(&str, &str)] = &[
+    ("token_bucket", "TokenBucket"),
+    ("sliding_window", "SlidingWindow"),
+    ("fixed_window", "FixedWindow"),
+];
 
 #[derive(Default)]
 pub(crate) struct RateLimitArgs {
@@ -88,7 +91,7 @@ impl RateLimitArgs {
             );
         }
         if let (Some(key), Some(algorithm)) = (self.burst.key(), self.algorithm.value) {
-            if algorithm != "token_bucket" {
+            if algorithm != "TokenBucket" {
                 errors.push(key, "`burst` sets the capacity of `algorithm = \"token_bucket\"`; the window algorithms have none");
             }
         }
@@ -96,29 +99,12 @@ impl RateLimitArgs {
 
     /// `field: value` for each argument given; the rest come from the config's `DEFAULT`.
     pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        let mut fields = Vec::new();
-        if let Some(n) = self.max_requests.value {
-            fields.push(quote!(max_requests: #n));
-        }
-        if let Some(d) = self.window.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(window: #d));
-        }
-        if let Some(a) = self.algorithm.value {
-            let variant = match a {
-                "sliding_window" => quote!(SlidingWindow),
-                "fixed_window" => quote!(FixedWindow),
-                _ => quote!(TokenBucket),
-            };
-            fields.push(quote!(algorithm: #krate::Algorithm::#variant));
-        }
-        if let Some(n) = self.burst.value {
-            fields.push(quote!(burst: ::core::option::Option::Some(#n)));
-        }
-        if let Some(d) = self.max_wait.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(max_wait: #d));
-        }
-        fields
+        Fields::new(krate)
+            .value("max_requests", self.max_requests.value)
+            .duration("window", self.window.value)
+            .variant("algorithm", "Algorithm", self.algorithm.value)
+            .some("burst", self.burst.value)
+            .duration("max_wait", self.max_wait.value)
+            .finish()
     }
 }

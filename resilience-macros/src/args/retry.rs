@@ -1,11 +1,9 @@
 use proc_macro2::TokenStream;
-use quote::quote;
 use syn::parse::Parser;
 use syn::Path;
 
 use super::{
-    boolean, choice, count, duration, duration_tokens, function, number, unknown, value, Arg,
-    Common, Errors,
+    boolean, choice, count, duration, function, number, unknown, value, Arg, Common, Errors, Fields,
 };
 
 pub(crate) const ACCEPTED: &[&str] = &[
@@ -19,8 +17,12 @@ pub(crate) const ACCEPTED: &[&str] = &[
     "retry_if",
     "crate",
 ];
-const BACKOFFS: &[&str] = &["exponential", "linear", "constant"];
-const JITTERS: &[&str] = &["full", "equal", "none"];
+const BACKOFFS: &[(&str, &str)] = &[
+    ("exponential", "Exponential"),
+    ("linear", "Linear"),
+    ("constant", "Constant"),
+];
+const JITTERS: &[(&str, &str)] = &[("full", "Full"), ("equal", "Equal"), ("none", "None")];
 
 /// The runtime's default delays, to check `max_delay >= base_delay` when only one is given.
 const DEFAULT_BASE_DELAY: u128 = 1_000_000_000;
@@ -68,8 +70,8 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Retry
             out.backoff.set(key, b, errors);
         } else if key.is_ident("jitter") {
             let j = value(&meta, errors)?.and_then(|v| match boolean(&v) {
-                Some(true) => Some("full"),
-                Some(false) => Some("none"),
+                Some(true) => Some("Full"),
+                Some(false) => Some("None"),
                 None => choice(&v, "jitter", JITTERS, errors),
             });
             out.jitter.set(key, j, errors);
@@ -108,37 +110,13 @@ impl RetryArgs {
 
     /// `field: value` for each argument given; the rest come from the config's `DEFAULT`.
     pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        let mut fields = Vec::new();
-        if let Some(n) = self.max_attempts.value {
-            fields.push(quote!(max_attempts: #n));
-        }
-        if let Some(d) = self.base_delay.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(base_delay: #d));
-        }
-        if let Some(d) = self.max_delay.value {
-            let d = duration_tokens(d, krate);
-            fields.push(quote!(max_delay: #d));
-        }
-        if let Some(f) = self.exponential_base.value {
-            fields.push(quote!(exponential_base: #f));
-        }
-        if let Some(b) = self.backoff.value {
-            let variant = match b {
-                "linear" => quote!(Linear),
-                "constant" => quote!(Constant),
-                _ => quote!(Exponential),
-            };
-            fields.push(quote!(backoff: #krate::Backoff::#variant));
-        }
-        if let Some(j) = self.jitter.value {
-            let variant = match j {
-                "equal" => quote!(Equal),
-                "none" => quote!(None),
-                _ => quote!(Full),
-            };
-            fields.push(quote!(jitter: #krate::Jitter::#variant));
-        }
-        fields
+        Fields::new(krate)
+            .value("max_attempts", self.max_attempts.value)
+            .duration("base_delay", self.base_delay.value)
+            .duration("max_delay", self.max_delay.value)
+            .value("exponential_base", self.exponential_base.value)
+            .variant("backoff", "Backoff", self.backoff.value)
+            .variant("jitter", "Jitter", self.jitter.value)
+            .finish()
     }
 }

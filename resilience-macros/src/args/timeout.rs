@@ -2,11 +2,10 @@
 //! refuses, so the first argument is read by hand and the rest as `key = value`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
 use syn::parse::{ParseStream, Parser};
 use syn::Expr;
 
-use super::{duration, duration_tokens, unknown, value, Arg, Common, Errors};
+use super::{duration, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &["duration", "name", "crate"];
 
@@ -63,13 +62,8 @@ fn checked(expr: &Expr, errors: &mut Errors) -> Option<u128> {
 impl TimeoutArgs {
     /// `field: value`: the duration, the config's only field.
     pub(crate) fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        self.duration
-            .value
-            .map(|d| {
-                let d = duration_tokens(d, krate);
-                quote!(duration: #d)
-            })
-            .into_iter()
-            .collect()
+        Fields::new(krate)
+            .duration("duration", self.duration.value)
+            .finish()
     }
 }
