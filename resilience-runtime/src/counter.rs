@@ -8,12 +8,13 @@
 //! rejections, transitions) use a plain `AtomicU64`: they are slow paths already.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 const STRIPES: usize = 16;
 /// The stripe that threads without one of their own share.
 const SHARED: usize = STRIPES - 1;
+// The free stripes are the bits of one `u32`.
+const _: () = assert!(STRIPES <= 32);
 
 /// A monotonically increasing count, striped across threads.
 #[derive(Default)]
@@ -47,9 +48,9 @@ impl Counter {
     }
 }
 
-/// Stripes no live thread owns.
-static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-static FREE_FILLED: std::sync::Once = std::sync::Once::new();
+/// Stripes no live thread owns, one bit each (bit `i` for stripe `i`; `SHARED` is never
+/// owned).
+static FREE: AtomicU32 = AtomicU32::new((1 << SHARED) - 1);
 
 const UNASSIGNED: usize = usize::MAX;
 
@@ -66,19 +67,18 @@ impl Drop for Owner {
     fn drop(&mut self) {
         let stripe = STRIPE.with(|cell| cell.replace(SHARED));
         if stripe < SHARED {
-            free_stripes().push(stripe);
+            FREE.fetch_or(1 << stripe, Relaxed);
         }
     }
 }
 
-fn free_stripes() -> std::sync::MutexGuard<'static, Vec<usize>> {
-    FREE_FILLED.call_once(|| {
-        FREE.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend((0..SHARED).rev())
-    });
-    // Nothing panics under this lock; a poisoned one still holds a sound list.
-    FREE.lock().unwrap_or_else(PoisonError::into_inner)
+/// Takes the lowest free stripe, if any.
+fn take_free() -> Option<usize> {
+    FREE.fetch_update(Relaxed, Relaxed, |free| {
+        (free != 0).then(|| free & (free - 1))
+    })
+    .ok()
+    .map(|free| free.trailing_zeros() as usize)
 }
 
 #[inline]
@@ -94,11 +94,7 @@ fn stripe() -> usize {
 /// on exit (thread-local destructors can no longer register while it exits).
 #[cold]
 fn assign_stripe() -> usize {
-    let owned = OWNER
-        .try_with(|_| ())
-        .is_ok()
-        .then(|| free_stripes().pop())
-        .flatten();
+    let owned = OWNER.try_with(|_| ()).ok().and_then(|()| take_free());
     let stripe = owned.unwrap_or(SHARED);
     STRIPE.with(|cell| cell.set(stripe));
     stripe
