@@ -382,31 +382,30 @@ impl Registry {
         config: C,
     ) -> Result<Arc<C::Policy>, ConfigError> {
         let mut slots = C::Policy::namespace(self).write();
-        let mut candidate = name.to_owned();
-        for n in 2.. {
-            let chosen = match slots.get(candidate.as_str()) {
+        let (mut candidate, mut n) = (name.to_owned(), 1);
+        let chosen = loop {
+            match slots.get(candidate.as_str()) {
                 Some(Slot::Created {
                     policy,
                     owner: Some(o),
                     ..
                 }) if *o == owner => return Ok(Arc::clone(policy)),
                 Some(Slot::Created { .. }) => {
+                    n += 1;
                     candidate = format!("{name}#{n}");
-                    continue;
                 }
-                Some(Slot::Configured(configured)) => configured.clone(),
-                None => config.clone(),
-            };
-            let policy = Arc::new(C::Policy::build(Arc::from(candidate.as_str()), chosen)?);
-            let slot = Slot::Created {
-                policy: Arc::clone(&policy),
-                declared: Some(config),
-                owner: Some(owner),
-            };
-            slots.insert(Arc::from(candidate), slot);
-            return Ok(policy);
-        }
-        unreachable!("a free name is found before the counter runs out")
+                Some(Slot::Configured(configured)) => break configured.clone(),
+                None => break config.clone(),
+            }
+        };
+        let policy = Arc::new(C::Policy::build(Arc::from(candidate.as_str()), chosen)?);
+        let slot = Slot::Created {
+            policy: Arc::clone(&policy),
+            declared: Some(config),
+            owner: Some(owner),
+        };
+        slots.insert(Arc::from(candidate), slot);
+        Ok(policy)
     }
 
     /// Declarations that disagreed with the first declaration of the same instance.
@@ -740,9 +739,7 @@ fn declare<C: PolicyConfig>(
 ) -> Arc<C::Policy> {
     create(config.clone()).unwrap_or_else(|error| {
         tracing::error!(%name, %error, "invalid resilience declaration; using the defaults");
-        create(C::default()).unwrap_or_else(|_| {
-            Arc::new(C::Policy::build(Arc::from(name), C::default()).expect("defaults are valid"))
-        })
+        create(C::default()).expect("every config's defaults are valid (tested in registry.rs)")
     })
 }
 
@@ -848,6 +845,15 @@ mod tests {
         };
         let breaker = declare("bad", |config| registry.get_or_create("bad", config), &bad);
         assert_eq!(breaker.config(), &CircuitBreakerConfig::default());
+    }
+
+    #[test]
+    fn every_config_s_defaults_are_valid() {
+        assert_eq!(CircuitBreakerConfig::default().validate(), Ok(()));
+        assert_eq!(RetryConfig::default().validate(), Ok(()));
+        assert_eq!(TimeoutConfig::default().validate(), Ok(()));
+        assert_eq!(BulkheadConfig::default().validate(), Ok(()));
+        assert_eq!(RateLimiterConfig::default().validate(), Ok(()));
     }
 
     #[test]

@@ -91,20 +91,19 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Retry
 
 impl RetryArgs {
     fn validate(&self, errors: &mut Errors) {
-        if !(self.base_delay.is_given() || self.max_delay.is_given()) {
-            return;
-        }
         let base = self.base_delay.value.unwrap_or(DEFAULT_BASE_DELAY);
         let max = self.max_delay.value.unwrap_or(DEFAULT_MAX_DELAY);
-        if max < base {
-            let (key, message) = match self.max_delay.key() {
-                Some(key) => (key, "`max_delay` must not be shorter than `base_delay`"),
-                None => (
-                    self.base_delay.key().expect("given"),
-                    "`base_delay` must not be longer than `max_delay` (60s by default)",
-                ),
-            };
-            errors.push(key, message);
+        if max >= base {
+            return;
+        }
+        // Point at the key that was written; the defaults alone (1s, 60s) never conflict.
+        match (self.max_delay.key(), self.base_delay.key()) {
+            (Some(key), _) => errors.push(key, "`max_delay` must not be shorter than `base_delay`"),
+            (None, Some(key)) => errors.push(
+                key,
+                "`base_delay` must not be longer than `max_delay` (60s by default)",
+            ),
+            (None, None) => {}
         }
     }
 
