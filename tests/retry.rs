@@ -280,3 +280,46 @@ async fn a_first_try_success_does_not_wait() {
         1
     );
 }
+
+fn label(n: u32) -> String {
+    format!("#{n}")
+}
+
+struct Renamed {
+    name: String,
+    seen: Vec<String>,
+}
+
+impl Renamed {
+    /// Under `#[retry]` a `&mut self` body's `self` is renamed: inside macros too, but not in
+    /// `self::` paths nor in items nested in the body, which have a `self` of their own.
+    #[retry(max_attempts = 2, base_delay = 0)]
+    async fn record(&mut self) -> Result<usize, DbError> {
+        struct Nested(u32);
+        impl Nested {
+            fn get(&self) -> u32 {
+                self.0
+            }
+        }
+        let entry = format!(
+            "{}{}",
+            self.name,
+            self::label(Nested(self.seen.len() as u32).get())
+        );
+        self.seen.push(entry);
+        if self.seen.len() < 2 {
+            return Err(DbError::Deadlock(0));
+        }
+        Ok(self.seen.len())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_body_s_self_is_renamed_only_where_it_means_the_receiver() {
+    let mut renamed = Renamed {
+        name: "r".into(),
+        seen: Vec::new(),
+    };
+    assert_eq!(renamed.record().await, Ok(2));
+    assert_eq!(renamed.seen, ["r#0", "r#1"]);
+}
