@@ -168,10 +168,7 @@ impl Timeout {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        pipeline::finish(
-            self.layer(|| async { f().await.map_err(Failure::Inner) })
-                .await,
-        )
+        pipeline::finish(self.layer(|| pipeline::body(f())).await)
     }
 
     /// The timeout as one layer of a stack: see [`pipeline`](crate::pipeline).

@@ -229,10 +229,7 @@ impl CircuitBreaker {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        pipeline::finish(
-            self.layer(failure_if, || async { f().await.map_err(Failure::Inner) })
-                .await,
-        )
+        pipeline::finish(self.layer(failure_if, || pipeline::body(f())).await)
     }
 
     /// The breaker as one layer of a stack: see [`pipeline`](crate::pipeline).

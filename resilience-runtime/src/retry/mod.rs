@@ -203,8 +203,8 @@ impl Retry {
         Fut: Future<Output = Result<T, E>>,
     {
         let attempt = |()| {
-            let body = f();
-            async { ((), body.await.map_err(Failure::Inner)) }
+            let body = pipeline::body(f());
+            async { ((), body.await) }
         };
         pipeline::finish(self.layer((), retry_if, attempt).await)
     }
