@@ -2,7 +2,7 @@ use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::Path;
 
-use super::{count, duration, function, unknown, value, Arg, Common, Errors, Fields};
+use super::{count, function, positive_duration, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &[
     "name",
@@ -55,14 +55,8 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Circu
             };
             arg.set(key, n, errors);
         } else if key.is_ident("recovery_timeout") {
-            let d = value(&meta, errors)?.and_then(|v| {
-                let d = duration(&v, errors)?;
-                if d == 0 {
-                    errors.push(&v, "`recovery_timeout` must be longer than zero");
-                    return None;
-                }
-                Some(d)
-            });
+            let d = value(&meta, errors)?
+                .and_then(|v| positive_duration(&v, "`recovery_timeout`", errors));
             out.recovery_timeout.set(key, d, errors);
         } else if key.is_ident("failure_if") {
             let f = value(&meta, errors)?.and_then(|v| function(&v, "failure_if", errors));

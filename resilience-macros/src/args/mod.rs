@@ -279,6 +279,16 @@ pub(crate) fn duration(expr: &Expr, errors: &mut Errors) -> Option<u128> {
     }
 }
 
+/// A duration longer than zero; `subject` names it in the error ("`window`", "a timeout").
+pub(crate) fn positive_duration(expr: &Expr, subject: &str, errors: &mut Errors) -> Option<u128> {
+    let nanos = duration(expr, errors)?;
+    if nanos == 0 {
+        errors.push(expr, format_args!("{subject} must be longer than zero"));
+        return None;
+    }
+    Some(nanos)
+}
+
 const SECOND: u128 = 1_000_000_000;
 const MAX_NANOS: u128 = 500 * 365 * 24 * 3600 * SECOND;
 

@@ -1,7 +1,9 @@
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 
-use super::{choice, count, duration, unknown, value, Arg, Common, Errors, Fields};
+use super::{
+    choice, count, duration, positive_duration, unknown, value, Arg, Common, Errors, Fields,
+};
 
 pub(crate) const ACCEPTED: &[&str] = &[
     "name",
@@ -40,14 +42,7 @@ pub(crate) fn parse(
             let n = value(&meta, errors)?.and_then(|v| count(&v, "max_requests", errors));
             out.max_requests.set(key, n, errors);
         } else if key.is_ident("window") {
-            let d = value(&meta, errors)?.and_then(|v| {
-                let d = duration(&v, errors)?;
-                if d == 0 {
-                    errors.push(&v, "`window` must be longer than zero");
-                    return None;
-                }
-                Some(d)
-            });
+            let d = value(&meta, errors)?.and_then(|v| positive_duration(&v, "`window`", errors));
             out.window.set(key, d, errors);
         } else if key.is_ident("algorithm") {
             let a = value(&meta, errors)?.and_then(|v| choice(&v, "algorithm", ALGORITHMS, errors));

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::Expr;
 
-use super::{duration, unknown, value, Arg, Common, Errors, Fields};
+use super::{positive_duration, unknown, value, Arg, Common, Errors, Fields};
 
 pub(crate) const ACCEPTED: &[&str] = &["duration", "name", "crate"];
 
@@ -23,7 +23,7 @@ pub(crate) fn parse(args: TokenStream, at: Span, errors: &mut Errors) -> syn::Re
             input.peek(<syn::Ident as syn::ext::IdentExt>::peek_any) && input.peek2(syn::Token![=]);
         if !input.is_empty() && !keyed {
             let expr: Expr = input.parse()?;
-            let d = checked(&expr, errors);
+            let d = positive_duration(&expr, "a timeout", errors);
             let key: syn::Path = syn::Ident::new("duration", Span::call_site()).into();
             out.duration.set(&key, d, errors);
             if !input.is_empty() {
@@ -33,7 +33,8 @@ pub(crate) fn parse(args: TokenStream, at: Span, errors: &mut Errors) -> syn::Re
         let rest: TokenStream = input.parse()?;
         syn::meta::parser(|meta| {
             if meta.path.is_ident("duration") {
-                let d = value(&meta, errors)?.and_then(|v| checked(&v, errors));
+                let d =
+                    value(&meta, errors)?.and_then(|v| positive_duration(&v, "a timeout", errors));
                 out.duration.set(&meta.path, d, errors);
             } else if !out.common.parse(&meta, errors)? {
                 unknown("timeout", &meta, ACCEPTED, errors);
@@ -48,15 +49,6 @@ pub(crate) fn parse(args: TokenStream, at: Span, errors: &mut Errors) -> syn::Re
         errors.push_at(at, "`#[timeout]` needs a duration: `#[timeout(\"5s\")]` or `#[timeout(duration = \"5s\")]`");
     }
     Ok(out)
-}
-
-fn checked(expr: &Expr, errors: &mut Errors) -> Option<u128> {
-    let d = duration(expr, errors)?;
-    if d == 0 {
-        errors.push(expr, "a timeout must be longer than zero");
-        return None;
-    }
-    Some(d)
 }
 
 impl TimeoutArgs {
