@@ -75,40 +75,103 @@ pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeou
 pub use resilience_runtime::{
     pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
-    Error, Instance, Jitter, Kind, Policy, PolicyConfig, RateLimiter, RateLimiterConfig,
-    RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats, Timeout,
-    TimeoutConfig, TimeoutStats,
+    Error, Instance, InvalidConfig, Jitter, Kind, Policy, PolicyConfig, RateLimiter,
+    RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats,
+    Timeout, TimeoutConfig, TimeoutStats,
 };
 
 /// Not public API. Used by resilience-macros.
 #[doc(hidden)]
 pub mod __private {
+    pub use resilience_macros::stacked;
+    pub use resilience_runtime::inventory;
     pub use resilience_runtime::pipeline::{body, predicate, Guarded};
-    pub use resilience_runtime::CallSite;
+    pub use resilience_runtime::{CallSite, Declaration, Location};
     pub use std::time::Duration;
 
-    /// An argument on its way into a retried body: `(&&Lend(&x)).lend()` is a copy of `x`
-    /// when its type is `Copy`, a borrow of it otherwise (autoref specialization: method
-    /// lookup tries `&&Lend` before it derefs to `&Lend`).
-    pub struct Lend<'a, T>(pub &'a T);
+    use resilience_runtime::InvalidConfig;
 
-    pub trait LendCopy<T> {
-        fn lend(self) -> T;
-    }
-
-    impl<T: Copy> LendCopy<T> for &&Lend<'_, T> {
-        fn lend(self) -> T {
-            *self.0
+    /// The message of a refused config, when it is about `field` (or `""`: any field);
+    /// the attributes panic with it in a `const`, which makes it a compile error there.
+    pub const fn refused(result: Result<(), InvalidConfig>, field: &str) -> Option<&'static str> {
+        match result {
+            Err(error) if field.is_empty() || error.is_about(field) => Some(error.message()),
+            _ => None,
         }
     }
 
-    pub trait LendRef<'a, T> {
-        fn lend(self) -> &'a T;
+    /// The message of a refused config, when it is about none of `given`: the attributes
+    /// report those at the arguments, this one at the attribute.
+    pub const fn refused_besides(
+        result: Result<(), InvalidConfig>,
+        given: &[&str],
+    ) -> Option<&'static str> {
+        let Err(error) = result else {
+            return None;
+        };
+        let mut i = 0;
+        while i < given.len() {
+            if error.is_about(given[i]) {
+                return None;
+            }
+            i += 1;
+        }
+        Some(error.message())
     }
 
-    impl<'a, T> LendRef<'a, T> for &Lend<'a, T> {
-        fn lend(self) -> &'a T {
-            self.0
+    /// Why `name` cannot name an instance, if it cannot: it is empty or blank.
+    pub const fn refused_name(name: &str) -> Option<&'static str> {
+        let bytes = name.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_whitespace() {
+                return None;
+            }
+            i += 1;
+        }
+        Some("`name` must not be empty")
+    }
+
+    /// An argument on its way into one attempt of a retried body, lent as `&mut T`:
+    /// `(&&&Lend::of(&*x)).how()(x)` gives the body a copy of `x` when `T: Copy`, a `&T`
+    /// when `T: Sync`, and the `&mut T` otherwise, so the body's future stays `Send`
+    /// (autoref specialization: method lookup tries `&&&Lend` before `&&Lend` before
+    /// `&Lend`).
+    pub struct Lend<T: ?Sized>(core::marker::PhantomData<fn(&T)>);
+
+    impl<T: ?Sized> Lend<T> {
+        pub fn of(_: &T) -> Self {
+            Lend(core::marker::PhantomData)
+        }
+    }
+
+    pub trait LendCopy<T> {
+        fn how<'a>(self) -> fn(&'a mut T) -> T;
+    }
+
+    impl<T: Copy> LendCopy<T> for &&&Lend<T> {
+        fn how<'a>(self) -> fn(&'a mut T) -> T {
+            |x| *x
+        }
+    }
+
+    pub trait LendShared<T: ?Sized> {
+        fn how<'a>(self) -> fn(&'a mut T) -> &'a T;
+    }
+
+    impl<T: ?Sized + Sync> LendShared<T> for &&Lend<T> {
+        fn how<'a>(self) -> fn(&'a mut T) -> &'a T {
+            |x| x
+        }
+    }
+
+    pub trait LendMut<T: ?Sized> {
+        fn how<'a>(self) -> fn(&'a mut T) -> &'a mut T;
+    }
+
+    impl<T: ?Sized> LendMut<T> for &Lend<T> {
+        fn how<'a>(self) -> fn(&'a mut T) -> &'a mut T {
+            |x| x
         }
     }
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use resilience::{
-    bulkhead, circuit_breaker, registry, retry, timeout, CircuitBreakerConfig, Error, Kind, Stats,
-    TimeoutConfig,
+    bulkhead, circuit_breaker, registry, retry, timeout, CircuitBreakerConfig, ConfigError, Error,
+    Kind, RetryConfig, Stats, TimeoutConfig,
 };
 
 #[tokio::test(start_paused = true)]
@@ -20,10 +20,7 @@ async fn configuration_by_name_before_first_use_wins_over_the_attribute() {
     registry()
         .configure(
             "registry::configured",
-            CircuitBreakerConfig {
-                failure_threshold: 1,
-                ..Default::default()
-            },
+            CircuitBreakerConfig::DEFAULT.failure_threshold(1),
         )
         .unwrap();
     let _ = call().await;
@@ -184,10 +181,152 @@ fn the_registry_refuses_invalid_configs_with_an_error() {
     let error = registry()
         .configure(
             "registry::bad",
-            TimeoutConfig {
-                duration: Duration::ZERO,
-            },
+            TimeoutConfig::DEFAULT.duration(Duration::ZERO),
         )
         .unwrap_err();
     assert_eq!(error.to_string(), "`duration` must be longer than zero");
+}
+
+/// Declared here, called by no test: the registry must know them all the same.
+#[allow(dead_code)]
+mod never_called {
+    use resilience::{circuit_breaker, rate_limit, Error};
+
+    #[circuit_breaker(name = "registry::declared", failure_threshold = 3)]
+    pub async fn charge() -> Result<(), Error> {
+        Ok(())
+    }
+
+    #[rate_limit(max_requests = 5, window = "1s")]
+    pub async fn search() -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn every_declared_instance_is_known_before_its_first_call() {
+    let breaker = registry()
+        .circuit_breaker("registry::declared")
+        .expect("declared at link time");
+    assert_eq!(breaker.config().failure_threshold, 3);
+    let search = concat!(module_path!(), "::never_called::search");
+    assert_eq!(
+        registry()
+            .rate_limiter(search)
+            .unwrap()
+            .config()
+            .max_requests,
+        5
+    );
+    let snapshot = registry().snapshot();
+    assert!(snapshot
+        .get(Kind::CircuitBreaker, "registry::declared")
+        .is_some());
+    assert!(snapshot.get(Kind::RateLimiter, search).is_some());
+}
+
+#[test]
+fn configuring_a_name_nothing_declares_is_an_error_naming_it() {
+    let error = registry()
+        .configure("registry::declraed", CircuitBreakerConfig::DEFAULT)
+        .unwrap_err();
+    assert!(matches!(error, ConfigError::Undeclared { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "no circuit breaker named `registry::declraed` is declared; did you mean `registry::declared`?"
+    );
+}
+
+mod meters {
+    use resilience::{circuit_breaker, retry, Error};
+
+    pub struct Counter;
+    pub struct Gauge;
+
+    impl Counter {
+        #[retry(base_delay = 0)]
+        pub async fn new() -> Result<Self, Error> {
+            Ok(Counter)
+        }
+    }
+
+    impl Gauge {
+        #[retry(base_delay = 0)]
+        pub async fn new() -> Result<Self, Error> {
+            Ok(Gauge)
+        }
+
+        #[retry(base_delay = 0)]
+        pub async fn read(&self) -> Result<u32, Error> {
+            Ok(7)
+        }
+    }
+
+    /// A trait's default method: one instance per implementing type.
+    pub trait Probe {
+        #[circuit_breaker(failure_threshold = 1)]
+        async fn probe(&self, healthy: bool) -> Result<(), Error> {
+            match healthy {
+                true => Ok(()),
+                false => Err(Error::Timeout {
+                    name: "meter".into(),
+                    after: std::time::Duration::from_secs(1),
+                }),
+            }
+        }
+    }
+
+    impl Probe for Counter {}
+    impl Probe for Gauge {}
+}
+
+#[tokio::test(start_paused = true)]
+async fn associated_fns_are_named_after_their_type_whatever_the_call_order() {
+    use meters::{Counter, Gauge};
+    // Gauge first: the names must not depend on which is called first.
+    let _gauge = Gauge::new().await.unwrap();
+    let _counter = Counter::new().await.unwrap();
+    let gauge = registry()
+        .retry(concat!(module_path!(), "::meters::Gauge::new"))
+        .unwrap();
+    let counter = registry()
+        .retry(concat!(module_path!(), "::meters::Counter::new"))
+        .unwrap();
+    assert_eq!((gauge.stats().calls, counter.stats().calls), (1, 1));
+    assert!(registry()
+        .retry(concat!(module_path!(), "::meters::new#2"))
+        .is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trait_default_method_has_one_instance_per_implementing_type() {
+    use meters::{Counter, Gauge, Probe};
+    let _ = Counter.probe(false).await;
+    assert!(matches!(
+        Counter.probe(true).await,
+        Err(Error::CircuitOpen { .. })
+    ));
+    assert_eq!(
+        Gauge.probe(true).await,
+        Ok(()),
+        "the gauge's breaker is its own"
+    );
+    let counter = registry()
+        .circuit_breaker(concat!(module_path!(), "::meters::Counter::probe"))
+        .unwrap();
+    let gauge = registry()
+        .circuit_breaker(concat!(module_path!(), "::meters::Gauge::probe"))
+        .unwrap();
+    assert!(counter.is_open());
+    assert!(gauge.is_closed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_method_s_default_name_can_be_configured_before_its_first_call() {
+    let name = concat!(module_path!(), "::meters::Gauge::read");
+    registry()
+        .configure(name, RetryConfig::DEFAULT.max_attempts(9))
+        .unwrap();
+    assert_eq!(meters::Gauge.read().await, Ok(7));
+    assert_eq!(registry().retry(name).unwrap().config().max_attempts, 9);
 }

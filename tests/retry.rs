@@ -323,3 +323,76 @@ async fn the_body_s_self_is_renamed_only_where_it_means_the_receiver() {
     assert_eq!(renamed.record().await, Ok(2));
     assert_eq!(renamed.seen, ["r#0", "r#1"]);
 }
+
+/// Inline format arguments are ordinary Rust: `{self}` works under `#[retry]` as it does
+/// without it, on `&mut self` and `self` receivers.
+#[derive(Debug)]
+struct Ticket {
+    id: u32,
+    attempts: u32,
+}
+
+impl std::fmt::Display for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ticket {}", self.id)
+    }
+}
+
+impl Ticket {
+    #[retry(max_attempts = 2, base_delay = 0)]
+    async fn describe(&mut self) -> Result<String, Error> {
+        self.attempts += 1;
+        if self.attempts < 2 {
+            return Err(Error::BulkheadFull {
+                name: "desk".into(),
+                max_concurrent: 1,
+            });
+        }
+        Ok(format!(
+            "{self} after {} attempts, {{self}} stays",
+            self.attempts
+        ))
+    }
+
+    #[retry(base_delay = 0)]
+    async fn into_label(self) -> Result<String, Error> {
+        Ok(format!("{self:?}"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn self_in_a_format_string_is_the_receiver() {
+    let mut ticket = Ticket { id: 7, attempts: 0 };
+    assert_eq!(
+        ticket.describe().await.unwrap(),
+        "ticket 7 after 2 attempts, {self} stays"
+    );
+    assert_eq!(
+        ticket.into_label().await.unwrap(),
+        "Ticket { id: 7, attempts: 2 }"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn arguments_are_copied_shared_or_lent_by_their_type() {
+    use std::cell::Cell;
+    // `u64` is `Copy`: a copy. `String` is `Sync`: a `&String`. `Cell` is neither: a
+    // `&mut Cell`, so the call's future stays `Send`.
+    #[retry(max_attempts = 3, base_delay = 0)]
+    async fn attempt(id: u64, label: String, tries: Cell<u32>) -> Result<String, Error> {
+        let id: u64 = id;
+        let label: &String = label;
+        let tries: &mut Cell<u32> = tries;
+        tries.set(tries.get() + 1);
+        if tries.get() < 3 {
+            return Err(Error::BulkheadFull {
+                name: "desk".into(),
+                max_concurrent: 1,
+            });
+        }
+        Ok(format!("{label} {id} on try {}", tries.get()))
+    }
+    let call = attempt(9, "order".into(), Cell::new(0));
+    let answer = tokio::spawn(call).await.unwrap();
+    assert_eq!(answer.unwrap(), "order 9 on try 3");
+}

@@ -268,3 +268,86 @@ async fn a_guarded_fn_spawns_on_a_multi_threaded_runtime() {
     });
     assert_eq!(task.await.unwrap(), Ok(2));
 }
+
+/// `use resilience as rl;` and a re-export, the two ways a path can hide that an attribute
+/// is ours.
+use resilience as rl;
+
+mod corp {
+    pub use resilience::{retry, timeout};
+}
+
+/// Three attempts of 100ms each: what a retry over a timeout does, and a timeout over a
+/// retry does not.
+async fn assert_retried_timeouts<F: std::future::Future<Output = Result<(), Error>>>(
+    call: F,
+    calls: &AtomicU32,
+) {
+    let start = Instant::now();
+    let result = call.await;
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert_eq!(calls.load(SeqCst), 3, "the retry is the outer layer");
+    assert_eq!(start.elapsed(), 300 * MS);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_written_order_holds_when_a_sibling_is_named_through_an_alias() {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    #[retry(max_attempts = 3, base_delay = 0)]
+    #[rl::timeout("100ms")]
+    async fn call() -> Result<(), Error> {
+        CALLS.fetch_add(1, SeqCst);
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_retried_timeouts(call(), &CALLS).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_written_order_holds_when_every_attribute_is_named_through_an_alias() {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    #[rl::retry(max_attempts = 3, base_delay = 0)]
+    #[rl::timeout("100ms")]
+    async fn call() -> Result<(), Error> {
+        CALLS.fetch_add(1, SeqCst);
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_retried_timeouts(call(), &CALLS).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_written_order_holds_through_a_re_export() {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    #[corp::retry(max_attempts = 3, base_delay = 0)]
+    #[corp::timeout("100ms")]
+    async fn call() -> Result<(), Error> {
+        CALLS.fetch_add(1, SeqCst);
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_retried_timeouts(call(), &CALLS).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_written_order_holds_with_an_aliased_attribute_in_the_middle() {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    #[circuit_breaker(name = "stack::aliased_middle", failure_threshold = 5)]
+    #[rl::retry(max_attempts = 3, base_delay = 0)]
+    #[timeout("100ms")]
+    async fn call() -> Result<(), Error> {
+        CALLS.fetch_add(1, SeqCst);
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_retried_timeouts(call(), &CALLS).await;
+    let breaker = registry()
+        .circuit_breaker("stack::aliased_middle")
+        .unwrap()
+        .stats();
+    assert_eq!(
+        (breaker.calls, breaker.failures),
+        (1, 1),
+        "the breaker is outermost: it saw one call"
+    );
+}

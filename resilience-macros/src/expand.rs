@@ -1,126 +1,54 @@
 //! The one pipeline expansion shared by every attribute.
 //!
-//! The first of our attributes to expand collects the others on the same fn and emits one
-//! pipeline, outermost first, so the stack is the written order whatever order rustc
-//! expands attributes in.
+//! The first of our attributes to expand collects the others on the same fn ([`stack`])
+//! and emits one pipeline, outermost first, so the stack is the written order whatever
+//! order rustc expands attributes in.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Attribute, GenericArgument, Meta, Pat, PathArguments, Type};
+use syn::{Attribute, GenericArgument, PathArguments, Type};
 
-use crate::args::{self, Errors};
-use crate::item::{bindings, Function, Shape};
+use crate::args::{self, Errors, Layer, Parsed, Role, Table};
+use crate::item::{Function, Shape};
+use crate::lending::{rename_self, Lending};
+use crate::stack::{self, Declared, Marker, Stack};
 
-/// Which attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    CircuitBreaker,
-    Retry,
-    Timeout,
-    Bulkhead,
-    RateLimit,
+/// Expands `#[attribute(args)]` on `item`.
+pub(crate) fn attribute(
+    table: &'static Table,
+    args: TokenStream,
+    item: TokenStream,
+) -> TokenStream {
+    let outer = Declared {
+        table,
+        tokens: args,
+        span: Span::call_site(),
+    };
+    expand(vec![outer], item, table.attribute)
 }
 
-impl Kind {
-    const ALL: [Kind; 5] = [
-        Kind::CircuitBreaker,
-        Kind::Retry,
-        Kind::Timeout,
-        Kind::Bulkhead,
-        Kind::RateLimit,
-    ];
-
-    fn attribute(self) -> &'static str {
-        match self {
-            Kind::CircuitBreaker => "circuit_breaker",
-            Kind::Retry => "retry",
-            Kind::Timeout => "timeout",
-            Kind::Bulkhead => "bulkhead",
-            Kind::RateLimit => "rate_limit",
+/// Expands the hand-over marker of [`stack`], which is reached only when the attribute it
+/// was left for did not take it: that attribute is not ours.
+pub(crate) fn stacked(args: TokenStream, item: TokenStream) -> TokenStream {
+    let error = match syn::parse2::<Marker>(args) {
+        Ok(marker) => {
+            let above = args::key_name(&marker.above);
+            syn::Error::new_spanned(
+                &marker.above,
+                format_args!(
+                    "`#[{above}]` stands between resilience attributes but is not one of them, so their written order cannot be kept; \
+                     move it above them, or name resilience's attribute as `#[resilience::...]` or through a `use`"
+                ),
+            )
         }
+        Err(error) => error,
     }
-
-    fn config(self) -> Ident {
-        let name = match self {
-            Kind::CircuitBreaker => "CircuitBreakerConfig",
-            Kind::Retry => "RetryConfig",
-            Kind::Timeout => "TimeoutConfig",
-            Kind::Bulkhead => "BulkheadConfig",
-            Kind::RateLimit => "RateLimiterConfig",
-        };
-        Ident::new(name, Span::call_site())
-    }
+    .into_compile_error();
+    quote!(#item #error)
 }
 
-/// One attribute's parsed arguments.
-enum Args {
-    CircuitBreaker(args::circuit_breaker::CircuitBreakerArgs),
-    Retry(args::retry::RetryArgs),
-    Timeout(args::timeout::TimeoutArgs),
-    Bulkhead(args::bulkhead::BulkheadArgs),
-    RateLimit(args::rate_limit::RateLimitArgs),
-}
-
-impl Args {
-    fn parse(kind: Kind, tokens: TokenStream, at: Span, errors: &mut Errors) -> syn::Result<Args> {
-        Ok(match kind {
-            Kind::CircuitBreaker => {
-                Args::CircuitBreaker(args::circuit_breaker::parse(tokens, errors)?)
-            }
-            Kind::Retry => Args::Retry(args::retry::parse(tokens, errors)?),
-            Kind::Timeout => Args::Timeout(args::timeout::parse(tokens, at, errors)?),
-            Kind::Bulkhead => Args::Bulkhead(args::bulkhead::parse(tokens, errors)?),
-            Kind::RateLimit => Args::RateLimit(args::rate_limit::parse(tokens, at, errors)?),
-        })
-    }
-
-    fn kind(&self) -> Kind {
-        match self {
-            Args::CircuitBreaker(_) => Kind::CircuitBreaker,
-            Args::Retry(_) => Kind::Retry,
-            Args::Timeout(_) => Kind::Timeout,
-            Args::Bulkhead(_) => Kind::Bulkhead,
-            Args::RateLimit(_) => Kind::RateLimit,
-        }
-    }
-
-    fn common(&self) -> &args::Common {
-        match self {
-            Args::CircuitBreaker(a) => &a.common,
-            Args::Retry(a) => &a.common,
-            Args::Timeout(a) => &a.common,
-            Args::Bulkhead(a) => &a.common,
-            Args::RateLimit(a) => &a.common,
-        }
-    }
-
-    fn fields(&self, krate: &TokenStream) -> Vec<TokenStream> {
-        match self {
-            Args::CircuitBreaker(a) => a.fields(krate),
-            Args::Retry(a) => a.fields(krate),
-            Args::Timeout(a) => a.fields(krate),
-            Args::Bulkhead(a) => a.fields(krate),
-            Args::RateLimit(a) => a.fields(krate),
-        }
-    }
-
-    /// The classifying fn the layer is given: `failure_if`, `retry_if`, or "every error".
-    fn predicate(&self, krate: &TokenStream, ret: &Type) -> TokenStream {
-        let given = match self {
-            Args::CircuitBreaker(a) => a.failure_if.value.as_ref(),
-            Args::Retry(a) => a.retry_if.value.as_ref(),
-            _ => None,
-        };
-        match given {
-            Some(path) => quote_spanned!(path.span()=> #krate::__private::predicate::<#ret>(#path)),
-            None => quote!(|_: &_| true),
-        }
-    }
-}
-
-/// Expands `#[kind(args)]` on `item`.
-pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+fn expand(outer: Vec<Declared>, item: TokenStream, attribute: &str) -> TokenStream {
     let function: Function = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
@@ -129,60 +57,64 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
                 .into_iter()
                 .next()
                 .map_or_else(Span::call_site, |t| t.span());
-            let message = format!(
-                "`#[{}]` can only be applied to an `async fn`",
-                kind.attribute()
-            );
+            let message = format!("`#[{attribute}]` can only be applied to an `async fn`");
             let error = syn::Error::new(span, message).into_compile_error();
             return quote!(#item #error);
         }
     };
 
     let mut errors = Errors::new();
-    let mut layers = Vec::new();
-    let mut kept = Vec::new();
-    // The siblings we collect are never resolved by rustc; naming their paths keeps the
+    let (layers, kept, paths) = match stack::collect(outer, &function, &mut errors) {
+        Stack::Handover(tokens) => {
+            let errors = errors.finish().err().map(syn::Error::into_compile_error);
+            return quote!(#tokens #errors);
+        }
+        Stack::Complete {
+            layers,
+            kept,
+            paths,
+        } => (layers, kept, paths),
+    };
+    // The collected siblings are never resolved by rustc; naming their paths keeps the
     // user's `use resilience::timeout;` from reading as unused.
-    let mut uses = Vec::new();
-    // This attribute is the outermost of ours; the rest follow in written order.
-    let mut declared = vec![(kind, args, Span::call_site())];
-    for attr in &function.attrs {
-        match ours(attr) {
-            Some(kind) => match sibling_args(kind, attr).inspect(|_| uses.push(use_path(attr))) {
-                Ok(tokens) => declared.push((kind, tokens, attr.span())),
-                Err(error) => errors.add(error),
-            },
-            None => kept.push(attr.clone()),
-        }
-    }
-    for (kind, tokens, at) in declared {
-        match Args::parse(kind, tokens, at, &mut errors) {
-            Ok(args) => layers.push(args),
-            Err(error) => errors.add(error),
-        }
-    }
+    let uses: Vec<TokenStream> = paths
+        .iter()
+        .map(|path| quote!(#[allow(unused_imports)] use #path as _;))
+        .collect();
+    let parsed: Vec<Parsed> = layers
+        .into_iter()
+        .map(|layer| args::parse(layer.table, layer.tokens, layer.span, &mut errors))
+        .collect();
     let shape = function.shape();
     if shape.is_none() {
-        let message = if function.body.is_none() {
-            format!("`#[{}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body", kind.attribute())
-        } else {
-            format!(
-                "`#[{}]` can only be applied to an `async fn`",
-                kind.attribute()
-            )
-        };
         match function.body {
-            None => errors.push_at(function.body_span, message),
-            Some(_) => errors.push(function.sig.fn_token, message),
+            None => errors.push_at(
+                function.body_span,
+                format_args!("`#[{attribute}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body"),
+            ),
+            Some(_) => errors.push(
+                function.sig.fn_token,
+                format_args!("`#[{attribute}]` can only be applied to an `async fn`"),
+            ),
         }
     }
 
     match (errors.finish(), shape) {
-        (Ok(()), Some(shape)) => Expansion::new(&function, &layers, shape).emit(&kept, &uses),
+        (Ok(()), Some(shape)) => Expansion::new(&function, &parsed, shape).emit(&kept, &uses),
         (result, _) => {
             // The fn as written, without our attributes, then the errors: no cascade of
-            // follow-on errors, and IDEs keep seeing the fn.
+            // follow-on errors, and IDEs keep seeing the fn. The arguments that were read
+            // are still checked, so their refusals arrive with the other errors.
             let errors = result.err().map(syn::Error::into_compile_error);
+            let checks = parsed.iter().map(|layer| {
+                let krate = layer
+                    .krate
+                    .as_ref()
+                    .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
+                let Checked { checks, .. } = checked(layer, &krate, false);
+                quote!(const _: () = { #checks };)
+            });
+            let uses = quote!(#(#uses)* #(#checks)*);
             let Function {
                 vis,
                 defaultness,
@@ -191,7 +123,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
                 ..
             } = &function;
             let body = match body {
-                Some(body) => quote!({ #(#uses)* #body }),
+                Some(body) => quote!({ #uses #body }),
                 None => quote!(;),
             };
             quote!(#(#kept)* #vis #defaultness #sig #body #errors)
@@ -199,62 +131,31 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
 }
 
-/// Whether `attr` is one of ours: `#[retry]`, `#[resilience::retry]`, `#[::x::resilience::retry]`.
-fn ours(attr: &Attribute) -> Option<Kind> {
-    let segments = &attr.path().segments;
-    let last = segments.last()?;
-    let qualified_by_us = segments.len() == 1
-        || segments
-            .iter()
-            .rev()
-            .nth(1)
-            .is_some_and(|s| s.ident == "resilience");
-    if !qualified_by_us {
-        return None;
-    }
-    Kind::ALL
-        .into_iter()
-        .find(|kind| last.ident == kind.attribute())
-}
-
-fn use_path(attr: &Attribute) -> TokenStream {
-    let path = attr.path();
-    quote!(#[allow(unused_imports)] use #path as _;)
-}
-
-fn sibling_args(kind: Kind, attr: &Attribute) -> syn::Result<TokenStream> {
-    match &attr.meta {
-        Meta::Path(_) => Ok(TokenStream::new()),
-        Meta::List(list) => Ok(list.tokens.clone()),
-        Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-            nv.eq_token,
-            format!("expected `#[{0}(...)]` or `#[{0}]`", kind.attribute()),
-        )),
-    }
-}
-
 /// Everything the emitted code is built from.
 struct Expansion<'a> {
     function: &'a Function,
-    layers: &'a [Args],
+    layers: &'a [Parsed],
     krate: TokenStream,
     ret: Type,
     body: TokenStream,
     boxed: bool,
     lending: Lending,
+    /// Whether the fn is a method or an associated fn that names `Self`: its default
+    /// instance names are `module::Type::function`, one per `Self` type.
+    method: bool,
 }
 
 impl<'a> Expansion<'a> {
-    fn new(function: &'a Function, layers: &'a [Args], shape: Shape) -> Self {
+    fn new(function: &'a Function, layers: &'a [Parsed], shape: Shape) -> Self {
         let krate = layers
             .iter()
-            .find_map(|layer| layer.common().krate.value.as_ref())
+            .find_map(|layer| layer.krate.as_ref())
             .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
         let (ret, body, boxed) = match shape {
             Shape::Async { ret, body } => (ret, body, false),
             Shape::AsyncTrait { ret, body } => (ret, body, true),
         };
-        let retries = layers.iter().any(|layer| layer.kind() == Kind::Retry);
+        let retries = layers.iter().any(|layer| layer.table.layer == Layer::Retry);
         let lending = if retries {
             Lending::of(function, &krate)
         } else {
@@ -273,6 +174,7 @@ impl<'a> Expansion<'a> {
             body,
             boxed,
             lending,
+            method: function.receiver().is_some() || names_self(&function.sig),
         }
     }
 
@@ -282,16 +184,19 @@ impl<'a> Expansion<'a> {
     //     async fn charge(&mut self, card: Card) -> Result<Receipt, PayError> { body }
     // Output:
     //     async fn charge(&mut self, card: Card) -> Result<Receipt, PayError> {
-    //         static __RESILIENCE_0: CallSite<CircuitBreakerConfig> = CallSite::shared("payments", ..);
-    //         static __RESILIENCE_1: CallSite<RetryConfig> = CallSite::private(module_path!(), "charge", ..);
-    //         let card = (&&Lend(&card)).lend();       // attempts copy or borrow the arguments
-    //         let __resilience_reborrow = (self,);     // and are lent `&mut` ones in turn
+    //         static __RESILIENCE_0: CallSite<CircuitBreakerConfig> = { const CONFIG = ..; checks; CallSite::shared("payments", CONFIG, here) };
+    //         inventory::submit!(Declaration::new(&__RESILIENCE_0));
+    //         static __RESILIENCE_1: CallSite<RetryConfig> = { ..; CallSite::method(module_path!(), "charge", CONFIG, here) };
+    //         inventory::submit!(Declaration::new(&__RESILIENCE_1));
+    //         let mut card = card;                     // lent to each attempt (see `lending`)
+    //         let __resilience_reborrow = (self, &mut card);
     //         Guarded::from_outcome(
     //             __RESILIENCE_0.get_for::<Self>().layer(|_: &_| true, move || {
     //                 __RESILIENCE_1.get_for::<Self>().layer(__resilience_reborrow, |_: &_| true, move |lent| async move {
-    //                     let __resilience_reborrow = (&mut *lent.0,);
+    //                     let __resilience_reborrow = (&mut *lent.0, &mut *lent.1);
     //                     let outcome = body(async move {
-    //                         let (__resilience_self,) = __resilience_reborrow;
+    //                         let (__resilience_self, card) = __resilience_reborrow;
+    //                         let card = (&&&Lend::of(&*card)).how()(card);   // `&Card`
     //                         let __ret: Result<Receipt, PayError> = { body }; // `self` renamed
     //                         Guarded::into_result(__ret)
     //                     }).await;
@@ -309,7 +214,7 @@ impl<'a> Expansion<'a> {
         let prelude = &self.lending.prelude;
         let pipeline = self.layer(0);
         // Both ends name `Guarded` at the return type, so a return type that cannot carry a
-        // rejection is reported once, there.
+        // rejection is reported there.
         let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
         let finish =
             quote_spanned!(ret_span=> <#ret as #krate::__private::Guarded>::from_outcome(#outcome));
@@ -338,8 +243,9 @@ impl<'a> Expansion<'a> {
         quote!(#(#kept)* #vis #defaultness #sig #block)
     }
 
-    /// One `static` call site per layer, declaring its instance: by name when given (shared
-    /// with every fn naming it), else after the fn (private to it).
+    /// One `static` call site per layer, submitted to the registry at link time. Its config
+    /// is built by the runtime's setters in a `const`, and the runtime's `validate` runs
+    /// there: a value it refuses is a compile error in its words, at the argument's token.
     fn statics(&self) -> Vec<TokenStream> {
         let krate = &self.krate;
         let fn_name = self.function.sig.ident.to_string();
@@ -348,16 +254,23 @@ impl<'a> Expansion<'a> {
             .enumerate()
             .map(|(i, layer)| {
                 let site = site(i);
-                let ty = layer.kind().config();
-                let fields = layer.fields(krate);
-                let config = quote!(#krate::#ty { #(#fields,)* ..#krate::#ty::DEFAULT });
-                let declaration = match &layer.common().name.value {
-                    Some(name) => quote!(#krate::__private::CallSite::shared(#name, #config)),
-                    None => quote!(#krate::__private::CallSite::private(::core::module_path!(), #fn_name, #config)),
+                let ty = Ident::new(layer.table.config, Span::call_site());
+                let Checked { config, checks } = checked(layer, krate, true);
+                let at = quote!(#krate::__private::Location::new(::core::file!(), ::core::line!(), ::core::column!()));
+                let declaration = match &layer.name {
+                    Some((_, name)) => {
+                        let name = name.to_tokens(krate);
+                        quote!(#krate::__private::CallSite::shared(#name, #config, #at))
+                    }
+                    None if self.method => quote!(#krate::__private::CallSite::method(::core::module_path!(), #fn_name, #config, #at)),
+                    None => quote!(#krate::__private::CallSite::function(::core::module_path!(), #fn_name, #config, #at)),
                 };
                 quote! {
-                    #[allow(clippy::needless_update)]
-                    static #site: #krate::__private::CallSite<#krate::#ty> = #declaration;
+                    static #site: #krate::__private::CallSite<#krate::#ty> = {
+                        #checks
+                        #declaration
+                    };
+                    #krate::__private::inventory::submit!(#krate::__private::Declaration::new(&#site));
                 }
             })
             .collect()
@@ -368,35 +281,53 @@ impl<'a> Expansion<'a> {
         let Some(layer) = self.layers.get(i) else {
             return self.innermost();
         };
+        let krate = &self.krate;
+        let ret = &self.ret;
         let site = site(i);
-        // A method's default instance name is `Type::method`.
-        let site = match self.function.receiver() {
-            Some(_) => quote!(#site.get_for::<Self>()),
-            None => quote!(#site.get()),
+        let site = if self.method {
+            quote!(#site.get_for::<Self>())
+        } else {
+            quote!(#site.get())
         };
         let inner = self.layer(i + 1);
-        let predicate = layer.predicate(&self.krate, &self.ret);
-        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
-        match layer.kind() {
-            Kind::Retry => {
+        let hooks = layer.table.keys.iter().filter_map(|key| {
+            let Role::Hook { wrap, default } = key.role else {
+                return None;
+            };
+            Some(match layer.get(key.name) {
+                Some((_, value)) => {
+                    let span = value.span();
+                    let value = value.to_tokens(krate);
+                    let wrap = Ident::new(wrap, Span::call_site());
+                    quote_spanned!(span=> #krate::__private::#wrap::<#ret>(#value),)
+                }
+                None => {
+                    let default: TokenStream = default.parse().unwrap_or_default();
+                    quote!(#default,)
+                }
+            })
+        });
+        let hooks: TokenStream = hooks.collect();
+        match layer.table.layer {
+            Layer::Once => quote!(#site.layer(#hooks move || #inner)),
+            Layer::Retry => {
+                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
                 let lent = Ident::new("__resilience_lent", Span::mixed_site());
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
                 if self.lending.lent.is_empty() {
                     return quote! {
-                        #site.layer((), #predicate, move |()| async move { ((), #inner.await) })
+                        #site.layer((), #hooks move |()| async move { ((), #inner.await) })
                     };
                 }
                 let fields = (0..self.lending.lent.len()).map(syn::Index::from);
                 quote! {
-                    #site.layer(#reborrow, #predicate, move |#lent| async move {
+                    #site.layer(#reborrow, #hooks move |#lent| async move {
                         let #reborrow = (#(&mut *#lent.#fields,)*);
                         let #outcome = #inner.await;
                         (#lent, #outcome)
                     })
                 }
             }
-            Kind::CircuitBreaker => quote!(#site.layer(#predicate, move || #inner)),
-            Kind::Timeout | Kind::Bulkhead | Kind::RateLimit => quote!(#site.layer(move || #inner)),
         }
     }
 
@@ -409,10 +340,8 @@ impl<'a> Expansion<'a> {
         let krate = &self.krate;
         let ret = &self.ret;
         let body = &self.body;
-        let names = &self.lending.names;
-        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+        let unpack = &self.lending.unpack;
         let value = Ident::new("__resilience_ret", Span::mixed_site());
-        let unpack = (!names.is_empty()).then(|| quote!(let (#(#names,)*) = #reborrow;));
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
         quote! {
@@ -433,169 +362,104 @@ impl<'a> Expansion<'a> {
     }
 }
 
+/// A layer's config in a `const`, and the runtime's verdict on it as compile errors.
+struct Checked {
+    /// The `const`'s name.
+    config: Ident,
+    /// The `const` and the checks.
+    checks: TokenStream,
+}
+
+/// Builds `layer`'s config with the runtime's setters and checks it with the runtime's
+/// `validate`, in one `const _` per argument so that every refusal is reported, each at its
+/// argument: first the argument alone on top of the defaults (any refusal is its doing),
+/// then the whole config (a rule between two arguments). `whole` adds those whole-config
+/// checks and one for fields no argument set (`max_delay` when only `base_delay` was given),
+/// reported at the attribute; they are left out while other mistakes are reported, since a
+/// refused argument was replaced by its default.
+fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
+    let ty = Ident::new(layer.table.config, Span::call_site());
+    let config = Ident::new("__RESILIENCE_CONFIG", Span::mixed_site());
+    let alone = Ident::new("__RESILIENCE_ALONE", Span::mixed_site());
+    let message = Ident::new("__resilience_message", Span::mixed_site());
+    let refuse = |span: Span, check: TokenStream| {
+        quote_spanned! {span=>
+            if let ::core::option::Option::Some(#message) = #check {
+                ::core::panic!("{}", #message)
+            }
+        }
+    };
+    let mut setters = TokenStream::new();
+    let mut checks = TokenStream::new();
+    let mut given = Vec::new();
+    let mut each_alone_accepted = quote!(true);
+    for (key, path, value) in &layer.given {
+        let (Role::Setter, Some(value)) = (&key.role, value) else {
+            continue;
+        };
+        let setter = Ident::new(key.name, path.span());
+        let span = value.span();
+        let value = value.to_tokens(krate);
+        let set = quote!(.#setter(#value));
+        let name = key.name;
+        let alone_check = refuse(
+            span,
+            quote!(#krate::__private::refused(#alone.validate(), "")),
+        );
+        let whole_check = whole.then(|| {
+            refuse(
+                span,
+                quote!(#krate::__private::refused(#config.validate(), #name)),
+            )
+        });
+        checks.extend(quote! {
+            const _: () = {
+                const #alone: #krate::#ty = #krate::#ty::DEFAULT #set;
+                #alone_check
+                #whole_check
+            };
+        });
+        each_alone_accepted.extend(quote!(&& #krate::#ty::DEFAULT #set.validate().is_ok()));
+        setters.extend(set);
+        given.push(name);
+    }
+    if whole {
+        // Only when no argument was refused on its own: that one is reported at it.
+        let check = refuse(
+            layer.span,
+            quote!(#krate::__private::refused_besides(#config.validate(), &[#(#given),*])),
+        );
+        checks.extend(quote!(const _: () = if #each_alone_accepted { #check };));
+    }
+    if let Some((_, name)) = &layer.name {
+        let span = name.span();
+        let name = name.to_tokens(krate);
+        let check = refuse(span, quote!(#krate::__private::refused_name(#name)));
+        checks.extend(quote!(const _: () = { #check };));
+    }
+    Checked {
+        checks: quote! {
+            const #config: #krate::#ty = #krate::#ty::DEFAULT #setters;
+            #checks
+        },
+        config,
+    }
+}
+
 fn site(i: usize) -> Ident {
     format_ident!("__RESILIENCE_{}", i, span = Span::mixed_site())
 }
 
-/// How the arguments reach a body that a retry runs more than once.
-///
-/// An attempt cannot own what the next attempt needs. `Copy` arguments are copied into each
-/// attempt; other owned arguments are borrowed through a `&` made once before the first
-/// attempt; exclusive ones (`&mut self`, `&mut T` arguments, `mut` bindings) are lent to each
-/// attempt and handed back.
-#[derive(Default)]
-struct Lending {
-    /// `let card = <copy or borrow of card>;` for every owned argument, and the initial
-    /// tuple of lent references.
-    prelude: TokenStream,
-    /// The lent references, in tuple order.
-    lent: Vec<TokenStream>,
-    /// The names the body knows them by, in the same order.
-    names: Vec<Ident>,
-    /// Whether the body's `self` must become `__resilience_self`: a closure parameter
-    /// cannot be called `self`.
-    rename_self: bool,
-}
-
-impl Lending {
-    fn of(function: &Function, krate: &TokenStream) -> Self {
-        let mut lending = Lending::default();
-        let share = |ident: &dyn ToTokens, from: &dyn ToTokens| quote!(let #ident = (&&#krate::__private::Lend(&#from)).lend(););
-        let renamed = Ident::new("__resilience_self", Span::call_site());
-        if let Some(receiver) = function.receiver() {
-            let self_token = &receiver.self_token;
-            let by_reference = match (&receiver.reference, receiver.colon_token) {
-                (Some(_), _) => Some(receiver.mutability.is_some()),
-                (None, Some(_)) => match unwrap_group(&receiver.ty) {
-                    Type::Reference(reference) => Some(reference.mutability.is_some()),
-                    _ => None,
-                },
-                (None, None) => None,
-            };
-            match by_reference {
-                Some(false) => {}
-                Some(true) => lending.lend(quote!(#self_token), renamed),
-                None if receiver.mutability.is_some() => {
-                    lending.lend(quote!(&mut #self_token), renamed)
-                }
-                None => {
-                    lending.prelude.extend(share(&renamed, self_token));
-                    lending.rename_self = true;
-                }
-            }
-        }
-        for argument in function.arguments() {
-            match (&*argument.pat, unwrap_group(&argument.ty)) {
-                (Pat::Ident(pat), ty) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                    let ident = &pat.ident;
-                    match ty {
-                        Type::Reference(r) if r.mutability.is_some() => {
-                            lending.lend(quote!(#ident), ident.clone())
-                        }
-                        _ if pat.mutability.is_some() => {
-                            lending.lend(quote!(&mut #ident), ident.clone())
-                        }
-                        Type::Reference(_) => {}
-                        _ => lending.prelude.extend(share(ident, ident)),
-                    }
-                }
-                (pat, _) => {
-                    let mut bound = Vec::new();
-                    bindings(pat, &mut bound);
-                    for (ident, mutable) in bound {
-                        if mutable {
-                            lending.lend(quote!(&mut #ident), ident);
-                        } else {
-                            lending.prelude.extend(share(&ident, &ident));
-                        }
-                    }
-                }
-            }
-        }
-        if !lending.prelude.is_empty() {
-            let prelude = std::mem::take(&mut lending.prelude);
-            lending.prelude = quote! {
-                #[allow(unused_imports)]
-                use #krate::__private::{LendCopy as _, LendRef as _};
-                #prelude
-            };
-        }
-        if !lending.lent.is_empty() {
-            let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
-            let lent = &lending.lent;
-            lending
-                .prelude
-                .extend(quote!(let #reborrow = (#(#lent,)*);));
-        }
-        lending
+/// Whether `Self` appears in the signature: an associated fn without a receiver.
+fn names_self(sig: &syn::Signature) -> bool {
+    fn any_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            TokenTree::Ident(ident) => ident == "Self",
+            TokenTree::Group(group) => any_self(group.stream()),
+            _ => false,
+        })
     }
-
-    fn lend(&mut self, reference: TokenStream, name: Ident) {
-        if name == "__resilience_self" {
-            self.rename_self = true;
-        }
-        self.lent.push(reference);
-        self.names.push(name);
-    }
-}
-
-fn unwrap_group(ty: &Type) -> &Type {
-    match ty {
-        Type::Group(group) => unwrap_group(&group.elem),
-        Type::Paren(paren) => unwrap_group(&paren.elem),
-        other => other,
-    }
-}
-
-/// Replaces the body's `self` with `__resilience_self`, leaving alone `self::` paths and
-/// nested items (`fn`, `impl`, `trait`, `mod`), which have a `self` of their own.
-fn rename_self(tokens: TokenStream) -> TokenStream {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out = Vec::with_capacity(tokens.len());
-    let mut i = 0;
-    while i < tokens.len() {
-        match &tokens[i] {
-            TokenTree::Ident(ident) if ident == "self" && !starts_path(tokens.get(i + 1)) => {
-                out.push(TokenTree::Ident(Ident::new(
-                    "__resilience_self",
-                    ident.span(),
-                )));
-            }
-            TokenTree::Ident(ident) if starts_item(ident, tokens.get(i + 1)) => {
-                // Copy the item through its body untouched.
-                while i < tokens.len() {
-                    let token = tokens[i].clone();
-                    let end = matches!(&token, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-                        || matches!(&token, TokenTree::Punct(p) if p.as_char() == ';');
-                    out.push(token);
-                    if end {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            TokenTree::Group(group) => {
-                let mut renamed = Group::new(group.delimiter(), rename_self(group.stream()));
-                renamed.set_span(group.span());
-                out.push(TokenTree::Group(renamed));
-            }
-            other => out.push(other.clone()),
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
-fn starts_path(next: Option<&TokenTree>) -> bool {
-    matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Joint)
-}
-
-/// `fn name`, `impl`, `trait`, `mod`: an item with its own `self`. (`fn(u32)` is a type.)
-fn starts_item(ident: &Ident, next: Option<&TokenTree>) -> bool {
-    (ident == "fn" && matches!(next, Some(TokenTree::Ident(_))))
-        || ident == "impl"
-        || ident == "trait"
-        || ident == "mod"
+    any_self(sig.inputs.to_token_stream()) || any_self(sig.output.to_token_stream())
 }
 
 /// `impl Trait` cannot be named in a turbofish; `_` lets the body's type fill it in.
@@ -678,15 +542,7 @@ mod tests {
 
     /// Every attribute's keys, and a few words that are none.
     fn words() -> Vec<&'static str> {
-        [
-            args::circuit_breaker::ACCEPTED,
-            args::retry::ACCEPTED,
-            args::timeout::ACCEPTED,
-            args::bulkhead::ACCEPTED,
-            args::rate_limit::ACCEPTED,
-            OTHER_WORDS,
-        ]
-        .concat()
+        [args::all_keys(), OTHER_WORDS.to_vec()].concat()
     }
 
     fn token() -> impl Strategy<Value = String> {
@@ -746,9 +602,10 @@ mod tests {
         else {
             return;
         };
-        for kind in Kind::ALL {
-            let _ = attribute(kind, args.clone(), item.clone());
+        for table in args::ALL {
+            let _ = attribute(table, args.clone(), item.clone());
         }
+        let _ = stacked(args, item);
     }
 
     /// The number of cases: `PROPTEST_CASES` when set (a soak run), else `default`.

@@ -25,10 +25,10 @@
 mod args;
 mod expand;
 mod item;
+mod lending;
+mod stack;
 
 use proc_macro::TokenStream;
-
-use expand::Kind;
 
 /// Stops calling a downstream that keeps failing, and probes it again after a while.
 ///
@@ -83,7 +83,7 @@ use expand::Kind;
 /// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(Kind::CircuitBreaker, args.into(), item.into()).into()
+    expand::attribute(&args::circuit_breaker::TABLE, args.into(), item.into()).into()
 }
 
 /// Runs the body again after a failure, waiting longer each time, and gives back the last
@@ -149,7 +149,7 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(Kind::Retry, args.into(), item.into()).into()
+    expand::attribute(&args::retry::TABLE, args.into(), item.into()).into()
 }
 
 /// Gives up on a call that runs longer than a duration: its future is dropped, which cancels
@@ -184,7 +184,7 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(Kind::Timeout, args.into(), item.into()).into()
+    expand::attribute(&args::timeout::TABLE, args.into(), item.into()).into()
 }
 
 /// Runs at most `max_concurrent` calls at once; the others queue, first come first served,
@@ -217,7 +217,7 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(Kind::Bulkhead, args.into(), item.into()).into()
+    expand::attribute(&args::bulkhead::TABLE, args.into(), item.into()).into()
 }
 
 /// Admits at most `max_requests` calls per `window`; a call over the quota waits up to
@@ -255,5 +255,13 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(Kind::RateLimit, args.into(), item.into()).into()
+    expand::attribute(&args::rate_limit::TABLE, args.into(), item.into()).into()
+}
+
+/// Not public API. Used by the attributes themselves: carries the layers collected so far
+/// to a sibling named through a path the first attribute could not tell was ours.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn stacked(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::stacked(args.into(), item.into()).into()
 }

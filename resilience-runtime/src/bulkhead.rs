@@ -9,7 +9,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::counter::Counter;
+use crate::error::{invalid, InvalidConfig};
 use crate::pipeline::{self, Failure, Outcome};
+use crate::setters::setters;
 use crate::{time, ConfigError, Error};
 
 /// How many calls a [`Bulkhead`] runs at once and how long the rest may wait.
@@ -41,26 +43,33 @@ impl BulkheadConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] for `max_concurrent` of 0 or above `Semaphore::MAX_PERMITS`.
+    /// [`InvalidConfig`] for `max_concurrent` of 0 or above `Semaphore::MAX_PERMITS`.
     ///
     /// ```
     /// # use resilience::BulkheadConfig;
     /// assert!(BulkheadConfig::default().validate().is_ok());
     /// assert!(BulkheadConfig { max_concurrent: 0, ..Default::default() }.validate().is_err());
     /// ```
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_concurrent == 0 {
-            return Err(ConfigError::invalid("max_concurrent", "must be at least 1"));
+            return Err(invalid!("max_concurrent", "must be at least 1"));
         }
         if self.max_concurrent > Semaphore::MAX_PERMITS {
-            return Err(ConfigError::invalid(
+            return Err(invalid!(
                 "max_concurrent",
-                "must be at most `usize::MAX >> 3`",
+                "must be at most `usize::MAX >> 3`"
             ));
         }
         Ok(())
     }
 }
+
+setters!(BulkheadConfig {
+    /// Sets how many calls run at once.
+    max_concurrent: usize = "4",
+    /// Sets how long a call may queue for a slot; zero rejects at once.
+    max_wait: Duration = "Duration::ZERO",
+});
 
 impl Default for BulkheadConfig {
     fn default() -> Self {

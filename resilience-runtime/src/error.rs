@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Kind;
+
 /// A call that a policy turned away, or cut short, instead of letting the body finish.
 ///
 /// A guarded function returns `Result<T, E>` with `E: From<Error>`, so a rejection arrives
@@ -91,41 +93,133 @@ impl Error {
     }
 }
 
-/// A config value that makes no sense, or a configuration that came too late.
+/// A config value that makes no sense, or a configuration by name that cannot apply.
 ///
 /// ```
-/// use resilience::{CircuitBreakerConfig, ConfigError};
+/// use resilience::{registry, CircuitBreakerConfig, ConfigError};
 ///
-/// let config = CircuitBreakerConfig { failure_threshold: 0, ..Default::default() };
-/// let error: ConfigError = config.validate().unwrap_err();
-/// assert_eq!(error.to_string(), "`failure_threshold` must be at least 1");
+/// let error = registry().configure("nothing::declares::this", CircuitBreakerConfig::DEFAULT).unwrap_err();
+/// assert!(matches!(error, ConfigError::Undeclared { .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A field holds a value the policy cannot work with.
-    #[error("`{field}` {problem}")]
-    Invalid {
-        /// The config field.
-        field: &'static str,
-        /// What is wrong with it, and what is accepted.
-        problem: &'static str,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidConfig),
     /// The instance already exists; its configuration is fixed at its creation.
     #[error("{kind} `{name}` already exists; configure it before its first use")]
     AlreadyCreated {
         /// The kind of policy.
-        kind: crate::Kind,
+        kind: Kind,
         /// The instance's name.
         name: Arc<str>,
     },
+    /// No attribute declares an instance of this kind and name, so configuring it would
+    /// change nothing.
+    #[error("no {kind} named `{name}` is declared{}", DidYouMean(.did_you_mean.as_deref()))]
+    Undeclared {
+        /// The kind of policy.
+        kind: Kind,
+        /// The name that was asked for.
+        name: Arc<str>,
+        /// The declared name closest to it, when one is close enough to be a typo.
+        did_you_mean: Option<Arc<str>>,
+    },
 }
 
-impl ConfigError {
-    pub(crate) fn invalid(field: &'static str, problem: &'static str) -> Self {
-        ConfigError::Invalid { field, problem }
+struct DidYouMean<'a>(Option<&'a str>);
+
+impl fmt::Display for DidYouMean<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(near) => write!(f, "; did you mean `{near}`?"),
+            None => Ok(()),
+        }
     }
 }
+
+/// The first field of a config that holds a value the policy cannot work with.
+///
+/// `Copy` and made of `&'static str`s, so a config's `const fn validate` can return it in a
+/// `const` item: that is how the attributes turn a bad argument into a compile error in
+/// these words.
+///
+/// ```
+/// use resilience::CircuitBreakerConfig;
+///
+/// let error = CircuitBreakerConfig::DEFAULT.failure_threshold(0).validate().unwrap_err();
+/// assert_eq!(error.field(), "failure_threshold");
+/// assert_eq!(error.to_string(), "`failure_threshold` must be at least 1");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidConfig {
+    field: &'static str,
+    message: &'static str,
+}
+
+impl InvalidConfig {
+    /// `field` and the whole sentence about it; see the `invalid!` macro.
+    pub(crate) const fn new(field: &'static str, message: &'static str) -> Self {
+        Self { field, message }
+    }
+
+    /// The config field (and attribute argument) whose value is refused.
+    ///
+    /// ```
+    /// # use resilience::TimeoutConfig;
+    /// # use std::time::Duration;
+    /// let error = TimeoutConfig::DEFAULT.duration(Duration::ZERO).validate().unwrap_err();
+    /// assert_eq!(error.field(), "duration");
+    /// ```
+    pub const fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// What is wrong and what is accepted, naming the field.
+    ///
+    /// ```
+    /// # use resilience::TimeoutConfig;
+    /// # use std::time::Duration;
+    /// let error = TimeoutConfig::DEFAULT.duration(Duration::ZERO).validate().unwrap_err();
+    /// assert_eq!(error.message(), "`duration` must be longer than zero");
+    /// ```
+    pub const fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// Whether this refusal is about `field`; usable in `const` items.
+    ///
+    /// ```
+    /// # use resilience::RetryConfig;
+    /// let error = RetryConfig::DEFAULT.max_attempts(0).validate().unwrap_err();
+    /// assert!(error.is_about("max_attempts") && !error.is_about("max_delay"));
+    /// ```
+    pub const fn is_about(&self, field: &str) -> bool {
+        let (a, b) = (self.field.as_bytes(), field.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+}
+
+/// `invalid!("field", "must be at least 1")`: an [`InvalidConfig`] whose message names the
+/// field, built in `const` context.
+macro_rules! invalid {
+    ($field:literal, $problem:literal) => {
+        $crate::error::InvalidConfig::new($field, concat!("`", $field, "` ", $problem))
+    };
+}
+pub(crate) use invalid;
 
 /// Formats a duration the way people write it in config: `250ms`, `1.5s`, `2m`, `1h30m`;
 /// rounded to the millisecond from one millisecond up.

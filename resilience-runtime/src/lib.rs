@@ -9,10 +9,12 @@ mod bulkhead;
 mod circuit_breaker;
 mod counter;
 mod error;
+mod kind;
 pub mod pipeline;
 mod rate_limit;
 mod registry;
 mod retry;
+mod setters;
 mod sync;
 mod time;
 mod timeout;
@@ -21,12 +23,13 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
 pub use circuit_breaker::{
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
 };
-pub use error::{ConfigError, Error};
-pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
+pub use error::{ConfigError, Error, InvalidConfig};
 #[doc(hidden)]
-pub use registry::CallSite;
-pub use registry::{
-    registry, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats,
-};
+pub use inventory;
+pub use kind::Kind;
+pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
+pub use registry::{registry, Conflict, Instance, Policy, PolicyConfig, Registry, Snapshot, Stats};
+#[doc(hidden)]
+pub use registry::{CallSite, Declaration, Location};
 pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

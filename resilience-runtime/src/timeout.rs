@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::counter::Counter;
+use crate::error::{invalid, InvalidConfig};
 use crate::pipeline::{self, Failure, Outcome};
+use crate::setters::setters;
 use crate::{time, ConfigError, Error};
 
 /// How long a [`Timeout`] lets a call run.
@@ -35,19 +37,24 @@ impl TimeoutConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] for a zero `duration`.
+    /// [`InvalidConfig`] for a zero `duration`.
     ///
     /// ```
     /// # use resilience::TimeoutConfig;
     /// assert!(TimeoutConfig::default().validate().is_ok());
     /// ```
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.duration.is_zero() {
-            return Err(ConfigError::invalid("duration", "must be longer than zero"));
+            return Err(invalid!("duration", "must be longer than zero"));
         }
         Ok(())
     }
 }
+
+setters!(TimeoutConfig {
+    /// Sets the limit.
+    duration: Duration = "Duration::from_secs(2)",
+});
 
 impl Default for TimeoutConfig {
     fn default() -> Self {

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::error::{invalid, InvalidConfig};
+use crate::setters::setters;
 
 use super::state::{MAX_PROBES, MAX_RECOVERY};
 
@@ -43,7 +44,7 @@ impl CircuitBreakerConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] naming the first field that does not: a threshold or probe
+    /// [`InvalidConfig`] naming the first field that does not: a threshold or probe
     /// count of 0, a zero `recovery_timeout`, or a value too large to count.
     ///
     /// ```
@@ -51,44 +52,30 @@ impl CircuitBreakerConfig {
     /// let config = CircuitBreakerConfig { half_open_max_calls: Some(0), ..Default::default() };
     /// assert_eq!(config.validate().unwrap_err().to_string(), "`half_open_max_calls` must be at least 1");
     /// ```
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.failure_threshold == 0 {
-            return Err(ConfigError::invalid(
-                "failure_threshold",
-                "must be at least 1",
-            ));
+            return Err(invalid!("failure_threshold", "must be at least 1"));
         }
         if self.success_threshold == 0 {
-            return Err(ConfigError::invalid(
-                "success_threshold",
-                "must be at least 1",
-            ));
+            return Err(invalid!("success_threshold", "must be at least 1"));
         }
         if self.success_threshold > MAX_PROBES {
-            return Err(ConfigError::invalid(
-                "success_threshold",
-                "must be at most 8388607",
-            ));
+            return Err(invalid!("success_threshold", "must be at most 8388607"));
         }
         match self.half_open_max_calls {
-            Some(0) => Err(ConfigError::invalid(
-                "half_open_max_calls",
-                "must be at least 1",
-            )),
-            Some(n) if n > MAX_PROBES => Err(ConfigError::invalid(
-                "half_open_max_calls",
-                "must be at most 8388607",
-            )),
-            _ if self.recovery_timeout.is_zero() => Err(ConfigError::invalid(
-                "recovery_timeout",
-                "must be longer than zero",
-            )),
-            _ if self.recovery_timeout > MAX_RECOVERY => Err(ConfigError::invalid(
-                "recovery_timeout",
-                "must be at most 100 years",
-            )),
-            _ => Ok(()),
+            Some(0) => return Err(invalid!("half_open_max_calls", "must be at least 1")),
+            Some(n) if n > MAX_PROBES => {
+                return Err(invalid!("half_open_max_calls", "must be at most 8388607"))
+            }
+            _ => {}
         }
+        if self.recovery_timeout.is_zero() {
+            return Err(invalid!("recovery_timeout", "must be longer than zero"));
+        }
+        if self.recovery_timeout.as_nanos() > MAX_RECOVERY.as_nanos() {
+            return Err(invalid!("recovery_timeout", "must be at most 100 years"));
+        }
+        Ok(())
     }
 
     /// The number of probes let through at once while half-open.
@@ -109,3 +96,14 @@ impl Default for CircuitBreakerConfig {
         Self::DEFAULT
     }
 }
+
+setters!(CircuitBreakerConfig {
+    /// Sets the consecutive failures that open a closed breaker.
+    failure_threshold: u32 = "3",
+    /// Sets the consecutive successful probes that close a half-open breaker.
+    success_threshold: u32 = "1",
+    /// Sets how long an open breaker rejects before it lets probes through.
+    recovery_timeout: Duration = "Duration::from_secs(30)",
+    /// Sets how many probes a half-open breaker lets through at once.
+    half_open_max_calls: (Some(u32)) = "4",
+});

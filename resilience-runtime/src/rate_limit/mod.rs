@@ -15,7 +15,9 @@ use token_bucket::TokenBucket;
 use window::{FixedWindow, SlidingLog};
 
 use crate::counter::Counter;
+use crate::error::{invalid, InvalidConfig};
 use crate::pipeline::{self, Failure, Outcome};
+use crate::setters::setters;
 use crate::sync::AtomicU64;
 use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
@@ -85,25 +87,43 @@ impl RateLimiterConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] for `max_requests` or `burst` of 0, or a zero `window`.
+    /// [`InvalidConfig`] for `max_requests` or `burst` of 0, a zero `window`, or a
+    /// `burst` with a window algorithm.
     ///
     /// ```
     /// # use resilience::RateLimiterConfig;
     /// assert!(RateLimiterConfig { max_requests: 0, ..Default::default() }.validate().is_err());
     /// ```
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_requests == 0 {
-            return Err(ConfigError::invalid("max_requests", "must be at least 1"));
+            return Err(invalid!("max_requests", "must be at least 1"));
         }
         if self.window.is_zero() {
-            return Err(ConfigError::invalid("window", "must be longer than zero"));
+            return Err(invalid!("window", "must be longer than zero"));
         }
-        if self.burst == Some(0) {
-            return Err(ConfigError::invalid("burst", "must be at least 1"));
+        match (self.burst, self.algorithm) {
+            (Some(0), _) => Err(invalid!("burst", "must be at least 1")),
+            (Some(_), Algorithm::SlidingWindow | Algorithm::FixedWindow) => Err(invalid!(
+                "burst",
+                "sets the capacity of `Algorithm::TokenBucket`; the window algorithms have none"
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
+
+setters!(RateLimiterConfig {
+    /// Sets the calls allowed per `window`.
+    max_requests: u32 = "100",
+    /// Sets the span the quota is counted over.
+    window: Duration = "Duration::from_secs(60)",
+    /// Sets how calls are counted.
+    algorithm: Algorithm = "Algorithm::SlidingWindow",
+    /// Sets the token bucket's capacity.
+    burst: (Some(u32)) = "20",
+    /// Sets how long a call may wait for a permit before it is rejected.
+    max_wait: Duration = "Duration::from_millis(250)",
+});
 
 impl Default for RateLimiterConfig {
     fn default() -> Self {

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::error::{invalid, InvalidConfig};
+use crate::setters::setters;
 
 use super::{Backoff, Jitter};
 
@@ -55,7 +56,7 @@ impl RetryConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] for `max_attempts` of 0, `max_delay < base_delay`, or an
+    /// [`InvalidConfig`] for `max_attempts` of 0, `max_delay < base_delay`, or an
     /// `exponential_base` below 1 or not finite.
     ///
     /// ```
@@ -64,20 +65,20 @@ impl RetryConfig {
     /// let config = RetryConfig { base_delay: Duration::from_secs(5), max_delay: Duration::from_secs(1), ..Default::default() };
     /// assert_eq!(config.validate().unwrap_err().to_string(), "`max_delay` must not be shorter than `base_delay`");
     /// ```
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_attempts == 0 {
-            return Err(ConfigError::invalid("max_attempts", "must be at least 1"));
+            return Err(invalid!("max_attempts", "must be at least 1"));
         }
-        if self.max_delay < self.base_delay {
-            return Err(ConfigError::invalid(
+        if self.max_delay.as_nanos() < self.base_delay.as_nanos() {
+            return Err(invalid!(
                 "max_delay",
-                "must not be shorter than `base_delay`",
+                "must not be shorter than `base_delay`"
             ));
         }
         if !(self.exponential_base.is_finite() && self.exponential_base >= 1.0) {
-            return Err(ConfigError::invalid(
+            return Err(invalid!(
                 "exponential_base",
-                "must be a finite number of at least 1.0",
+                "must be a finite number of at least 1.0"
             ));
         }
         Ok(())
@@ -107,3 +108,18 @@ impl Default for RetryConfig {
         Self::DEFAULT
     }
 }
+
+setters!(RetryConfig {
+    /// Sets the attempts in all, counting the first call.
+    max_attempts: u32 = "5",
+    /// Sets the first delay.
+    base_delay: Duration = "Duration::from_millis(100)",
+    /// Sets the longest delay (before jitter).
+    max_delay: Duration = "Duration::from_secs(2)",
+    /// Sets the growth factor of exponential backoff.
+    exponential_base: f64 = "1.5",
+    /// Sets how delays grow.
+    backoff: Backoff = "Backoff::Linear",
+    /// Sets how delays are randomised.
+    jitter: Jitter = "Jitter::None",
+});

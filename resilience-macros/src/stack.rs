@@ -1,0 +1,231 @@
+//! Which of the fn's attributes are ours, in written order, whatever path names them.
+//!
+//! rustc expands the outermost attribute first and hands it the fn with the others still on
+//! it, so the first of ours to expand collects the rest and emits one pipeline. It knows a
+//! sibling by its path: `#[retry]` and `#[resilience::retry]` are ours. `#[rl::retry]`
+//! (through `use resilience as rl;`) or `#[corp::retry]` (a re-export) may be ours or not:
+//! a path cannot be resolved from inside a macro. So at such a sibling the expansion stops
+//! and hands over: it re-emits the fn with the layers collected so far in a marker,
+//! `#[resilience::__private::stacked(..)]`, right below that sibling. If the sibling is
+//! ours, it expands next, finds the marker and puts those layers outside its own. If it is
+//! not, the marker expands on its own and reports that the written order cannot be kept.
+//!
+//! ```text
+//! #[retry(max_attempts = 3)]                    #[rl::timeout("1s")]
+//! #[rl::timeout("1s")]              ==>         #[::resilience::__private::stacked(above = rl::timeout, retry(max_attempts = 3))]
+//! async fn f() -> R { .. }                      async fn f() -> R { .. }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Meta, Path, Token};
+
+use crate::args::{self, Errors, Table};
+use crate::item::Function;
+
+/// One of our attributes on the fn, as written.
+pub(crate) struct Declared {
+    pub(crate) table: &'static Table,
+    pub(crate) tokens: TokenStream,
+    pub(crate) span: Span,
+}
+
+/// What the first of our attributes to expand found on the fn.
+pub(crate) enum Stack {
+    /// Every attribute of ours, outermost first, and the fn's other attributes.
+    Complete {
+        layers: Vec<Declared>,
+        kept: Vec<Attribute>,
+        /// The paths the collected siblings were written with, named again in the output
+        /// so the user's `use resilience::timeout;` is not reported unused.
+        paths: Vec<Path>,
+    },
+    /// A sibling that may be ours sits below: the fn to emit so that it takes over.
+    Handover(TokenStream),
+}
+
+/// Collects the stack, starting from `outer`: the expanding attribute, or the layers a
+/// marker carried.
+pub(crate) fn collect(outer: Vec<Declared>, function: &Function, errors: &mut Errors) -> Stack {
+    let mut layers = outer;
+    let mut kept = Vec::new();
+    let mut paths = Vec::new();
+    for (i, attr) in function.attrs.iter().enumerate() {
+        if is_marker(attr) {
+            match attr.parse_args::<Marker>() {
+                // Its layers were written above the one expanding now.
+                Ok(marker) => {
+                    layers.splice(0..0, marker.layers);
+                    paths.extend(marker.paths);
+                }
+                Err(error) => errors.add(error),
+            }
+            continue;
+        }
+        match sibling(attr) {
+            Sibling::Ours(table) => match arguments(table, attr) {
+                Ok(tokens) => {
+                    layers.push(Declared {
+                        table,
+                        tokens,
+                        span: attr.span(),
+                    });
+                    paths.push(attr.path().clone());
+                }
+                Err(error) => errors.add(error),
+            },
+            Sibling::Maybe => {
+                return Stack::Handover(handover(&layers, &paths, &kept, i, function))
+            }
+            Sibling::Other => kept.push(attr.clone()),
+        }
+    }
+    Stack::Complete {
+        layers,
+        kept,
+        paths,
+    }
+}
+
+enum Sibling {
+    Ours(&'static Table),
+    /// Named like one of ours through a path we cannot tell is ours.
+    Maybe,
+    Other,
+}
+
+/// `#[retry]`, `#[resilience::retry]` and `#[::x::resilience::retry]` are ours.
+fn sibling(attr: &Attribute) -> Sibling {
+    let segments = &attr.path().segments;
+    let Some(table) = segments
+        .last()
+        .and_then(|last| args::table(&last.ident.to_string()))
+    else {
+        return Sibling::Other;
+    };
+    let qualified_by_us = segments.len() == 1
+        || segments
+            .iter()
+            .rev()
+            .nth(1)
+            .is_some_and(|s| s.ident == "resilience");
+    if qualified_by_us {
+        Sibling::Ours(table)
+    } else {
+        Sibling::Maybe
+    }
+}
+
+/// `#[..::__private::stacked(..)]`, the hand-over marker.
+fn is_marker(attr: &Attribute) -> bool {
+    let mut segments = attr.path().segments.iter().rev();
+    segments.next().is_some_and(|s| s.ident == "stacked")
+        && segments.next().is_some_and(|s| s.ident == "__private")
+}
+
+fn arguments(table: &Table, attr: &Attribute) -> syn::Result<TokenStream> {
+    match &attr.meta {
+        Meta::Path(_) => Ok(TokenStream::new()),
+        Meta::List(list) => Ok(list.tokens.clone()),
+        Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+            nv.eq_token,
+            format!("expected `#[{0}(...)]` or `#[{0}]`", table.attribute),
+        )),
+    }
+}
+
+/// The fn as it was, less the layers collected so far, with a marker carrying them right
+/// below the sibling at `at`.
+fn handover(
+    layers: &[Declared],
+    paths: &[Path],
+    kept: &[Attribute],
+    at: usize,
+    function: &Function,
+) -> TokenStream {
+    let sibling = &function.attrs[at];
+    let above = sibling.path();
+    let krate = crate_path(layers);
+    let carried = layers.iter().map(|layer| {
+        let kind = syn::Ident::new(layer.table.attribute, layer.span);
+        let tokens = &layer.tokens;
+        quote!(#kind(#tokens))
+    });
+    let rest = &function.attrs[at + 1..];
+    let Function {
+        vis,
+        defaultness,
+        sig,
+        body,
+        ..
+    } = function;
+    let body = match body {
+        Some(body) => quote!({ #body }),
+        None => quote!(;),
+    };
+    quote! {
+        #(#kept)*
+        #sibling
+        #[#krate::__private::stacked(above = #above, paths(#(#paths),*), #(#carried),*)]
+        #(#rest)*
+        #vis #defaultness #sig #body
+    }
+}
+
+/// The facade's path as a `crate = "..."` among `layers` gives it.
+fn crate_path(layers: &[Declared]) -> TokenStream {
+    let mut errors = Errors::new();
+    let krate = layers.iter().find_map(|layer| {
+        args::parse(layer.table, layer.tokens.clone(), layer.span, &mut errors).krate
+    });
+    // Only the path is wanted here; the arguments are checked when the stack expands.
+    drop(errors.finish());
+    krate.map_or_else(|| quote!(::resilience), |path| path.into_token_stream())
+}
+
+/// The marker's arguments: `above = path, paths(..), layer(args), ..`.
+pub(crate) struct Marker {
+    /// The sibling that was expected to take the layers over.
+    pub(crate) above: Path,
+    pub(crate) paths: Vec<Path>,
+    pub(crate) layers: Vec<Declared>,
+}
+
+impl Parse for Marker {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        syn::custom_keyword!(above);
+        input.parse::<above>()?;
+        input.parse::<Token![=]>()?;
+        let above: Path = input.parse()?;
+        input.parse::<Token![,]>()?;
+        syn::custom_keyword!(paths);
+        input.parse::<paths>()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+        input.parse::<Token![,]>()?;
+        let list = Punctuated::<syn::MetaList, Token![,]>::parse_terminated(input)?;
+        let layers = list
+            .into_iter()
+            .map(|meta| {
+                let last = meta.path.segments.last().map(|s| s.ident.to_string());
+                let table = last.as_deref().and_then(args::table).ok_or_else(|| {
+                    syn::Error::new_spanned(&meta.path, "not a resilience attribute")
+                })?;
+                Ok(Declared {
+                    table,
+                    span: meta.path.span(),
+                    tokens: meta.tokens,
+                })
+            })
+            .collect::<syn::Result<_>>()?;
+        Ok(Self {
+            above,
+            paths: paths.into_iter().collect(),
+            layers,
+        })
+    }
+}

@@ -1,0 +1,35 @@
+//! The kinds of policy, named where both the errors and the registry can use them.
+
+use std::fmt;
+
+/// The kinds of policy; each has its own namespace in the [`Registry`].
+///
+/// ```
+/// use resilience::Kind;
+/// assert_eq!(Kind::RateLimiter.to_string(), "rate limiter");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// [`CircuitBreaker`]
+    CircuitBreaker,
+    /// [`Retry`]
+    Retry,
+    /// [`Timeout`]
+    Timeout,
+    /// [`Bulkhead`]
+    Bulkhead,
+    /// [`RateLimiter`]
+    RateLimiter,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::CircuitBreaker => "circuit breaker",
+            Kind::Retry => "retry",
+            Kind::Timeout => "timeout",
+            Kind::Bulkhead => "bulkhead",
+            Kind::RateLimiter => "rate limiter",
+        })
+    }
+}

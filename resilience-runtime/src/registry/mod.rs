@@ -1,0 +1,700 @@
+//! The process-wide registry: every named policy instance, by kind and name.
+//!
+//! Cut by concern: `policy` (what the registry holds), `namespace` (storage), `site` (the
+//! attributes' call sites and their link-time declarations), `snapshot` (what an operator
+//! reads). This file is the registry's API.
+
+mod namespace;
+mod policy;
+mod site;
+mod snapshot;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+pub use namespace::Namespace;
+use namespace::Slot;
+pub use policy::{Policy, PolicyConfig};
+pub use site::{CallSite, Declaration, Location};
+pub use snapshot::{Instance, Snapshot, Stats};
+
+use crate::{Bulkhead, CircuitBreaker, ConfigError, Kind, RateLimiter, Retry, Timeout};
+
+/// Two declarations of one instance that disagree; the first one's arguments are used.
+///
+/// Declarations are compared at start-up in the order of their source location, so the
+/// same one wins every run.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{registry, TimeoutConfig};
+/// registry().get_or_create("docs::conflict", TimeoutConfig::DEFAULT.duration(Duration::from_secs(1))).unwrap();
+/// registry().get_or_create("docs::conflict", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
+/// assert!(registry().conflicts().iter().any(|c| &*c.name == "docs::conflict"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Conflict {
+    /// The instance's kind.
+    pub kind: Kind,
+    /// The instance's name.
+    pub name: Arc<str>,
+    /// The configuration the instance was declared with first.
+    pub first: String,
+    /// The configuration of the later declaration that was not used.
+    pub ignored: String,
+}
+
+/// Every named policy instance of the process, by kind and name.
+///
+/// Every instance an attribute declares is known here from the start of `main`: the
+/// attributes submit their declarations at link time. An instance is created when it is
+/// first called, looked up, or listed; until then it can be configured by name.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{circuit_breaker, registry, CircuitBreakerConfig};
+///
+/// #[circuit_breaker(name = "docs::payments", failure_threshold = 5)]
+/// async fn charge() -> Result<(), resilience::Error> { Ok(()) }
+///
+/// // At start-up, before any call: this wins over the attribute's own arguments.
+/// registry()
+///     .configure("docs::payments", CircuitBreakerConfig::DEFAULT.failure_threshold(10))
+///     .unwrap();
+///
+/// // Known before its first call, by the name the attribute gave it:
+/// let breaker = registry().circuit_breaker("docs::payments").unwrap();
+/// assert_eq!(breaker.config().failure_threshold, 10);
+///
+/// // A name nothing declares is an error, not a silent no-op:
+/// assert!(registry().configure("docs::paymnets", CircuitBreakerConfig::DEFAULT).is_err());
+/// println!("{}", registry().snapshot());
+/// ```
+pub struct Registry {
+    circuit_breakers: Namespace<CircuitBreaker>,
+    retries: Namespace<Retry>,
+    timeouts: Namespace<Timeout>,
+    bulkheads: Namespace<Bulkhead>,
+    rate_limiters: Namespace<RateLimiter>,
+    conflicts: Mutex<Vec<Conflict>>,
+    /// `(kind, module, function)` of each method whose instances are named after their
+    /// `Self` type, known at their first call only.
+    methods: Mutex<Vec<(Kind, &'static str, &'static str)>>,
+}
+
+/// The process-wide registry that the attributes use, holding every declared instance.
+///
+/// ```
+/// assert!(resilience::registry().retry("nothing::by::this::name").is_none());
+/// ```
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::with_declarations)
+}
+
+impl Registry {
+    /// An empty registry, apart from the process-wide one; useful in tests.
+    pub const fn new() -> Self {
+        Self {
+            circuit_breakers: Namespace::new(),
+            retries: Namespace::new(),
+            timeouts: Namespace::new(),
+            bulkheads: Namespace::new(),
+            rate_limiters: Namespace::new(),
+            conflicts: Mutex::new(Vec::new()),
+            methods: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A registry holding every declaration the attributes submitted at link time: named
+    /// instances first, then default-named ones, each in source order, so names and
+    /// conflicts come out the same every run.
+    fn with_declarations() -> Self {
+        let registry = Self::new();
+        let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
+        declarations.sort_by_key(|declaration| (declaration.is_private(), declaration.at()));
+        for declaration in declarations {
+            declaration.declare(&registry);
+        }
+        registry
+    }
+
+    /// The circuit breaker named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, CircuitBreakerConfig};
+    /// assert!(registry().circuit_breaker("docs::circuit_breaker").is_none());
+    /// registry().get_or_create("docs::circuit_breaker", CircuitBreakerConfig::default()).unwrap();
+    /// assert!(registry().circuit_breaker("docs::circuit_breaker").is_some());
+    /// ```
+    pub fn circuit_breaker(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
+        self.circuit_breakers.get(name)
+    }
+
+    /// The retry named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, RetryConfig};
+    /// assert!(registry().retry("docs::retry").is_none());
+    /// registry().get_or_create("docs::retry", RetryConfig::default()).unwrap();
+    /// assert!(registry().retry("docs::retry").is_some());
+    /// ```
+    pub fn retry(&self, name: &str) -> Option<Arc<Retry>> {
+        self.retries.get(name)
+    }
+
+    /// The timeout named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, TimeoutConfig};
+    /// assert!(registry().timeout("docs::timeout").is_none());
+    /// registry().get_or_create("docs::timeout", TimeoutConfig::default()).unwrap();
+    /// assert!(registry().timeout("docs::timeout").is_some());
+    /// ```
+    pub fn timeout(&self, name: &str) -> Option<Arc<Timeout>> {
+        self.timeouts.get(name)
+    }
+
+    /// The bulkhead named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, BulkheadConfig};
+    /// assert!(registry().bulkhead("docs::bulkhead").is_none());
+    /// registry().get_or_create("docs::bulkhead", BulkheadConfig::default()).unwrap();
+    /// assert!(registry().bulkhead("docs::bulkhead").is_some());
+    /// ```
+    pub fn bulkhead(&self, name: &str) -> Option<Arc<Bulkhead>> {
+        self.bulkheads.get(name)
+    }
+
+    /// The rate limiter named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, RateLimiterConfig};
+    /// assert!(registry().rate_limiter("docs::rate_limiter").is_none());
+    /// registry().get_or_create("docs::rate_limiter", RateLimiterConfig::default()).unwrap();
+    /// assert!(registry().rate_limiter("docs::rate_limiter").is_some());
+    /// ```
+    pub fn rate_limiter(&self, name: &str) -> Option<Arc<RateLimiter>> {
+        self.rate_limiters.get(name)
+    }
+
+    /// Sets the configuration the instance `name` is created with, whatever its
+    /// declaration says. The kind is the config's: a [`CircuitBreakerConfig`](crate::CircuitBreakerConfig)
+    /// configures a circuit breaker.
+    ///
+    /// A method's default-named instance (`module::Type::method`) is created at its first
+    /// call, when its type is known; configuring it by that name before then is accepted
+    /// when some method of that name is declared.
+    ///
+    /// # Errors
+    ///
+    /// The config's own validation error; [`ConfigError::AlreadyCreated`] when the
+    /// instance is already in use; [`ConfigError::Undeclared`] when nothing declares an
+    /// instance of this kind and name.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience::{registry, timeout, ConfigError, TimeoutConfig};
+    ///
+    /// #[timeout("5s", name = "docs::reports")]
+    /// async fn report() -> Result<(), resilience::Error> { Ok(()) }
+    ///
+    /// let slow = TimeoutConfig::DEFAULT.duration(Duration::from_secs(30));
+    /// registry().configure("docs::reports", slow.clone()).unwrap();
+    /// assert_eq!(registry().timeout("docs::reports").unwrap().duration(), Duration::from_secs(30));
+    /// assert!(matches!(registry().configure("docs::reports", slow), Err(ConfigError::AlreadyCreated { .. })));
+    /// ```
+    pub fn configure<C: PolicyConfig>(&self, name: &str, config: C) -> Result<(), ConfigError> {
+        config.check()?;
+        let namespace = C::Policy::namespace(self);
+        let mut slots = namespace.write();
+        if let Some(slot) = slots.get_mut(name) {
+            if slot.policy.is_some() {
+                return Err(ConfigError::AlreadyCreated {
+                    kind: C::Policy::KIND,
+                    name: Arc::from(name),
+                });
+            }
+            slot.configured = Some(config);
+            return Ok(());
+        }
+        if self.is_method_name(C::Policy::KIND, name) {
+            let slot = Slot {
+                declared: None,
+                configured: Some(config),
+                owner: None,
+                policy: None,
+            };
+            slots.insert(Arc::from(name), slot);
+            return Ok(());
+        }
+        drop(slots);
+        Err(ConfigError::Undeclared {
+            kind: C::Policy::KIND,
+            name: Arc::from(name),
+            did_you_mean: nearest(name, namespace.declared_names()),
+        })
+    }
+
+    /// Whether `name` reads `path::Type::function` for a declared method `function`.
+    fn is_method_name(&self, kind: Kind, name: &str) -> bool {
+        let methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
+        methods.iter().any(|&(k, _, function)| {
+            k == kind
+                && name
+                    .strip_suffix(function)
+                    .and_then(|path| path.strip_suffix("::"))
+                    .is_some_and(|path| path.contains("::"))
+        })
+    }
+
+    /// The instance named `name`, created with `config` unless it exists; the way to use
+    /// the registry without the attributes. A declaration or configuration by name wins
+    /// over `config`; a `config` that disagrees with the declaration is recorded in
+    /// [`conflicts`](Self::conflicts).
+    ///
+    /// # Errors
+    ///
+    /// The config's validation error when the instance has to be created from `config`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use resilience::{registry, BulkheadConfig};
+    /// let first = registry().get_or_create("docs::pool", BulkheadConfig::default()).unwrap();
+    /// let again = registry().get_or_create("docs::pool", BulkheadConfig::default()).unwrap();
+    /// assert!(Arc::ptr_eq(&first, &again));
+    /// ```
+    pub fn get_or_create<C: PolicyConfig>(
+        &self,
+        name: &str,
+        config: C,
+    ) -> Result<Arc<C::Policy>, ConfigError> {
+        let namespace = C::Policy::namespace(self);
+        if let Some(slot) = namespace.read().get(name) {
+            if let Some(policy) = &slot.policy {
+                self.compare(name, slot.declared.as_ref(), &config);
+                return Ok(Arc::clone(policy));
+            }
+        }
+        let mut slots = namespace.write();
+        let name: Arc<str> = Arc::from(name);
+        let slot = match slots.get_mut(&name) {
+            Some(slot) => {
+                self.compare(&name, slot.declared.as_ref(), &config);
+                slot
+            }
+            None => {
+                config.check()?;
+                slots
+                    .entry(Arc::clone(&name))
+                    .or_insert(Slot::declared(config.clone(), None))
+            }
+        };
+        if slot.declared.is_none() {
+            config.check()?;
+            slot.declared = Some(config);
+        }
+        Ok(slot
+            .materialize(&name)
+            .expect("every config is validated before it is recorded"))
+    }
+
+    /// Records a call site's declaration at start-up: a named instance shared with every
+    /// site naming it, or a default-named one private to `owner`.
+    fn declare_site<C: PolicyConfig>(&self, owner: usize, name: &str, private: bool, config: &C) {
+        let mut slots = C::Policy::namespace(self).write();
+        if !private {
+            match slots.get(name) {
+                Some(slot) => self.compare(name, slot.declared.as_ref(), config),
+                None => {
+                    slots.insert(Arc::from(name), Slot::declared(config.clone(), None));
+                }
+            }
+            return;
+        }
+        let name = private_name(&slots, name, owner);
+        slots
+            .entry(name)
+            .or_insert_with(|| Slot::declared(config.clone(), Some(owner)));
+    }
+
+    /// Records a method whose instances are named after their `Self` type.
+    fn declare_method<C: PolicyConfig>(&self, module: &'static str, function: &'static str) {
+        let mut methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
+        methods.push((C::Policy::KIND, module, function));
+    }
+
+    /// The instance of a call site, declared now if start-up did not (an instance first
+    /// named at its call, or a registry built without declarations).
+    fn instance_of<C: PolicyConfig>(
+        &self,
+        owner: usize,
+        name: &str,
+        private: bool,
+        config: &C,
+    ) -> Arc<C::Policy> {
+        let mut slots = C::Policy::namespace(self).write();
+        let name = if private {
+            private_name(&slots, name, owner)
+        } else {
+            Arc::from(name)
+        };
+        let slot = slots
+            .entry(Arc::clone(&name))
+            .or_insert_with(|| Slot::declared(config.clone(), private.then_some(owner)));
+        match &slot.declared {
+            Some(first) if !private => self.compare(&name, Some(first), config),
+            Some(_) => {}
+            None => {
+                // A slot only configured by name, now claimed by its method's call site.
+                slot.declared = Some(config.clone());
+                slot.owner = private.then_some(owner);
+            }
+        }
+        slot.materialize(&name)
+            .expect("declared configs are checked at compile time, configured ones by `configure`")
+    }
+
+    /// Declarations that disagreed with the first declaration of the same instance.
+    ///
+    /// ```
+    /// use resilience::Registry;
+    /// assert!(Registry::new().conflicts().is_empty());
+    /// ```
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every declared or created instance with its state and counters, sorted by kind and
+    /// name (declared ones are created for it). Its `Display` is a table a person can read.
+    ///
+    /// ```
+    /// use resilience::{Kind, Registry, RetryConfig};
+    /// let registry = Registry::new();
+    /// registry.get_or_create("fetch", RetryConfig::default()).unwrap();
+    /// assert!(registry.snapshot().get(Kind::Retry, "fetch").is_some());
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        let mut instances = Vec::new();
+        self.collect(&self.circuit_breakers, &mut instances);
+        self.collect(&self.retries, &mut instances);
+        self.collect(&self.timeouts, &mut instances);
+        self.collect(&self.bulkheads, &mut instances);
+        self.collect(&self.rate_limiters, &mut instances);
+        Snapshot { instances }
+    }
+
+    fn collect<P: Policy>(&self, namespace: &Namespace<P>, into: &mut Vec<Instance>) {
+        namespace.materialize_all();
+        for (name, slot) in namespace.read().iter() {
+            if let Some(policy) = &slot.policy {
+                into.push(Instance {
+                    kind: P::KIND,
+                    name: Arc::clone(name),
+                    stats: policy.snapshot(),
+                });
+            }
+        }
+    }
+
+    fn compare<C: PolicyConfig>(&self, name: &str, first: Option<&C>, other: &C) {
+        let Some(first) = first.filter(|first| *first != other) else {
+            return;
+        };
+        let conflict = Conflict {
+            kind: C::Policy::KIND,
+            name: Arc::from(name),
+            first: format!("{first:?}"),
+            ignored: format!("{other:?}"),
+        };
+        let mut conflicts = self
+            .conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !conflicts.contains(&conflict) {
+            tracing::warn!(
+                kind = %conflict.kind,
+                name = %conflict.name,
+                first = %conflict.first,
+                ignored = %conflict.ignored,
+                "two declarations of one resilience instance disagree; the first one is used",
+            );
+            conflicts.push(conflict);
+        }
+    }
+}
+
+/// The name of `owner`'s default-named instance: `name` unless another call site has it
+/// already, then `name#2`, `name#3`, ... (two fns with one path: nested fns, or associated
+/// fns of two types that name neither `self` nor `Self`).
+fn private_name<P: Policy>(
+    slots: &std::collections::BTreeMap<Arc<str>, Slot<P>>,
+    name: &str,
+    owner: usize,
+) -> Arc<str> {
+    let mut n = 1;
+    loop {
+        let candidate: Arc<str> = match n {
+            1 => Arc::from(name),
+            _ => Arc::from(format!("{name}#{n}")),
+        };
+        match slots.get(&candidate) {
+            None => return candidate,
+            Some(slot) if slot.owner == Some(owner) => return candidate,
+            // Configured by name before its method's first call: this site claims it.
+            Some(slot) if slot.owner.is_none() && slot.declared.is_none() => return candidate,
+            Some(_) => n += 1,
+        }
+    }
+}
+
+/// The declared name closest to `name`, when it is close enough to be a typo.
+fn nearest(name: &str, declared: Vec<Arc<str>>) -> Option<Arc<str>> {
+    declared
+        .into_iter()
+        .map(|candidate| (edit_distance(name, &candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 4).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over chars, two rows at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("instances", &self.snapshot().instances)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BulkheadConfig, CircuitBreakerConfig, RetryConfig, TimeoutConfig};
+    use std::time::Duration;
+
+    /// A call site as the attributes emit one, leaked to be `'static`.
+    fn site<C: PolicyConfig>(
+        name: Option<&'static str>,
+        config: C,
+        line: u32,
+    ) -> &'static CallSite<C> {
+        let at = Location::new("src/lib.rs", line, 1);
+        Box::leak(Box::new(match name {
+            Some(name) => CallSite::shared(name, config, at),
+            None => CallSite::function("m", "f", config, at),
+        }))
+    }
+
+    fn declare_all(registry: &Registry, declarations: &mut [Declaration]) {
+        declarations.sort_by_key(|d| (d.is_private(), d.at()));
+        for declaration in declarations.iter() {
+            declaration.declare(registry);
+        }
+    }
+
+    #[test]
+    fn a_declared_instance_is_found_before_its_first_call_and_configurable_until_then() {
+        let registry = Registry::new();
+        let bulkhead = site(Some("db"), BulkheadConfig::DEFAULT, 1);
+        declare_all(&registry, &mut [Declaration::new(bulkhead)]);
+        registry
+            .configure("db", BulkheadConfig::DEFAULT.max_concurrent(3))
+            .unwrap();
+        let found = registry.bulkhead("db").expect("declared, so found");
+        assert_eq!(found.config().max_concurrent, 3, "configuration wins");
+        let error = registry
+            .configure("db", BulkheadConfig::DEFAULT)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "bulkhead `db` already exists; configure it before its first use"
+        );
+    }
+
+    #[test]
+    fn configuring_a_name_nothing_declares_is_an_error_that_suggests_the_nearest() {
+        let registry = Registry::new();
+        registry
+            .get_or_create("payments", RetryConfig::DEFAULT)
+            .unwrap();
+        let error = registry
+            .configure("paymnets", RetryConfig::DEFAULT)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no retry named `paymnets` is declared; did you mean `payments`?"
+        );
+        let error = registry
+            .configure("inventory", RetryConfig::DEFAULT)
+            .unwrap_err();
+        assert_eq!(error.to_string(), "no retry named `inventory` is declared");
+        let error = registry
+            .configure("payments", TimeoutConfig::DEFAULT)
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            ConfigError::Undeclared {
+                kind: Kind::Timeout,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_invalid_configuration_is_refused_up_front() {
+        let registry = Registry::new();
+        registry
+            .get_or_create("db", TimeoutConfig::DEFAULT)
+            .unwrap();
+        let error = registry
+            .configure("db", TimeoutConfig::DEFAULT.duration(Duration::ZERO))
+            .unwrap_err();
+        assert_eq!(error.to_string(), "`duration` must be longer than zero");
+    }
+
+    #[test]
+    fn kinds_have_separate_namespaces() {
+        let registry = Registry::new();
+        let breaker = registry
+            .get_or_create("x", CircuitBreakerConfig::DEFAULT)
+            .unwrap();
+        let again = registry
+            .get_or_create("x", CircuitBreakerConfig::DEFAULT)
+            .unwrap();
+        assert!(Arc::ptr_eq(&breaker, &again));
+        registry.get_or_create("x", TimeoutConfig::DEFAULT).unwrap();
+        assert!(registry.retry("x").is_none());
+        assert_eq!(registry.snapshot().instances.len(), 2);
+    }
+
+    #[test]
+    fn disagreeing_declarations_are_settled_by_source_order_whatever_the_link_order() {
+        let one = TimeoutConfig::DEFAULT.duration(Duration::from_secs(1));
+        let two = TimeoutConfig::DEFAULT.duration(Duration::from_secs(2));
+        let early = site(Some("t"), one.clone(), 10);
+        let late = site(Some("t"), two.clone(), 20);
+        for mut order in [
+            [Declaration::new(early), Declaration::new(late)],
+            [Declaration::new(late), Declaration::new(early)],
+        ] {
+            let registry = Registry::new();
+            declare_all(&registry, &mut order);
+            assert_eq!(
+                registry.timeout("t").unwrap().duration(),
+                Duration::from_secs(1)
+            );
+            let conflicts = registry.conflicts();
+            assert_eq!(conflicts.len(), 1, "reported at start-up, before any call");
+            assert_eq!(conflicts[0].ignored, format!("{two:?}"));
+        }
+    }
+
+    #[test]
+    fn private_instances_of_one_path_are_numbered_in_source_order() {
+        let first = site(None, RetryConfig::DEFAULT, 10);
+        let second = site(None, RetryConfig::DEFAULT, 20);
+        for mut order in [
+            [Declaration::new(second), Declaration::new(first)],
+            [Declaration::new(first), Declaration::new(second)],
+        ] {
+            let registry = Registry::new();
+            declare_all(&registry, &mut order);
+            let a = registry.instance_of(first.owner(), "m::f", true, &RetryConfig::DEFAULT);
+            let b = registry.instance_of(second.owner(), "m::f", true, &RetryConfig::DEFAULT);
+            assert_eq!((a.name(), b.name()), ("m::f", "m::f#2"));
+            assert!(
+                registry.conflicts().is_empty(),
+                "private instances are apart"
+            );
+        }
+    }
+
+    #[test]
+    fn a_method_s_default_name_can_be_configured_before_its_type_is_known() {
+        let registry = Registry::new();
+        registry.declare_method::<RetryConfig>("shop", "fetch");
+        registry
+            .configure("shop::Client::fetch", RetryConfig::DEFAULT.max_attempts(7))
+            .unwrap();
+        assert!(registry
+            .configure("shop::Client::fetsh", RetryConfig::DEFAULT)
+            .is_err());
+        assert!(registry.configure("fetch", RetryConfig::DEFAULT).is_err());
+        let retry = registry.instance_of(1, "shop::Client::fetch", true, &RetryConfig::DEFAULT);
+        assert_eq!(retry.config().max_attempts, 7);
+    }
+
+    #[test]
+    fn type_names_read_as_paths() {
+        // Method instances are named from `type_name`, whose format std does not promise:
+        // this pins the one we rely on.
+        struct Client<T>(T);
+        let _ = Client(0u8).0;
+        assert_eq!(
+            site::type_path(std::any::type_name::<Client<Vec<u8>>>()),
+            "resilience_runtime::registry::tests::type_names_read_as_paths::Client"
+        );
+        assert_eq!(
+            site::type_path(std::any::type_name::<Registry>()),
+            "resilience_runtime::registry::Registry"
+        );
+    }
+
+    #[test]
+    fn every_config_s_defaults_are_valid() {
+        assert_eq!(CircuitBreakerConfig::default().validate(), Ok(()));
+        assert_eq!(RetryConfig::default().validate(), Ok(()));
+        assert_eq!(TimeoutConfig::default().validate(), Ok(()));
+        assert_eq!(BulkheadConfig::default().validate(), Ok(()));
+        assert_eq!(crate::RateLimiterConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_snapshot_reads_as_a_table() {
+        let registry = Registry::new();
+        registry
+            .get_or_create("payments", CircuitBreakerConfig::DEFAULT)
+            .unwrap();
+        registry
+            .get_or_create("pool", BulkheadConfig::DEFAULT.max_concurrent(4))
+            .unwrap();
+        let table = registry.snapshot().to_string();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("KIND"));
+        assert!(
+            lines[1].starts_with("circuit breaker  payments  closed"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("bulkhead") && lines[2].contains("0 busy, 0 queued"),
+            "{table}"
+        );
+    }
+}

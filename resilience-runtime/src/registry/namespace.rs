@@ -1,0 +1,92 @@
+//! Storage: the instances of one kind, by name, and what is known of each before it exists.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::Policy;
+
+/// The instances of one kind, by name.
+#[doc(hidden)]
+pub struct Namespace<P: Policy> {
+    slots: RwLock<BTreeMap<Arc<str>, Slot<P>>>,
+}
+
+/// One name of a [`Namespace`].
+pub(super) struct Slot<P: Policy> {
+    /// The first declaration's config, which later declarations are compared with; `None`
+    /// for a slot that only holds a configuration (a method's default name, see
+    /// `Registry::configure`).
+    pub(super) declared: Option<P::Config>,
+    /// Set by `Registry::configure`; wins over `declared` when the instance is created.
+    pub(super) configured: Option<P::Config>,
+    /// The call site of a default-named instance, which no other call site shares.
+    pub(super) owner: Option<usize>,
+    /// The instance, once something used or looked it up.
+    pub(super) policy: Option<Arc<P>>,
+}
+
+impl<P: Policy> Slot<P> {
+    pub(super) fn declared(config: P::Config, owner: Option<usize>) -> Self {
+        Self {
+            declared: Some(config),
+            configured: None,
+            owner,
+            policy: None,
+        }
+    }
+
+    /// The instance, created from the configuration that wins on first need.
+    pub(super) fn materialize(&mut self, name: &Arc<str>) -> Option<Arc<P>> {
+        if self.policy.is_none() {
+            let config = self.configured.as_ref().or(self.declared.as_ref())?;
+            // Both configs were validated when they were recorded.
+            self.policy = P::build(Arc::clone(name), config.clone())
+                .ok()
+                .map(Arc::new);
+        }
+        self.policy.clone()
+    }
+}
+
+impl<P: Policy> Namespace<P> {
+    pub(super) const fn new() -> Self {
+        Self {
+            slots: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    pub(super) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Arc<str>, Slot<P>>> {
+        // No user code runs under these locks; a poisoned one still holds a sound map.
+        self.slots.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<Arc<str>, Slot<P>>> {
+        self.slots.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The instance named `name`, created now if it is declared but not yet in use.
+    pub(super) fn get(&self, name: &str) -> Option<Arc<P>> {
+        if let Some(policy) = self.read().get(name)?.policy.clone() {
+            return Some(policy);
+        }
+        let mut slots = self.write();
+        let name = Arc::clone(slots.get_key_value(name)?.0);
+        slots.get_mut(&name)?.materialize(&name)
+    }
+
+    /// Creates every declared instance not yet in use.
+    pub(super) fn materialize_all(&self) {
+        for (name, slot) in self.write().iter_mut() {
+            slot.materialize(name);
+        }
+    }
+
+    /// The names declared in this namespace, for "did you mean".
+    pub(super) fn declared_names(&self) -> Vec<Arc<str>> {
+        self.read()
+            .iter()
+            .filter(|(_, slot)| slot.declared.is_some())
+            .map(|(name, _)| Arc::clone(name))
+            .collect()
+    }
+}

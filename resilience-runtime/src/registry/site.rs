@@ -1,0 +1,238 @@
+//! Call sites: what each attribute declares, collected at link time, and its handle on the
+//! instance.
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use super::{registry, PolicyConfig, Registry};
+
+/// Not public API. Used by resilience-macros.
+///
+/// Where an attribute was written; declarations are taken in this order at start-up, so
+/// which of two disagreeing declarations wins is the same every run and every build.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    file: &'static str,
+    line: u32,
+    column: u32,
+}
+
+impl Location {
+    /// `Location::new(file!(), line!(), column!())`.
+    pub const fn new(file: &'static str, line: u32, column: u32) -> Self {
+        Self { file, line, column }
+    }
+}
+
+/// Not public API. Used by resilience-macros.
+///
+/// The handle of one call site on one instance.
+///
+/// The attributes put one in a `static` beside each guarded fn and submit it to the
+/// registry at link time ([`Declaration`]), so the registry knows every declared instance
+/// before `main` runs, and a call looks up nothing: after the first call, reaching the
+/// instance is one atomic load.
+#[doc(hidden)]
+pub struct CallSite<C: PolicyConfig> {
+    name: SiteName,
+    config: C,
+    at: Location,
+    /// The instance, and for a method the `Self` type it is for (`""` for a fn).
+    first: OnceLock<(&'static str, Arc<C::Policy>)>,
+    /// A method's instances for `Self` types after the first one: a trait's default method
+    /// has one instance per implementing type.
+    more_types: Mutex<Vec<(&'static str, &'static C::Policy)>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SiteName {
+    /// `name = "..."`: every site naming it shares the instance.
+    Shared(&'static str),
+    /// No name, on a free fn: `module::function`, private to this site.
+    Function {
+        module: &'static str,
+        function: &'static str,
+    },
+    /// No name, on a method or an associated fn: `module::Type::function`, private to
+    /// this site, one per `Self` type. The type is known at the first call only, since a
+    /// `static` cannot name `Self` (E0401) and `type_name` is not `const`.
+    Method {
+        module: &'static str,
+        function: &'static str,
+    },
+}
+
+impl<C: PolicyConfig> CallSite<C> {
+    /// A call site sharing the instance `name`, declared with `config`.
+    pub const fn shared(name: &'static str, config: C, at: Location) -> Self {
+        Self::new(SiteName::Shared(name), config, at)
+    }
+
+    /// A free fn's call site with an instance of its own, named `module::function`.
+    pub const fn function(
+        module: &'static str,
+        function: &'static str,
+        config: C,
+        at: Location,
+    ) -> Self {
+        Self::new(SiteName::Function { module, function }, config, at)
+    }
+
+    /// A method's call site with an instance of its own per `Self` type, named
+    /// `module::Type::function`.
+    pub const fn method(
+        module: &'static str,
+        function: &'static str,
+        config: C,
+        at: Location,
+    ) -> Self {
+        Self::new(SiteName::Method { module, function }, config, at)
+    }
+
+    const fn new(name: SiteName, config: C, at: Location) -> Self {
+        Self {
+            name,
+            config,
+            at,
+            first: OnceLock::new(),
+            more_types: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The instance of a free fn's call site, or of a named instance.
+    #[inline]
+    pub fn get(&'static self) -> &'static C::Policy {
+        &self
+            .first
+            .get_or_init(|| ("", self.resolve(registry(), None)))
+            .1
+    }
+
+    /// The instance of a method's call site for `Self = S`.
+    #[inline]
+    pub fn get_for<S: ?Sized>(&'static self) -> &'static C::Policy {
+        if let SiteName::Shared(_) = self.name {
+            return self.get();
+        }
+        let ty = std::any::type_name::<S>();
+        let (first_type, first) = self
+            .first
+            .get_or_init(|| (ty, self.resolve(registry(), Some(ty))));
+        // `type_name` of one type is one string, though not always at one address.
+        if std::ptr::eq(*first_type, ty) || *first_type == ty {
+            return first;
+        }
+        self.for_another_type(ty)
+    }
+
+    #[cold]
+    fn for_another_type(&'static self, ty: &'static str) -> &'static C::Policy {
+        let mut more = self
+            .more_types
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, policy)) = more.iter().find(|(t, _)| *t == ty) {
+            return policy;
+        }
+        // Kept for the life of the process, as the registry keeps every instance.
+        let policy: &'static Arc<C::Policy> =
+            Box::leak(Box::new(self.resolve(registry(), Some(ty))));
+        more.push((ty, policy));
+        policy
+    }
+
+    /// The instance of this site in `registry`, declared now if start-up did not.
+    fn resolve(
+        &'static self,
+        registry: &Registry,
+        self_type: Option<&'static str>,
+    ) -> Arc<C::Policy> {
+        registry.instance_of(
+            self.owner(),
+            &self.name(self_type),
+            self.is_private(),
+            &self.config,
+        )
+    }
+
+    /// The instance's name; a method's needs its `Self` type.
+    pub(super) fn name(&self, self_type: Option<&'static str>) -> String {
+        match (self.name, self_type) {
+            (SiteName::Shared(name), _) => name.to_owned(),
+            (SiteName::Function { module, function }, _)
+            | (SiteName::Method { module, function }, None) => format!("{module}::{function}"),
+            (SiteName::Method { function, .. }, Some(ty)) => {
+                format!("{}::{function}", type_path(ty))
+            }
+        }
+    }
+
+    fn is_private(&self) -> bool {
+        !matches!(self.name, SiteName::Shared(_))
+    }
+
+    pub(super) fn owner(&'static self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+}
+
+/// `a::b::Client<T>` is named `a::b::Client`: one instance is shared by every `T`.
+pub(super) fn type_path(type_name: &str) -> &str {
+    type_name.split('<').next().unwrap_or(type_name)
+}
+
+/// Not public API. Used by resilience-macros.
+///
+/// One attribute's declaration, submitted at link time with `inventory::submit!`.
+#[doc(hidden)]
+pub struct Declaration(&'static dyn Declare);
+
+impl Declaration {
+    /// The declaration of `site`.
+    pub const fn new<C: PolicyConfig>(site: &'static CallSite<C>) -> Self {
+        Self(site)
+    }
+
+    pub(super) fn at(&self) -> Location {
+        self.0.at()
+    }
+
+    pub(super) fn is_private(&self) -> bool {
+        self.0.is_private()
+    }
+
+    pub(super) fn declare(&self, registry: &Registry) {
+        self.0.declare(registry);
+    }
+}
+
+inventory::collect!(Declaration);
+
+/// What start-up needs of a call site, whatever its config type.
+trait Declare: Sync {
+    fn at(&self) -> Location;
+    fn is_private(&self) -> bool;
+    fn declare(&'static self, registry: &Registry);
+}
+
+impl<C: PolicyConfig> Declare for CallSite<C> {
+    fn at(&self) -> Location {
+        self.at
+    }
+
+    fn is_private(&self) -> bool {
+        CallSite::is_private(self)
+    }
+
+    fn declare(&'static self, registry: &Registry) {
+        match self.name {
+            SiteName::Method { module, function } => registry.declare_method::<C>(module, function),
+            _ => registry.declare_site(
+                self.owner(),
+                &self.name(None),
+                self.is_private(),
+                &self.config,
+            ),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The builder methods of the configs.
+//!
+//! Every config field has a `const fn` of its name that returns the config with that field
+//! set, so a config is built the same way in code and in a `const` item, which is how the
+//! attributes build theirs (and how a field added later breaks nobody's code).
+
+/// `setters!(Config { /// doc  field: Type = example, .. })` writes
+/// `pub const fn field(self, value: Type) -> Self` for each field; `field: Some(Type)` for
+/// an `Option` field takes the value itself.
+macro_rules! setters {
+    ($config:ident { $($(#[doc = $doc:literal])* $field:ident: $ty:tt = $example:literal,)* }) => {
+        impl $config {
+            $(
+                $(#[doc = $doc])*
+                ///
+                /// ```
+                #[doc = concat!("# use resilience::*; use std::time::Duration;")]
+                #[doc = concat!("let config = ", stringify!($config), "::DEFAULT.", stringify!($field), "(", $example, ");")]
+                #[doc = concat!("assert_eq!(config.", stringify!($field), ", ", setters!(@read $ty, $example), ");")]
+                /// ```
+                #[must_use]
+                pub const fn $field(mut self, value: setters!(@arg $ty)) -> Self {
+                    self.$field = setters!(@wrap $ty, value);
+                    self
+                }
+            )*
+        }
+    };
+    (@arg (Some($ty:ty))) => { $ty };
+    (@arg $ty:ty) => { $ty };
+    (@wrap (Some($ty:ty)), $value:ident) => { ::core::option::Option::Some($value) };
+    (@wrap $ty:ty, $value:ident) => { $value };
+    (@read (Some($ty:ty)), $example:literal) => { concat!("Some(", $example, ")") };
+    (@read $ty:ty, $example:literal) => { $example };
+}
+pub(crate) use setters;
