@@ -91,24 +91,39 @@ pub mod __private {
 
     use resilience_runtime::InvalidConfig;
 
-    /// The message of a refused config, when it is about `field` (or `""`: any field);
-    /// the attributes panic with it in a `const`, which makes it a compile error there.
-    pub const fn refused(result: Result<(), InvalidConfig>, field: &str) -> Option<&'static str> {
-        match result {
-            Err(error) if field.is_empty() || error.is_about(field) => Some(error.message()),
+    /// Why the argument `field` is refused, if it is: `alone` is the verdict on the
+    /// defaults with only this argument set (any refusal is its doing), `whole` the verdict
+    /// on the attribute's whole config (a rule between arguments, when it names `field`).
+    /// The attributes panic with it in a `const`, which makes it a compile error there.
+    pub const fn refused(
+        alone: Result<(), InvalidConfig>,
+        whole: Result<(), InvalidConfig>,
+        field: &str,
+    ) -> Option<&'static str> {
+        match (alone, whole) {
+            (Err(error), _) => Some(error.message()),
+            (Ok(()), Err(error)) if error.is_about(field) => Some(error.message()),
             _ => None,
         }
     }
 
-    /// The message of a refused config, when it is about none of `given`: the attributes
-    /// report those at the arguments, this one at the attribute.
+    /// Why the whole config is refused, when no argument is refused alone and the refusal
+    /// names none of `given`: a field the attribute left at its default.
     pub const fn refused_besides(
-        result: Result<(), InvalidConfig>,
+        whole: Result<(), InvalidConfig>,
+        alone: &[Result<(), InvalidConfig>],
         given: &[&str],
     ) -> Option<&'static str> {
-        let Err(error) = result else {
+        let Err(error) = whole else {
             return None;
         };
+        let mut i = 0;
+        while i < alone.len() {
+            if alone[i].is_err() {
+                return None;
+            }
+            i += 1;
+        }
         let mut i = 0;
         while i < given.len() {
             if error.is_about(given[i]) {

@@ -372,27 +372,30 @@ struct Checked {
 
 /// Builds `layer`'s config with the runtime's setters and checks it with the runtime's
 /// `validate`, in one `const _` per argument so that every refusal is reported, each at its
-/// argument: first the argument alone on top of the defaults (any refusal is its doing),
-/// then the whole config (a rule between two arguments). `whole` adds those whole-config
-/// checks and one for fields no argument set (`max_delay` when only `base_delay` was given),
-/// reported at the attribute; they are left out while other mistakes are reported, since a
-/// refused argument was replaced by its default.
+/// argument: the argument alone on top of the defaults (any refusal is its doing), then the
+/// whole config (a rule between two arguments). `whole` adds the whole-config checks and
+/// one for fields no argument set (`max_delay` when only `base_delay` was given), reported
+/// at the attribute; they are left out while other mistakes are reported, since a refused
+/// argument was replaced by its default.
 fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
     let ty = Ident::new(layer.table.config, Span::call_site());
     let config = Ident::new("__RESILIENCE_CONFIG", Span::mixed_site());
-    let alone = Ident::new("__RESILIENCE_ALONE", Span::mixed_site());
     let message = Ident::new("__resilience_message", Span::mixed_site());
     let refuse = |span: Span, check: TokenStream| {
         quote_spanned! {span=>
-            if let ::core::option::Option::Some(#message) = #check {
+            const _: () = if let ::core::option::Option::Some(#message) = #check {
                 ::core::panic!("{}", #message)
-            }
+            };
         }
+    };
+    let whole_verdict = match whole {
+        true => quote!(#config.validate()),
+        false => quote!(::core::result::Result::Ok(())),
     };
     let mut setters = TokenStream::new();
     let mut checks = TokenStream::new();
     let mut given = Vec::new();
-    let mut each_alone_accepted = quote!(true);
+    let mut alone = Vec::new();
     for (key, path, value) in &layer.given {
         let (Role::Setter, Some(value)) = (&key.role, value) else {
             continue;
@@ -401,41 +404,26 @@ fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
         let span = value.span();
         let value = value.to_tokens(krate);
         let set = quote!(.#setter(#value));
+        let verdict = quote!(#krate::#ty::DEFAULT #set.validate());
         let name = key.name;
-        let alone_check = refuse(
+        checks.extend(refuse(
             span,
-            quote!(#krate::__private::refused(#alone.validate(), "")),
-        );
-        let whole_check = whole.then(|| {
-            refuse(
-                span,
-                quote!(#krate::__private::refused(#config.validate(), #name)),
-            )
-        });
-        checks.extend(quote! {
-            const _: () = {
-                const #alone: #krate::#ty = #krate::#ty::DEFAULT #set;
-                #alone_check
-                #whole_check
-            };
-        });
-        each_alone_accepted.extend(quote!(&& #krate::#ty::DEFAULT #set.validate().is_ok()));
+            quote!(#krate::__private::refused(#verdict, #whole_verdict, #name)),
+        ));
         setters.extend(set);
         given.push(name);
+        alone.push(verdict);
     }
     if whole {
-        // Only when no argument was refused on its own: that one is reported at it.
-        let check = refuse(
+        checks.extend(refuse(
             layer.span,
-            quote!(#krate::__private::refused_besides(#config.validate(), &[#(#given),*])),
-        );
-        checks.extend(quote!(const _: () = if #each_alone_accepted { #check };));
+            quote!(#krate::__private::refused_besides(#config.validate(), &[#(#alone),*], &[#(#given),*])),
+        ));
     }
     if let Some((_, name)) = &layer.name {
         let span = name.span();
         let name = name.to_tokens(krate);
-        let check = refuse(span, quote!(#krate::__private::refused_name(#name)));
-        checks.extend(quote!(const _: () = { #check };));
+        checks.extend(refuse(span, quote!(#krate::__private::refused_name(#name))));
     }
     Checked {
         checks: quote! {

@@ -26,6 +26,8 @@ mod args;
 mod expand;
 mod item;
 mod lending;
+#[cfg(test)]
+mod snapshots;
 mod stack;
 
 use proc_macro::TokenStream;
