@@ -13,12 +13,22 @@
 //! `Result<T, E>` with `E: From<resilience::Error>`: a rejection by a policy arrives as the
 //! caller's error, like `?` converts errors.
 //!
-//! Every attribute takes `name = "..."`; without it the instance is named after the fn
-//! (`module::fn`, or `module::Type::method` for a method) and is private to that fn. Every
-//! attribute takes `crate = "path::to::resilience"` for crates that re-export `resilience`.
+//! Every attribute takes `name = "..."`; without it the instance is private to the fn and
+//! named after it: `module::fn`, or `module::Type::method` for a method or an associated fn
+//! with `Self` in its signature (one instance per `Self` type, so a trait's default method
+//! has one per implementing type). Every attribute takes `crate = "path::to::resilience"`
+//! for crates that re-export `resilience`. Each declared instance is registered at link
+//! time: `resilience::registry()` knows it before its first call.
 //!
-//! Durations are strings with a unit, `"250ms"`, `"30s"`, `"2m"`, `"1h30m"`, `"1.5s"`
-//! (units `ns`, `us`, `ms`, `s`, `m`, `h`), or a number of seconds, `30` or `0.25`.
+//! Durations are written with a unit, quoted or not: `"250ms"` or `250ms`, `30s`, `2m`,
+//! `1h30m`, `1.5s` (units `ns`, `us`, `ms`, `s`, `m`, `h`), or as a number of seconds, `30`
+//! or `0.25`. Any value may be a constant or a `const fn` call instead of a literal
+//! (`max_attempts = ATTEMPTS`, `window = Duration::from_secs(60)`, `name = PAYMENTS`).
+//!
+//! A value is checked at compile time by the runtime's own `validate`: a value the runtime
+//! would refuse is a compile error in its words, on the argument, never a default at run
+//! time. The attributes apply in the order written, whatever path names them (`#[retry]`,
+//! `#[resilience::retry]`, `#[rl::retry]` through `use resilience as rl`, a re-export).
 
 #![warn(missing_docs)]
 
@@ -42,7 +52,7 @@ use proc_macro::TokenStream;
 ///
 /// | argument | accepts | default |
 /// |---|---|---|
-/// | `name` | a string | the fn's path, private to it |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `failure_threshold` | a whole number ≥ 1 | 5 |
 /// | `success_threshold` | a whole number ≥ 1 | 2 |
 /// | `recovery_timeout` | a duration > 0 | `"60s"` |
@@ -97,7 +107,7 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// | argument | accepts | default |
 /// |---|---|---|
-/// | `name` | a string | the fn's path, private to it |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `max_attempts` | a whole number ≥ 1, counting the first call | 3 |
 /// | `base_delay` | a duration | `"1s"` |
 /// | `max_delay` | a duration ≥ `base_delay` | `"60s"` |
@@ -113,8 +123,11 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// **The body runs once per attempt, so it borrows the arguments.** An argument whose type
 /// is `Copy` is copied into each attempt and keeps its type. Any other argument `x: T` is
-/// `&T` in the body; a `mut x: T` argument, a `&mut T` argument and `&mut self` are lent to
-/// each attempt in turn as `&mut T`. A body that moves an argument out clones it first.
+/// `&T` in the body when `T: Sync`, and `&mut T` when it is not (`Cell`, `mpsc::Receiver`),
+/// so the call's future stays `Send` whenever the body's is; a `mut x: T` argument, a
+/// `&mut T` argument and `&mut self` are lent to each attempt in turn as `&mut T`. A body
+/// that moves an argument out clones it first: "expected `Order`, found `&Order`" at an
+/// argument means the body moves what a second attempt needs.
 ///
 /// ```
 /// use resilience::retry;
@@ -160,7 +173,7 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | argument | accepts | default |
 /// |---|---|---|
 /// | the duration, first and unnamed, or `duration = ...` | a duration > 0 | required |
-/// | `name` | a string | the fn's path, private to it |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// Below a `#[retry]` it bounds each attempt; above it, the whole call with its retries.
@@ -194,7 +207,7 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// | argument | accepts | default |
 /// |---|---|---|
-/// | `name` | a string | the fn's path, private to it |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `max_concurrent` | a whole number ≥ 1 | 10 |
 /// | `max_wait` | a duration; `0` rejects at once | `"5s"` |
 /// | `crate` | a path in a string | `"resilience"` |
@@ -233,7 +246,7 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `algorithm` | `"token_bucket"`, `"sliding_window"`, `"fixed_window"` | `"token_bucket"` |
 /// | `burst` | a whole number ≥ 1; `token_bucket` only | `max_requests` |
 /// | `max_wait` | a duration | `"0s"`: reject at once |
-/// | `name` | a string | the fn's path, private to it |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// `token_bucket` admits bursts of up to `burst`, refilled evenly over the window, with one
