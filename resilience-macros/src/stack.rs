@@ -229,3 +229,66 @@ impl Parse for Marker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expand;
+
+    fn expand_first(item: &str) -> String {
+        let mut function: syn::ItemFn = syn::parse_str(item).unwrap();
+        let first = function.attrs.remove(0);
+        let table = args::table(&first.path().segments.last().unwrap().ident.to_string()).unwrap();
+        let arguments = match &first.meta {
+            Meta::List(list) => list.tokens.clone(),
+            _ => TokenStream::new(),
+        };
+        expand::attribute(table, arguments, function.into_token_stream()).to_string()
+    }
+
+    #[test]
+    fn a_sibling_named_through_another_path_is_handed_the_layers_above_it() {
+        let out = expand_first(
+            r#"#[retry(max_attempts = 3)] #[rl::timeout("1s")] #[inline] async fn f() -> Result<(), E> { Ok(()) }"#,
+        );
+        let marker = out
+            .find(":: resilience :: __private :: stacked")
+            .expect(&out);
+        let sibling = out.find("rl :: timeout").expect(&out);
+        assert!(
+            sibling < marker,
+            "the marker goes right below the sibling: {out}"
+        );
+        assert!(out.contains("retry (max_attempts = 3)"), "{out}");
+        assert!(!out.contains("CallSite"), "nothing expands yet: {out}");
+    }
+
+    #[test]
+    fn the_sibling_puts_the_carried_layers_outside_its_own() {
+        let item = r#"#[rl::timeout("1s")]
+            #[::resilience::__private::stacked(above = rl::timeout, paths(), retry(max_attempts = 3))]
+            async fn f() -> Result<(), E> { Ok(()) }"#;
+        let out = expand_first(item);
+        let retry = out.find("RetryConfig").expect(&out);
+        let timeout = out.find("TimeoutConfig").expect(&out);
+        assert!(retry < timeout, "the retry is the outer layer: {out}");
+    }
+
+    #[test]
+    fn a_marker_left_alone_is_a_compile_error_naming_the_foreign_attribute() {
+        let out = expand::stacked(
+            quote!(above = backon::retry, paths(), circuit_breaker()),
+            quote!(
+                async fn f() {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains(
+                "`#[backon::retry]` stands between resilience attributes but is not one of them"
+            ),
+            "{out}"
+        );
+    }
+}
