@@ -215,3 +215,38 @@ async fn never_over_quota_under_contention_and_cancellation() {
         assert_eq!(stats.admitted, 25, "{algorithm:?}: {stats:?}");
     }
 }
+
+/// Quotas slower than 584 years per bucket once made the arithmetic saturate, and a
+/// saturated bucket admitted everything. Each admits its burst and then nothing.
+#[tokio::test(start_paused = true)]
+async fn a_bucket_slower_than_nanoseconds_can_count_still_limits() {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    let cases = [
+        (1, YEAR * 600, None),
+        (1, YEAR, Some(1000)),
+        (1, Duration::MAX, None),
+    ];
+    for (max_requests, window, burst) in cases {
+        let limiter = RateLimiter::new(
+            "rl::slow",
+            RateLimiterConfig {
+                max_requests,
+                window,
+                burst,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let admitted = (0..5000).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(
+            admitted,
+            burst.unwrap_or(1) as usize,
+            "{window:?} {burst:?}"
+        );
+        advance(Duration::from_secs(24 * 3600)).await;
+        assert!(
+            limiter.try_acquire().is_err(),
+            "{window:?} {burst:?} a day later"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use window::{FixedWindow, SlidingLog};
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::sync::AtomicU64;
-use crate::time::{self, Instant};
+use crate::time::{self, Origin};
 use crate::{ConfigError, Error};
 
 /// How a [`RateLimiter`] counts.
@@ -162,7 +162,7 @@ pub struct RateLimiterStats {
 pub struct RateLimiter {
     name: Arc<str>,
     config: RateLimiterConfig,
-    epoch: Instant,
+    origin: Origin,
     state: Algo,
     admitted: Counter,
     waited: Count,
@@ -217,7 +217,7 @@ impl RateLimiter {
         Ok(Self {
             name: name.into(),
             config,
-            epoch: time::now(),
+            origin: Origin::new(time::now()),
             state,
             admitted: Counter::default(),
             waited: Count::new(0),
@@ -312,7 +312,7 @@ impl RateLimiter {
         let start = time::now();
         loop {
             // Give up at once when the next permit comes later than `max_wait` allows.
-            let waited = time::now().saturating_duration_since(start);
+            let waited = Duration::from_nanos(time::now().saturating_sub(start));
             if waited.saturating_add(wait) > self.config.max_wait {
                 self.rejections.fetch_add(1, Relaxed);
                 return Err(self.limited(wait));
@@ -399,17 +399,23 @@ impl RateLimiter {
     /// Admits a call now, or says how long until one could be admitted.
     #[inline]
     fn admit(&self) -> Result<(), Duration> {
+        self.admit_at(time::now)
+    }
+
+    /// [`admit`](Self::admit) on the clock `now`, which the loom models drive.
+    #[inline]
+    fn admit_at(&self, now: impl Fn() -> time::Tick) -> Result<(), Duration> {
         // Read the clock after the state it is compared with, on every attempt: a time read
         // before another caller's update would judge the new state by an older instant
         // (loom found this: a false rejection in the bucket, a count reset in a window).
-        let now = || time::nanos(time::now().saturating_duration_since(self.epoch));
+        let elapsed = || self.origin.elapsed(now());
         let result = match &self.state {
-            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, now())),
-            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, now())),
+            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, elapsed())),
+            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, elapsed())),
             Algo::SlidingWindow { window, log } => {
                 // No user code runs under this lock, so a poisoned lock holds a sound log.
                 let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-                log.admit(now(), *window, self.config.max_requests)
+                log.admit(elapsed(), *window, self.config.max_requests)
             }
         };
         result.map_err(Duration::from_nanos)
