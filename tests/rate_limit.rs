@@ -250,3 +250,32 @@ async fn a_bucket_slower_than_nanoseconds_can_count_still_limits() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn reset_gives_back_the_full_quota_and_zero_counters() {
+    for algorithm in [
+        Algorithm::TokenBucket,
+        Algorithm::SlidingWindow,
+        Algorithm::FixedWindow,
+    ] {
+        let limiter = limiter("rl::reset", 3, Duration::from_secs(60), algorithm);
+        advance(Duration::from_secs(30)).await;
+        let admitted = (0..10).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(admitted, 3, "{algorithm:?}");
+        limiter.reset();
+        let stats = limiter.stats();
+        assert_eq!(
+            (stats.admitted, stats.waited, stats.rejections),
+            (0, 0, 0),
+            "{algorithm:?}"
+        );
+        let admitted = (0..10).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(admitted, 3, "{algorithm:?} after reset");
+        // Nothing refills before a token's interval (20s) or the window's end.
+        advance(Duration::from_secs(19)).await;
+        assert!(
+            limiter.try_acquire().is_err(),
+            "{algorithm:?} refilled early"
+        );
+    }
+}

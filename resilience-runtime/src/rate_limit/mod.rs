@@ -7,7 +7,7 @@ use std::fmt;
 use std::future::Future;
 // Plain counters stay std's: only the state words are model-checked.
 use std::sync::atomic::AtomicU64 as Count;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -419,6 +419,35 @@ impl RateLimiter {
             }
         };
         result.map_err(Duration::from_nanos)
+    }
+
+    /// Returns the limiter to its initial state: the full quota available, every counter at
+    /// zero. Calls waiting for a permit go on waiting and try again when they wake.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 1, window: Duration::from_secs(60), ..Default::default() }).unwrap();
+    /// limiter.try_acquire().unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// limiter.reset();
+    /// assert_eq!(limiter.stats().rejections, 0);
+    /// assert!(limiter.try_acquire().is_ok());
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.origin.restart(time::now(), 0);
+        match &self.state {
+            Algo::TokenBucket { tat, .. } => tat.store(0, Release),
+            Algo::FixedWindow { word, .. } => word.store(0, Release),
+            Algo::SlidingWindow { log, .. } => {
+                *log.lock().unwrap_or_else(PoisonError::into_inner) = SlidingLog::default();
+            }
+        }
+        self.admitted.reset();
+        self.waited.store(0, Relaxed);
+        self.rejections.store(0, Relaxed);
     }
 
     fn limited(&self, retry_after: Duration) -> Error {
