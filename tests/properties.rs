@@ -199,7 +199,7 @@ proptest! {
                 let _ = timeout.call(|| async { Ok::<_, Error>(()) }).await;
             }
 
-            let bulkhead = BulkheadConfig { max_concurrent: slots, max_wait: duration };
+            let bulkhead = BulkheadConfig { max_concurrent: slots, max_wait: duration, max_queued: None };
             assert_eq!(Bulkhead::new("h", bulkhead.clone()).is_ok(), bulkhead.validate().is_ok());
             if let Ok(bulkhead) = Bulkhead::new("h", bulkhead) {
                 let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
