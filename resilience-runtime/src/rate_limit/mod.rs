@@ -486,6 +486,8 @@ mod concurrency {
     //! The lock-free limiters under concurrent admission: model-checked under `--cfg loom`,
     //! repeated on real threads otherwise.
 
+    use std::sync::atomic::Ordering::SeqCst;
+
     use super::*;
 
     use crate::sync::model::{model, thread, Arc};
@@ -514,6 +516,46 @@ mod concurrency {
                         .map(|t| usize::from(t.join().unwrap()))
                         .sum::<usize>();
                 assert_eq!(admitted, 2, "{algorithm:?}");
+            });
+        }
+    }
+
+    /// Where the fixed-window bug lived: a caller that read the clock before another moved
+    /// the window on reset the new window's count to its own, older one. Here one caller
+    /// moves the clock across a window boundary while two others admit: a quota of one per
+    /// window admits at most two in the two windows the model spans.
+    #[test]
+    fn one_per_window_across_a_boundary_admits_at_most_one_per_window() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 1,
+                    window: Duration::from_nanos(1000),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config).expect("valid"));
+                let start = time::now();
+                limiter.origin.restart(start, 0);
+                let clock = Arc::new(AtomicU64::new(start + 500));
+                let admits = |limiter: &RateLimiter, clock: &AtomicU64| {
+                    usize::from(limiter.admit_at(|| clock.load(SeqCst)).is_ok())
+                };
+                let crossing = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || {
+                        clock.store(start + 1500, SeqCst);
+                        admits(&limiter, &clock)
+                    })
+                };
+                let other = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || admits(&limiter, &clock))
+                };
+                let here = admits(&limiter, &clock);
+                let admitted = here + crossing.join().unwrap() + other.join().unwrap();
+                assert!(admitted <= 2, "{algorithm:?}: {admitted} admitted");
+                assert!(admitted >= 1, "{algorithm:?}: nothing admitted");
             });
         }
     }
