@@ -72,6 +72,7 @@ async fn max_wait_zero_rejects_at_once_and_a_queued_call_gives_up_at_max_wait() 
             BulkheadConfig {
                 max_concurrent: 1,
                 max_wait: Duration::ZERO,
+                max_queued: None,
             },
         )
         .unwrap(),
@@ -122,6 +123,7 @@ async fn a_slot_comes_back_when_a_running_or_queued_call_is_dropped() {
         BulkheadConfig {
             max_concurrent: 1,
             max_wait: Duration::from_secs(60),
+            max_queued: None,
         },
     )
     .unwrap();
@@ -173,7 +175,8 @@ async fn a_slot_comes_back_when_the_body_panics() {
 
 /// Thousands of calls on two worker threads, cut short at random points while queued or
 /// running (by a timeout around the call, or by aborting its task), some panicking in the
-/// body: never more than `max_concurrent` bodies at once, and every slot back at the end.
+/// body: never more than `max_concurrent` bodies at once, every slot back at the end, and
+/// the run did reach the contention it is about (every slot busy with callers queued).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_over_max_concurrent_under_cancellation_and_panics() {
     stress(3_000).await;
@@ -190,21 +193,26 @@ async fn soak_never_over_max_concurrent_under_cancellation_and_panics() {
 async fn stress(count: u64) {
     const MAX: usize = 3;
     let gauge = Arc::new(Gauge::default());
+    let most_queued = Arc::new(AtomicUsize::new(0));
     let config = BulkheadConfig {
         max_concurrent: MAX,
         max_wait: Duration::from_micros(300),
+        max_queued: None,
     };
     let bulkhead = Arc::new(Bulkhead::new("bulkhead::stress", config).unwrap());
     let mut random = 0x9E37_79B9_u64;
     let mut calls = Vec::new();
     for _ in 0..count {
+        most_queued.fetch_max(bulkhead.queued(), SeqCst);
         random ^= random << 13;
         random ^= random >> 7;
         random ^= random << 17;
         let (bulkhead, gauge, roll) = (Arc::clone(&bulkhead), Arc::clone(&gauge), random % 1000);
+        let most_queued = Arc::clone(&most_queued);
         calls.push(tokio::spawn(async move {
             let call = bulkhead.call(|| async {
                 let _inside = gauge.enter();
+                most_queued.fetch_max(bulkhead.queued(), SeqCst);
                 if roll % 2 == 0 {
                     tokio::time::sleep(Duration::from_micros(roll)).await;
                 } else {
@@ -239,4 +247,57 @@ async fn stress(count: u64) {
         stats.admitted > 0 && stats.admitted < count,
         "some calls ran, some did not: {stats:?}"
     );
+    assert_eq!(
+        gauge.most.load(SeqCst),
+        MAX,
+        "never every slot busy at once"
+    );
+    assert!(
+        most_queued.load(SeqCst) > 0,
+        "no body ever ran with callers queued behind it: {stats:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_that_finds_max_queued_waiting_is_rejected_at_once() {
+    let bulkhead = Arc::new(
+        Bulkhead::new(
+            "bulkhead::max_queued",
+            BulkheadConfig {
+                max_concurrent: 1,
+                max_wait: Duration::from_secs(10),
+                max_queued: Some(1),
+            },
+        )
+        .unwrap(),
+    );
+    let slow = |bulkhead: Arc<Bulkhead>| async move {
+        bulkhead
+            .call(|| async {
+                sleep(Duration::from_secs(1)).await;
+                Ok::<_, Error>(())
+            })
+            .await
+    };
+    let running = tokio::spawn(slow(Arc::clone(&bulkhead)));
+    let queued = tokio::spawn(slow(Arc::clone(&bulkhead)));
+    tokio::task::yield_now().await;
+    assert_eq!((bulkhead.active(), bulkhead.queued()), (1, 1));
+    let start = Instant::now();
+    assert_eq!(
+        slow(Arc::clone(&bulkhead)).await,
+        Err(Error::BulkheadFull {
+            name: "bulkhead::max_queued".into(),
+            max_concurrent: 1
+        })
+    );
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(running.await.unwrap(), Ok(()));
+    assert_eq!(queued.await.unwrap(), Ok(()));
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    let stats = bulkhead.stats();
+    assert_eq!((stats.admitted, stats.rejections), (2, 1));
+    bulkhead.reset();
+    let stats = bulkhead.stats();
+    assert_eq!((stats.admitted, stats.rejections), (0, 0));
 }

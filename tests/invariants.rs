@@ -141,7 +141,10 @@ async fn half_open_runs_exactly_max_probes_under_a_flood() {
     };
     let breaker = Arc::new(CircuitBreaker::new("inv::flood", config).unwrap());
     breaker.record_failure();
+    // Real time on two workers; bounded, so a breaker that never recovers fails the test.
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
     while !breaker.is_half_open() {
+        assert!(std::time::Instant::now() < give_up, "never half-open");
         tokio::task::yield_now().await;
     }
     // A gate with no permits: probes wait at it until the test opens it. Permits stay until
@@ -166,6 +169,10 @@ async fn half_open_runs_exactly_max_probes_under_a_flood() {
         })
         .collect();
     while running.load(SeqCst) < PROBES as usize {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the probes never all started"
+        );
         tokio::task::yield_now().await;
     }
     for _ in 0..50 {

@@ -146,6 +146,7 @@ async fn a_breaker_counts_a_timeout_but_not_load_shedding() {
         BulkheadConfig {
             max_concurrent: 1,
             max_wait: Duration::ZERO,
+            max_queued: None,
         },
     )
     .unwrap();

@@ -163,10 +163,13 @@ async fn a_waiter_that_gives_up_takes_no_permit() {
     assert_eq!(limiter.stats().admitted, 2);
 }
 
-/// Many callers on two worker threads, some cancelled at random, against a quota that no
-/// amount of real time can refill during the test: exactly the quota is admitted.
+/// Many callers on two worker threads, some cancelled while they wait, against a quota short
+/// enough that callers do wait for it (real time, since the workers cannot share a paused
+/// clock): never more admitted than the quota allows over the time the run took.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_over_quota_under_contention_and_cancellation() {
+    const MAX: u32 = 10;
+    const WINDOW: Duration = Duration::from_millis(50);
     for algorithm in [
         Algorithm::TokenBucket,
         Algorithm::SlidingWindow,
@@ -176,17 +179,18 @@ async fn never_over_quota_under_contention_and_cancellation() {
             RateLimiter::new(
                 "rl::stress",
                 RateLimiterConfig {
-                    max_requests: 25,
-                    window: Duration::from_secs(3600),
+                    max_requests: MAX,
+                    window: WINDOW,
                     algorithm,
-                    max_wait: MS * 5,
+                    max_wait: WINDOW + MS * 10,
                     ..Default::default()
                 },
             )
             .unwrap(),
         );
+        let start = std::time::Instant::now();
         let ran = Arc::new(AtomicU32::new(0));
-        let calls: Vec<_> = (0..500)
+        let calls: Vec<_> = (0..400)
             .map(|i| {
                 let (limiter, ran) = (Arc::clone(&limiter), Arc::clone(&ran));
                 let call = tokio::spawn(async move {
@@ -197,21 +201,96 @@ async fn never_over_quota_under_contention_and_cancellation() {
                         })
                         .await
                 });
-                if i % 7 == 0 {
-                    call.abort();
-                }
-                call
+                (call, i % 7 == 0)
             })
             .collect();
-        for call in calls {
+        // Cancelled a few milliseconds in, while the quota is spent and they wait.
+        tokio::time::sleep(MS * 3).await;
+        let mut handles = Vec::new();
+        for (call, cancel) in calls {
+            if cancel {
+                call.abort();
+            }
+            handles.push(call);
+        }
+        for call in handles {
             let _ = call.await;
         }
+        let windows = u32::try_from(start.elapsed().as_nanos() / WINDOW.as_nanos()).unwrap();
         let stats = limiter.stats();
+        let ran = u64::from(ran.load(SeqCst));
         assert!(
-            ran.load(SeqCst) <= 25,
-            "{algorithm:?}: {} calls ran",
-            ran.load(SeqCst)
+            stats.admitted <= u64::from(MAX * (windows + 2)),
+            "{algorithm:?}: {stats:?} in {windows} windows"
         );
-        assert_eq!(stats.admitted, 25, "{algorithm:?}: {stats:?}");
+        assert!(ran <= stats.admitted, "{algorithm:?}: {ran} ran, {stats:?}");
+        assert!(
+            stats.waited > 0 && stats.rejections > 0,
+            "{algorithm:?}: callers must have waited, and some in vain: {stats:?}"
+        );
+    }
+}
+
+/// Quotas slower than 584 years per bucket once made the arithmetic saturate, and a
+/// saturated bucket admitted everything. Each admits its burst and then nothing.
+#[tokio::test(start_paused = true)]
+async fn a_bucket_slower_than_nanoseconds_can_count_still_limits() {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    let cases = [
+        (1, YEAR * 600, None),
+        (1, YEAR, Some(1000)),
+        (1, Duration::MAX, None),
+    ];
+    for (max_requests, window, burst) in cases {
+        let limiter = RateLimiter::new(
+            "rl::slow",
+            RateLimiterConfig {
+                max_requests,
+                window,
+                burst,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let admitted = (0..5000).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(
+            admitted,
+            burst.unwrap_or(1) as usize,
+            "{window:?} {burst:?}"
+        );
+        advance(Duration::from_secs(24 * 3600)).await;
+        assert!(
+            limiter.try_acquire().is_err(),
+            "{window:?} {burst:?} a day later"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_gives_back_the_full_quota_and_zero_counters() {
+    for algorithm in [
+        Algorithm::TokenBucket,
+        Algorithm::SlidingWindow,
+        Algorithm::FixedWindow,
+    ] {
+        let limiter = limiter("rl::reset", 3, Duration::from_secs(60), algorithm);
+        advance(Duration::from_secs(30)).await;
+        let admitted = (0..10).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(admitted, 3, "{algorithm:?}");
+        limiter.reset();
+        let stats = limiter.stats();
+        assert_eq!(
+            (stats.admitted, stats.waited, stats.rejections),
+            (0, 0, 0),
+            "{algorithm:?}"
+        );
+        let admitted = (0..10).filter(|_| limiter.try_acquire().is_ok()).count();
+        assert_eq!(admitted, 3, "{algorithm:?} after reset");
+        // Nothing refills before a token's interval (20s) or the window's end.
+        advance(Duration::from_secs(19)).await;
+        assert!(
+            limiter.try_acquire().is_err(),
+            "{algorithm:?} refilled early"
+        );
     }
 }

@@ -256,7 +256,9 @@ impl<'a> Expansion<'a> {
                 let site = site(i);
                 let ty = Ident::new(layer.table.config, Span::call_site());
                 let Checked { config, checks } = checked(layer, krate, true);
-                let at = quote!(#krate::__private::Location::new(::core::file!(), ::core::line!(), ::core::column!()));
+                // Where this attribute was written, so that two default-named instances of one
+                // fn are numbered in written order.
+                let at = quote_spanned!(layer.span=> #krate::__private::Location::new(::core::file!(), ::core::line!(), ::core::column!()));
                 let declaration = match &layer.name {
                     Some((_, name)) => {
                         let name = name.to_tokens(krate);

@@ -210,6 +210,7 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `max_concurrent` | a whole number ≥ 1 | 10 |
 /// | `max_wait` | a duration; `0` rejects at once | `"5s"` |
+/// | `max_queued` | a whole number; a call that finds this many queued is rejected at once | unbounded |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// A slot comes back when its call finishes, is dropped while running or queued, or panics.

@@ -20,6 +20,9 @@ const _: () = assert!(STRIPES <= 32);
 #[derive(Default)]
 pub(crate) struct Counter {
     stripes: [Padded; STRIPES],
+    /// What `get` read at the last `reset`: stripes are never written by anyone but their
+    /// owner, so a reset subtracts instead of clearing them.
+    base: AtomicU64,
 }
 
 /// One cache line (two on CPUs that prefetch pairs), so neighbouring stripes never share.
@@ -41,6 +44,15 @@ impl Counter {
     }
 
     pub(crate) fn get(&self) -> u64 {
+        self.total().wrapping_sub(self.base.load(Relaxed))
+    }
+
+    /// Counts from zero again.
+    pub(crate) fn reset(&self) {
+        self.base.store(self.total(), Relaxed);
+    }
+
+    fn total(&self) -> u64 {
         self.stripes
             .iter()
             .map(|s| s.0.load(Relaxed))

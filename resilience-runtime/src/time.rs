@@ -1,17 +1,176 @@
 //! The one door to the clock.
 //!
-//! Every clock read and every wait in the runtime goes through here, and from here through
-//! `tokio::time`, so `#[tokio::test(start_paused = true)]` drives all of it exactly.
+//! Every clock read and every wait in the runtime goes through here. A reading is a [`Tick`]:
+//! nanoseconds on one process-wide timeline, so policies keep times as plain `u64`s in their
+//! atomic state words.
+//!
+//! Two sources feed that timeline:
+//!
+//! - the CPU's time-stamp counter through `quanta` (a few nanoseconds, against 20 to 50 for
+//!   `Instant::now` on the hosts we measured), wherever time runs normally;
+//! - tokio's clock, wherever it may be paused (`#[tokio::test(start_paused = true)]`,
+//!   `tokio::time::pause()` under tokio's `test-util`), so such tests drive every policy
+//!   exactly.
+//!
+//! Which one a thread uses is decided at its first reading inside a runtime and remembered
+//! in a thread-local: two readings of tokio's clock in a row are equal only when it is
+//! paused (or so coarse that reading it is no slower than the counter). A paused clock
+//! never runs again, so that choice sticks; a running one is the counter's from then on.
+//! Outside any runtime tokio's clock is std's, so the counter serves there without asking.
+//! A thread that read the clock in a running current-thread runtime and pauses it later
+//! keeps the counter: pause before the first call (or use `start_paused`).
+//!
+//! Both sources are std instants underneath (tokio's paused clock starts at std's "now"
+//! and moves by `advance`), anchored once at one shared instant, so readings from
+//! different threads and runtimes land on the same timeline.
 
+use std::cell::Cell;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
 use std::task::Poll;
 use std::time::Duration;
 
-pub(crate) use tokio::time::Instant;
+/// Nanoseconds on the runtime's timeline. Only differences mean anything.
+pub(crate) type Tick = u64;
+
+/// Where the anchor instant lies on the timeline: far enough from zero that a paused
+/// tokio clock started before the anchor (a runtime built before our first reading) still
+/// reads as a positive tick, and far enough from `u64::MAX` for four centuries of uptime.
+const ANCHOR_TICK: Tick = 1 << 62;
+
+struct Anchor {
+    std: std::time::Instant,
+    counter: quanta::Clock,
+    raw: u64,
+}
+
+fn anchor() -> &'static Anchor {
+    static ANCHOR: OnceLock<Anchor> = OnceLock::new();
+    ANCHOR.get_or_init(|| {
+        // `quanta::Clock::new` calibrates the counter against the OS clock once per process.
+        let counter = quanta::Clock::new();
+        let raw = counter.raw();
+        Anchor {
+            std: std::time::Instant::now(),
+            counter,
+            raw,
+        }
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Not decided on this thread yet.
+    Unknown,
+    /// The time-stamp counter.
+    Counter,
+    /// tokio's clock, which is paused on this thread's runtime.
+    Tokio,
+}
+
+thread_local! {
+    static SOURCE: Cell<Source> = const { Cell::new(Source::Unknown) };
+}
+
+/// Now, on the timeline.
+#[inline]
+pub(crate) fn now() -> Tick {
+    match SOURCE.get() {
+        Source::Counter => counter_now(),
+        Source::Tokio => from_tokio(tokio::time::Instant::now()),
+        Source::Unknown => decide(),
+    }
+}
 
 #[inline]
-pub(crate) fn now() -> Instant {
-    Instant::now()
+fn counter_now() -> Tick {
+    let anchor = anchor();
+    let since = anchor
+        .counter
+        .delta_as_nanos(anchor.raw, anchor.counter.raw());
+    ANCHOR_TICK.saturating_add(since)
+}
+
+#[cold]
+fn decide() -> Tick {
+    if tokio::runtime::Handle::try_current().is_err() {
+        // Outside a runtime tokio's clock is std's: the counter is the same clock, cheaper.
+        // Nothing is remembered, as this thread may enter a paused runtime later.
+        return counter_now();
+    }
+    let first = tokio::time::Instant::now();
+    let paused = tokio::time::Instant::now() == first;
+    SOURCE.set(if paused {
+        Source::Tokio
+    } else {
+        Source::Counter
+    });
+    if paused {
+        from_tokio(first)
+    } else {
+        counter_now()
+    }
+}
+
+fn from_tokio(instant: tokio::time::Instant) -> Tick {
+    let anchor = anchor().std;
+    let instant = instant.into_std();
+    match instant.checked_duration_since(anchor) {
+        Some(after) => ANCHOR_TICK.saturating_add(nanos(after)),
+        None => ANCHOR_TICK.saturating_sub(nanos(anchor - instant)),
+    }
+}
+
+/// The tokio instant of `tick`, for timers; `None` when std cannot represent it.
+fn to_tokio(tick: Tick) -> Option<tokio::time::Instant> {
+    let anchor = anchor().std;
+    let instant = if tick >= ANCHOR_TICK {
+        anchor.checked_add(Duration::from_nanos(tick - ANCHOR_TICK))
+    } else {
+        anchor.checked_sub(Duration::from_nanos(ANCHOR_TICK - tick))
+    }?;
+    Some(tokio::time::Instant::from_std(instant))
+}
+
+/// Where an instance's times start, for times kept as nanoseconds since it.
+///
+/// Each `#[tokio::test]` has its own clock, and a paused one starts at the moment its
+/// runtime was built, whatever an earlier test advanced its own to. An instance used in
+/// one test and again in the next sees the clock go back. A reading behind the origin is
+/// a new start, never "no time passed": the origin moves to it. Times an instance recorded
+/// in its state can be ahead of the new clock too, without the origin being so; each state
+/// machine treats a reading behind what it recorded as a new start as well (see
+/// `TokenBucket::admit`, `SlidingLog::admit`, `CircuitBreaker::elapsed`).
+#[derive(Debug)]
+pub(crate) struct Origin(AtomicU64);
+
+impl Origin {
+    pub(crate) fn new(at: Tick) -> Self {
+        Self(AtomicU64::new(at))
+    }
+
+    /// Nanoseconds from the origin to `now`; zero, and a new origin, when `now` is behind.
+    #[inline]
+    pub(crate) fn elapsed(&self, now: Tick) -> u64 {
+        match now.checked_sub(self.0.load(Relaxed)) {
+            Some(elapsed) => elapsed,
+            None => self.rebase(now),
+        }
+    }
+
+    #[cold]
+    fn rebase(&self, now: Tick) -> u64 {
+        // Racing callers each move the origin no later than their own reading.
+        let origin = self.0.fetch_min(now, Relaxed).min(now);
+        now - origin
+    }
+
+    /// Moves the origin so that `now` reads as `elapsed`: a new start, for a state machine
+    /// whose recorded times lie ahead of the clock.
+    pub(crate) fn restart(&self, now: Tick, elapsed: u64) {
+        self.0.store(now.saturating_sub(elapsed), Relaxed);
+    }
 }
 
 pub(crate) async fn sleep(duration: Duration) {
@@ -20,18 +179,35 @@ pub(crate) async fn sleep(duration: Duration) {
     }
 }
 
-/// Runs `future` for at most `limit`; `None` when time ran out (the future is dropped).
+/// Runs `future` until `limit` after the moment of this call; `None` when time ran out
+/// (the future is dropped).
 ///
-/// A future that is ready on its first poll costs no clock read and no timer: the timer is
-/// armed only once the future has to wait, from that moment, which is the moment it was
-/// called (its first poll took no time on any clock that could interrupt it).
+/// The deadline counts from before the first poll, so synchronous work the future does
+/// before its first `.await` counts against it. A future ready on its first poll costs one
+/// clock read and no timer; one found pending past its deadline is not polled again.
 pub(crate) async fn timeout<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    let start = now();
     let mut future = std::pin::pin!(future);
     let first = std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await;
-    match first {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => tokio::time::timeout(limit, future).await.ok(),
+    if let Poll::Ready(output) = first {
+        return Some(output);
     }
+    let deadline = start.saturating_add(nanos(limit));
+    let mut sleep = std::pin::pin!(match to_tokio(deadline) {
+        Some(deadline) => tokio::time::sleep_until(deadline),
+        // Past what an instant can hold: no timer would ever fire anyway.
+        None => tokio::time::sleep(limit),
+    });
+    // The deadline is checked before each poll, not only when the timer fires: the timer
+    // wheel notices time only when the runtime gets control back, which a future that
+    // blocked past its deadline did not give it.
+    std::future::poll_fn(|cx| {
+        if sleep.as_mut().poll(cx).is_ready() || now() >= deadline {
+            return Poll::Ready(None);
+        }
+        future.as_mut().poll(cx).map(Some)
+    })
+    .await
 }
 
 /// Whole milliseconds in `duration`, rounded up.
@@ -60,5 +236,43 @@ mod tests {
         assert_eq!(millis_ceil(Duration::from_millis(30)), 30);
         assert_eq!(millis_ceil(Duration::from_micros(30_001)), 31);
         assert_eq!(millis_ceil(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn an_origin_reads_a_clock_behind_it_as_a_new_start() {
+        let origin = Origin::new(ANCHOR_TICK + 1_000);
+        assert_eq!(origin.elapsed(ANCHOR_TICK + 1_500), 500);
+        assert_eq!(origin.elapsed(ANCHOR_TICK + 200), 0);
+        assert_eq!(origin.elapsed(ANCHOR_TICK + 300), 100);
+        origin.restart(ANCHOR_TICK + 300, 7_000);
+        assert_eq!(origin.elapsed(ANCHOR_TICK + 400), 7_100);
+    }
+
+    #[test]
+    fn the_counter_and_an_unpaused_tokio_clock_agree() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let tokio = from_tokio(tokio::time::Instant::now());
+            let ours = now();
+            assert!(ours.abs_diff(tokio) < 50_000_000, "{ours} vs {tokio}");
+        });
+    }
+
+    #[test]
+    fn a_paused_clock_is_followed_exactly() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let start = now();
+            tokio::time::advance(Duration::from_secs(150)).await;
+            assert_eq!(now() - start, 150_000_000_000);
+            assert_eq!(to_tokio(now()), Some(tokio::time::Instant::now()));
+        });
     }
 }

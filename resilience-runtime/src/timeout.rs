@@ -223,6 +223,23 @@ impl Timeout {
             timeouts: self.timeouts.load(Relaxed),
         }
     }
+
+    /// Sets every counter back to zero. Calls running now keep their deadlines.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// timeout.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
+    /// timeout.reset();
+    /// assert_eq!(timeout.stats().calls, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.calls.reset();
+        self.timeouts.store(0, Relaxed);
+    }
 }
 
 impl fmt::Debug for Timeout {

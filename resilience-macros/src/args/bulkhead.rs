@@ -13,5 +13,6 @@ pub(crate) const TABLE: Table = Table {
     keys: &[
         Key::setter("max_concurrent", USIZE),
         Key::setter("max_wait", ValueKind::Duration),
+        Key::setter("max_queued", USIZE),
     ],
 };

@@ -17,7 +17,7 @@ use state::{Permit, Phase, Report, State};
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::sync::AtomicU64;
-use crate::time::{self, Instant};
+use crate::time::{self, Origin};
 use crate::{ConfigError, Error};
 
 /// Where a breaker stands.
@@ -111,7 +111,7 @@ pub struct CircuitBreakerStats {
 pub struct CircuitBreaker {
     name: Arc<str>,
     config: CircuitBreakerConfig,
-    epoch: Instant,
+    origin: Origin,
     word: AtomicU64,
     successes: Counter,
     failures: Count,
@@ -141,7 +141,7 @@ impl CircuitBreaker {
         Ok(Self {
             name: name.into(),
             config,
-            epoch: time::now(),
+            origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
             successes: Counter::default(),
             failures: Count::new(0),
@@ -522,7 +522,21 @@ impl CircuitBreaker {
     }
 
     fn elapsed(&self) -> Duration {
-        time::now().saturating_duration_since(self.epoch)
+        let now = time::now();
+        let elapsed = Duration::from_nanos(self.origin.elapsed(now));
+        // A clock behind the moment the breaker opened (a later test's runtime, whose clock
+        // starts behind the earlier one's) is a new start, in which the recovery is over.
+        // The millisecond is `until_ms`'s rounding.
+        if let Phase::Open { until_ms } = self.load().phase {
+            let until = Duration::from_millis(until_ms);
+            let opened =
+                until.saturating_sub(self.config.recovery_timeout + Duration::from_millis(1));
+            if elapsed < opened {
+                self.origin.restart(now, time::nanos(until));
+                return until;
+            }
+        }
+        elapsed
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use std::future::Future;
 // Plain counters stay std's: only the state words are model-checked.
 use std::sync::atomic::AtomicU64 as Count;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use crate::error::{invalid, InvalidConfig};
 use crate::pipeline::{self, Failure, Outcome};
 use crate::setters::setters;
 use crate::sync::AtomicU64;
-use crate::time::{self, Instant};
+use crate::time::{self, Origin};
 use crate::{ConfigError, Error};
 
 /// How a [`RateLimiter`] counts.
@@ -182,7 +182,7 @@ pub struct RateLimiterStats {
 pub struct RateLimiter {
     name: Arc<str>,
     config: RateLimiterConfig,
-    epoch: Instant,
+    origin: Origin,
     state: Algo,
     admitted: Counter,
     waited: Count,
@@ -237,7 +237,7 @@ impl RateLimiter {
         Ok(Self {
             name: name.into(),
             config,
-            epoch: time::now(),
+            origin: Origin::new(time::now()),
             state,
             admitted: Counter::default(),
             waited: Count::new(0),
@@ -332,7 +332,7 @@ impl RateLimiter {
         let start = time::now();
         loop {
             // Give up at once when the next permit comes later than `max_wait` allows.
-            let waited = time::now().saturating_duration_since(start);
+            let waited = Duration::from_nanos(time::now().saturating_sub(start));
             if waited.saturating_add(wait) > self.config.max_wait {
                 self.rejections.fetch_add(1, Relaxed);
                 return Err(self.limited(wait));
@@ -419,20 +419,55 @@ impl RateLimiter {
     /// Admits a call now, or says how long until one could be admitted.
     #[inline]
     fn admit(&self) -> Result<(), Duration> {
+        self.admit_at(time::now)
+    }
+
+    /// [`admit`](Self::admit) on the clock `now`, which the loom models drive.
+    #[inline]
+    fn admit_at(&self, now: impl Fn() -> time::Tick) -> Result<(), Duration> {
         // Read the clock after the state it is compared with, on every attempt: a time read
         // before another caller's update would judge the new state by an older instant
         // (loom found this: a false rejection in the bucket, a count reset in a window).
-        let now = || time::nanos(time::now().saturating_duration_since(self.epoch));
+        let elapsed = || self.origin.elapsed(now());
         let result = match &self.state {
-            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, now())),
-            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, now())),
+            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, elapsed())),
+            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, elapsed())),
             Algo::SlidingWindow { window, log } => {
                 // No user code runs under this lock, so a poisoned lock holds a sound log.
                 let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-                log.admit(now(), *window, self.config.max_requests)
+                log.admit(elapsed(), *window, self.config.max_requests)
             }
         };
         result.map_err(Duration::from_nanos)
+    }
+
+    /// Returns the limiter to its initial state: the full quota available, every counter at
+    /// zero. Calls waiting for a permit go on waiting and try again when they wake.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 1, window: Duration::from_secs(60), ..Default::default() }).unwrap();
+    /// limiter.try_acquire().unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// limiter.reset();
+    /// assert_eq!(limiter.stats().rejections, 0);
+    /// assert!(limiter.try_acquire().is_ok());
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.origin.restart(time::now(), 0);
+        match &self.state {
+            Algo::TokenBucket { tat, .. } => tat.store(0, Release),
+            Algo::FixedWindow { word, .. } => word.store(0, Release),
+            Algo::SlidingWindow { log, .. } => {
+                *log.lock().unwrap_or_else(PoisonError::into_inner) = SlidingLog::default();
+            }
+        }
+        self.admitted.reset();
+        self.waited.store(0, Relaxed);
+        self.rejections.store(0, Relaxed);
     }
 
     fn limited(&self, retry_after: Duration) -> Error {
@@ -471,6 +506,8 @@ mod concurrency {
     //! The lock-free limiters under concurrent admission: model-checked under `--cfg loom`,
     //! repeated on real threads otherwise.
 
+    use std::sync::atomic::Ordering::SeqCst;
+
     use super::*;
 
     use crate::sync::model::{model, thread, Arc};
@@ -499,6 +536,46 @@ mod concurrency {
                         .map(|t| usize::from(t.join().unwrap()))
                         .sum::<usize>();
                 assert_eq!(admitted, 2, "{algorithm:?}");
+            });
+        }
+    }
+
+    /// Where the fixed-window bug lived: a caller that read the clock before another moved
+    /// the window on reset the new window's count to its own, older one. Here one caller
+    /// moves the clock across a window boundary while two others admit: a quota of one per
+    /// window admits at most two in the two windows the model spans.
+    #[test]
+    fn one_per_window_across_a_boundary_admits_at_most_one_per_window() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 1,
+                    window: Duration::from_nanos(1000),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config).expect("valid"));
+                let start = time::now();
+                limiter.origin.restart(start, 0);
+                let clock = Arc::new(AtomicU64::new(start + 500));
+                let admits = |limiter: &RateLimiter, clock: &AtomicU64| {
+                    usize::from(limiter.admit_at(|| clock.load(SeqCst)).is_ok())
+                };
+                let crossing = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || {
+                        clock.store(start + 1500, SeqCst);
+                        admits(&limiter, &clock)
+                    })
+                };
+                let other = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || admits(&limiter, &clock))
+                };
+                let here = admits(&limiter, &clock);
+                let admitted = here + crossing.join().unwrap() + other.join().unwrap();
+                assert!(admitted <= 2, "{algorithm:?}: {admitted} admitted");
+                assert!(admitted >= 1, "{algorithm:?}: nothing admitted");
             });
         }
     }

@@ -2,14 +2,24 @@
 //!
 //! A bucket of `capacity` tokens refilled one token every `interval` admits a call at `now`
 //! when the call's arrival time `max(tat, now) + interval` is at most `capacity · interval`
-//! ahead of `now`. That is exactly a token bucket, kept as a single `u64` (nanoseconds
-//! since the limiter's epoch) so admission is one compare-and-swap.
+//! ahead of `now`. That is exactly a token bucket, kept as a single `u64` so admission is
+//! one compare-and-swap.
+//!
+//! Times are counted in units of `2^shift` nanoseconds since the limiter's origin, with
+//! `shift` the smallest that keeps `capacity · interval` below 2⁶²: one nanosecond for any
+//! bucket that refills within 146 years, coarser beyond (1 per `Duration::MAX` counts in
+//! units of four seconds). Nothing saturates, so a slow bucket still limits.
 
 use std::time::Duration;
 
+/// The largest span the arithmetic allows, leaving room to add the time since the origin.
+const MAX_SPAN: u128 = 1 << 62;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TokenBucket {
-    /// Nanoseconds per token, rounded up so the rate never exceeds the quota.
+    /// Nanoseconds per unit, as a power of two.
+    shift: u32,
+    /// Units per token, rounded up so the rate never exceeds the quota.
     interval: u64,
     /// `capacity · interval`: how far ahead of now the arrival time may run.
     span: u64,
@@ -17,24 +27,42 @@ pub(crate) struct TokenBucket {
 
 impl TokenBucket {
     pub(crate) fn new(max_requests: u32, window: Duration, capacity: u32) -> Self {
-        let window = crate::time::nanos(window);
-        let interval = window.div_ceil(u64::from(max_requests.max(1))).max(1);
+        let interval = window
+            .as_nanos()
+            .div_ceil(u128::from(max_requests.max(1)))
+            .max(1);
+        let span = interval * u128::from(capacity.max(1));
+        let shift = (u128::BITS - span.leading_zeros()).saturating_sub(62);
+        let interval = interval.div_ceil(1 << shift);
+        let span = interval * u128::from(capacity.max(1));
+        debug_assert!(span <= MAX_SPAN * 2);
         Self {
-            interval,
-            span: interval.saturating_mul(u64::from(capacity.max(1))),
+            shift,
+            interval: u64::try_from(interval).unwrap_or(u64::MAX),
+            span: u64::try_from(span).unwrap_or(u64::MAX),
         }
     }
 
-    /// Admits a call at `now` against arrival time `tat`: the new arrival time, or how many
-    /// nanoseconds until a token is free.
+    /// Admits a call `elapsed` nanoseconds after the origin against arrival time `tat`: the
+    /// new arrival time, or how many nanoseconds until a token is free.
+    ///
+    /// An arrival time more than `span` ahead was set by a clock ahead of this one (an
+    /// earlier test's runtime): every reading since was at least `tat - span`. The bucket
+    /// starts over full rather than wait for this clock to catch up.
     #[inline]
-    pub(crate) fn admit(self, tat: u64, now: u64) -> Result<u64, u64> {
+    pub(crate) fn admit(self, tat: u64, elapsed: u64) -> Result<u64, u64> {
+        let now = elapsed >> self.shift;
+        let tat = if tat.saturating_sub(now) > self.span {
+            now
+        } else {
+            tat
+        };
         let next = tat.max(now).saturating_add(self.interval);
         let ahead = next - now;
         if ahead <= self.span {
             Ok(next)
         } else {
-            Err(ahead - self.span)
+            Err((ahead - self.span).saturating_mul(1 << self.shift))
         }
     }
 }
@@ -80,6 +108,30 @@ mod tests {
     #[test]
     fn the_interval_rounds_up() {
         let bucket = TokenBucket::new(3, Duration::from_secs(1), 1);
-        assert_eq!(bucket.interval, 333_333_334);
+        assert_eq!((bucket.shift, bucket.interval), (0, 333_333_334));
+    }
+
+    #[test]
+    fn a_bucket_slower_than_the_arithmetic_counts_in_coarser_units_and_still_limits() {
+        const YEAR: u64 = 365 * 24 * 3600;
+        let cases = [
+            (1, Duration::from_secs(600 * YEAR), 1),
+            (1, Duration::from_secs(YEAR), 1000),
+            (1, Duration::MAX, 1),
+        ];
+        for (max_requests, window, capacity) in cases {
+            let bucket = TokenBucket::new(max_requests, window, capacity);
+            assert!(bucket.span <= 1 << 62, "{window:?}");
+            let mut tat = 0;
+            for _ in 0..capacity {
+                tat = bucket.admit(tat, 0).expect("the bucket starts full");
+            }
+            let wait = bucket.admit(tat, 0).expect_err("then it is empty");
+            let interval = window.as_nanos() / u128::from(max_requests);
+            assert!(
+                u128::from(wait) >= interval.min(u128::from(u64::MAX)),
+                "{window:?}"
+            );
+        }
     }
 }

@@ -8,7 +8,8 @@ use std::collections::VecDeque;
 /// The state is one `u64`: the window index in the high half and the calls admitted in it
 /// in the low half. Index wrap-around after 2³² windows is harmless: a new window is told
 /// apart from the stored one by inequality, and an exact collision needs an idle gap of
-/// precisely a multiple of 2³² windows.
+/// precisely a multiple of 2³² windows. Inequality also makes a clock that went back (an
+/// earlier test's runtime ran ahead) a new window, never a full one to wait out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FixedWindow {
     pub(crate) window: u64,
@@ -45,7 +46,13 @@ pub(crate) struct SlidingLog {
 
 impl SlidingLog {
     /// Admits a call at `now`, or says how many nanoseconds until one could be.
+    ///
+    /// An admission later than `now` was made on a clock ahead of this one (an earlier
+    /// test's runtime): the log starts over rather than wait for this clock to catch up.
     pub(crate) fn admit(&mut self, now: u64, window: u64, max: u32) -> Result<(), u64> {
+        if self.admitted.back().is_some_and(|&last| last > now) {
+            self.admitted.clear();
+        }
         let max = max as usize;
         if self.admitted.len() >= max {
             let oldest = self.admitted[self.admitted.len() - max];

@@ -1,81 +1,19 @@
-//! Bulkhead: cap how many calls run at once, and how long the others queue.
+//! Bulkhead: cap how many calls run at once, and how long and how many of the others queue.
+
+mod config;
+mod slots;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+pub use config::BulkheadConfig;
+use slots::{Permit, Slots, Wait};
 
 use crate::counter::Counter;
-use crate::error::{invalid, InvalidConfig};
 use crate::pipeline::{self, Failure, Outcome};
-use crate::setters::setters;
 use crate::{time, ConfigError, Error};
-
-/// How many calls a [`Bulkhead`] runs at once and how long the rest may wait.
-///
-/// ```
-/// use std::time::Duration;
-/// use resilience::BulkheadConfig;
-///
-/// let config = BulkheadConfig { max_concurrent: 4, max_wait: Duration::ZERO };
-/// assert!(config.validate().is_ok());
-/// assert!(BulkheadConfig { max_concurrent: 0, ..config }.validate().is_err());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BulkheadConfig {
-    /// Calls running at once. Default 10.
-    pub max_concurrent: usize,
-    /// How long a call may queue for a slot; zero rejects at once. Default 5s.
-    pub max_wait: Duration,
-}
-
-impl BulkheadConfig {
-    /// The defaults, usable in `const` and `static` items.
-    pub const DEFAULT: Self = Self {
-        max_concurrent: 10,
-        max_wait: Duration::from_secs(5),
-    };
-
-    /// Checks that the values make sense.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidConfig`] for `max_concurrent` of 0 or above `Semaphore::MAX_PERMITS`.
-    ///
-    /// ```
-    /// # use resilience::BulkheadConfig;
-    /// assert!(BulkheadConfig::default().validate().is_ok());
-    /// assert!(BulkheadConfig { max_concurrent: 0, ..Default::default() }.validate().is_err());
-    /// ```
-    pub const fn validate(&self) -> Result<(), InvalidConfig> {
-        if self.max_concurrent == 0 {
-            return Err(invalid!("max_concurrent", "must be at least 1"));
-        }
-        if self.max_concurrent > Semaphore::MAX_PERMITS {
-            return Err(invalid!(
-                "max_concurrent",
-                "must be at most `usize::MAX >> 3`"
-            ));
-        }
-        Ok(())
-    }
-}
-
-setters!(BulkheadConfig {
-    /// Sets how many calls run at once.
-    max_concurrent: usize = "4",
-    /// Sets how long a call may queue for a slot; zero rejects at once.
-    max_wait: Duration = "Duration::ZERO",
-});
-
-impl Default for BulkheadConfig {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
 
 /// What a bulkhead has seen since it was created, and its load now.
 ///
@@ -99,10 +37,12 @@ pub struct BulkheadStats {
 }
 
 /// Runs at most `max_concurrent` calls at once; the others queue in arrival order for up
-/// to `max_wait`, then are rejected with [`Error::BulkheadFull`].
+/// to `max_wait`, then are rejected with [`Error::BulkheadFull`]. So is a call that finds
+/// `max_queued` calls queued already.
 ///
 /// A slot comes back when its call finishes, is dropped (while running or while queued),
-/// or panics.
+/// or panics. Taking a free slot and giving it back while nobody queues are one atomic
+/// operation each; the queue's lock is touched only when every slot is taken.
 ///
 /// ```
 /// use resilience::{Bulkhead, BulkheadConfig};
@@ -117,8 +57,7 @@ pub struct BulkheadStats {
 pub struct Bulkhead {
     name: Arc<str>,
     config: BulkheadConfig,
-    slots: Semaphore,
-    queued: AtomicUsize,
+    slots: Slots,
     admitted: Counter,
     rejections: AtomicU64,
 }
@@ -139,9 +78,8 @@ impl Bulkhead {
         config.validate()?;
         Ok(Self {
             name: name.into(),
-            slots: Semaphore::new(config.max_concurrent),
+            slots: Slots::new(config.max_concurrent),
             config,
-            queued: AtomicUsize::new(0),
             admitted: Counter::default(),
             rejections: AtomicU64::new(0),
         })
@@ -179,7 +117,7 @@ impl Bulkhead {
     /// # }
     /// ```
     pub fn active(&self) -> usize {
-        self.config.max_concurrent - self.slots.available_permits()
+        self.config.max_concurrent - self.slots.free()
     }
 
     /// Free slots now.
@@ -193,7 +131,7 @@ impl Bulkhead {
     /// # }
     /// ```
     pub fn available(&self) -> usize {
-        self.slots.available_permits()
+        self.slots.free()
     }
 
     /// Calls waiting for a slot now.
@@ -203,7 +141,7 @@ impl Bulkhead {
     /// assert_eq!(Bulkhead::new("db", BulkheadConfig::default()).unwrap().queued(), 0);
     /// ```
     pub fn queued(&self) -> usize {
-        self.queued.load(Relaxed)
+        self.slots.queued()
     }
 
     /// Runs `f` once a slot is free.
@@ -246,11 +184,11 @@ impl Bulkhead {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        // A free slot is taken without going through a future: the common case stays a few
-        // atomic operations.
+        // A free slot is taken without going through a future: the common case stays one
+        // compare-and-swap.
         let slot = match self.slots.try_acquire() {
-            Ok(slot) => Some(slot),
-            Err(_) => self.wait_for_slot().await,
+            Some(slot) => Some(slot),
+            None => self.wait_for_slot().await,
         };
         let Some(_slot) = slot else {
             self.rejections.fetch_add(1, Relaxed);
@@ -283,33 +221,34 @@ impl Bulkhead {
         }
     }
 
-    /// Queues for a slot for up to `max_wait`; `None` when none freed in time.
-    async fn wait_for_slot(&self) -> Option<SemaphorePermit<'_>> {
+    /// Sets the counters back to zero. Running and queued calls keep their slots and their
+    /// places.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
+    /// bulkhead.reset();
+    /// assert_eq!(bulkhead.stats().admitted, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.admitted.reset();
+        self.rejections.store(0, Relaxed);
+    }
+
+    /// Queues for a slot for up to `max_wait`; `None` when none freed in time or the queue
+    /// is full.
+    async fn wait_for_slot(&self) -> Option<Permit<'_>> {
         if self.config.max_wait.is_zero() {
             return None;
         }
-        let _queued = Queued::enter(&self.queued);
-        // tokio's semaphore queues waiters first come, first served, and a waiter dropped
-        // while queued leaves the queue without taking a slot.
-        time::timeout(self.config.max_wait, self.slots.acquire())
-            .await?
-            .ok()
-    }
-}
-
-/// Counts one queued call for as long as it lives, however its wait ends.
-struct Queued<'a>(&'a AtomicUsize);
-
-impl<'a> Queued<'a> {
-    fn enter(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Relaxed);
-        Queued(count)
-    }
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
+        match self.slots.acquire_or_queue(self.config.max_queued) {
+            Wait::Acquired(slot) => Some(slot),
+            Wait::Queued(queued) => time::timeout(self.config.max_wait, queued).await,
+            Wait::Full => None,
+        }
     }
 }
 
