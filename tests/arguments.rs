@@ -131,3 +131,20 @@ async fn a_const_fn_call_is_a_value_too() {
     assert!(bounded().await.is_err());
     assert_eq!(start.elapsed(), Duration::from_millis(40));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_positional_duration_may_follow_the_keys() {
+    #[timeout(name = "arguments::positional_last", 75ms)]
+    async fn bounded() -> Result<(), Error> {
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_eq!(
+        registry()
+            .timeout("arguments::positional_last")
+            .unwrap()
+            .duration(),
+        Duration::from_millis(75)
+    );
+    assert!(bounded().await.is_err());
+}

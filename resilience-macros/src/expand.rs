@@ -111,7 +111,7 @@ fn expand(outer: Vec<Declared>, item: TokenStream, attribute: &str) -> TokenStre
                     .krate
                     .as_ref()
                     .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
-                let Checked { checks, .. } = checked(layer, &krate, false);
+                let Checked { checks, .. } = checked(layer, &krate, layer.clean);
                 quote!(const _: () = { #checks };)
             });
             let uses = quote!(#(#uses)* #(#checks)*);
@@ -377,8 +377,8 @@ struct Checked {
 /// argument: the argument alone on top of the defaults (any refusal is its doing), then the
 /// whole config (a rule between two arguments). `whole` adds the whole-config checks and
 /// one for fields no argument set (`max_delay` when only `base_delay` was given), reported
-/// at the attribute; they are left out while other mistakes are reported, since a refused
-/// argument was replaced by its default.
+/// at the attribute; they are left out for an attribute with other mistakes, since its
+/// refused arguments were replaced by their defaults.
 fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
     let ty = Ident::new(layer.table.config, Span::call_site());
     let config = Ident::new("__RESILIENCE_CONFIG", Span::mixed_site());

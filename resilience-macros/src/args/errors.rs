@@ -8,6 +8,7 @@ use quote::ToTokens;
 /// Every mistake found so far, so one build reports all of them.
 pub(crate) struct Errors {
     errors: Option<syn::Error>,
+    count: usize,
     finished: bool,
 }
 
@@ -15,6 +16,7 @@ impl Errors {
     pub(crate) fn new() -> Self {
         Self {
             errors: None,
+            count: 0,
             finished: false,
         }
     }
@@ -27,7 +29,13 @@ impl Errors {
         self.add(syn::Error::new(span, message));
     }
 
+    /// How many mistakes so far.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
     pub(crate) fn add(&mut self, error: syn::Error) {
+        self.count += 1;
         match &mut self.errors {
             Some(errors) => errors.combine(error),
             None => self.errors = Some(error),

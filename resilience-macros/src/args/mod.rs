@@ -15,7 +15,8 @@ pub(crate) mod timeout;
 mod value;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use syn::parse::{ParseStream, Parser};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Path};
 
@@ -109,6 +110,9 @@ pub(crate) struct Parsed {
     pub(crate) krate: Option<Path>,
     /// Where errors about the whole attribute go: the attribute itself.
     pub(crate) span: Span,
+    /// Whether its arguments were read without a mistake, so rules between them can be
+    /// checked too.
+    pub(crate) clean: bool,
 }
 
 impl Parsed {
@@ -135,26 +139,37 @@ pub(crate) fn parse(
         name: None,
         krate: None,
         span,
+        clean: true,
     };
-    let parser = |input: ParseStream| {
-        if let Some(key) = table.positional {
-            positional(table, key, input, &mut parsed, errors)?;
-        }
-        let rest: TokenStream = input.parse()?;
-        syn::meta::parser(|meta| {
-            read(
+    let before = errors.len();
+    let mut malformed_any = false;
+    for argument in split(tokens) {
+        match syn::parse2::<Argument>(argument.clone()) {
+            Ok(Argument::Keyed(path, expr)) => read(table, &path, Some(expr), &mut parsed, errors),
+            Ok(Argument::Bare(path)) if table.positional.is_none() || is_key(table, &path) => {
+                errors.push(
+                    &path,
+                    format_args!("`{0}` needs a value: `{0} = ...`", key_name(&path)),
+                );
+                read(table, &path, None, &mut parsed, errors);
+            }
+            Ok(Argument::Bare(path)) => positional(
                 table,
-                &meta.path,
-                meta_value(&meta, errors)?,
+                Expr::Path(syn::ExprPath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path,
+                }),
                 &mut parsed,
                 errors,
-            );
-            Ok(())
-        })
-        .parse2(rest)
-    };
-    if let Err(error) = parser.parse2(tokens.clone()) {
-        errors.add(friendlier(table, &tokens, error));
+            ),
+            Ok(Argument::Positional(expr)) => positional(table, expr, &mut parsed, errors),
+            Err(_) => {
+                // It may have been the required one: "missing" would be noise on top.
+                malformed_any = true;
+                errors.add(malformed(table, argument));
+            }
+        }
     }
     let missing: Vec<String> = table
         .required
@@ -162,7 +177,7 @@ pub(crate) fn parse(
         .filter(|key| !parsed.given.iter().any(|(k, _, _)| k.name == **key))
         .map(|key| format!("`{key}`"))
         .collect();
-    if !missing.is_empty() {
+    if !missing.is_empty() && !malformed_any {
         errors.push_at(
             span,
             format_args!(
@@ -173,29 +188,96 @@ pub(crate) fn parse(
             ),
         );
     }
+    parsed.clean = errors.len() == before;
     parsed
 }
 
-/// The first argument of an attribute with a positional key, unless it is `key = ...`.
-fn positional(
-    table: &'static Table,
-    key: &'static str,
-    input: ParseStream,
-    parsed: &mut Parsed,
-    errors: &mut Errors,
-) -> syn::Result<()> {
-    let keyed =
-        input.peek(<syn::Ident as syn::ext::IdentExt>::peek_any) && input.peek2(syn::Token![=]);
-    if input.is_empty() || keyed {
-        return Ok(());
+/// The arguments between top-level commas.
+fn split(tokens: TokenStream) -> Vec<TokenStream> {
+    let mut arguments = Vec::new();
+    let mut current = TokenStream::new();
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(comma) if comma.as_char() == ',' => {
+                arguments.push(std::mem::take(&mut current))
+            }
+            _ => current.extend([token]),
+        }
     }
-    let expr: Expr = input.parse()?;
-    let path: Path = syn::Ident::new(key, expr.span()).into();
-    read(table, &path, Some(expr), parsed, errors);
-    if !input.is_empty() {
-        input.parse::<syn::Token![,]>()?;
+    arguments.push(current);
+    arguments.retain(|argument| !argument.is_empty());
+    arguments
+}
+
+/// One argument: `key = value`, a lone `key`, or a value without its key.
+enum Argument {
+    Keyed(Path, Expr),
+    Bare(Path),
+    Positional(Expr),
+}
+
+impl Parse for Argument {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let keyed = input.peek(<syn::Ident as syn::ext::IdentExt>::peek_any)
+            && input.peek2(syn::Token![=])
+            && !input.peek2(syn::Token![==]);
+        if keyed {
+            let key = syn::Ident::parse_any(input)?;
+            input.parse::<syn::Token![=]>()?;
+            return Ok(Argument::Keyed(key.into(), input.parse()?));
+        }
+        let expr: Expr = input.parse()?;
+        Ok(match expr {
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                Argument::Bare(path.path)
+            }
+            expr => Argument::Positional(expr),
+        })
     }
-    Ok(())
+}
+
+fn is_key(table: &Table, path: &Path) -> bool {
+    let name = key_name(path);
+    keys(table).any(|key| key == name)
+}
+
+/// The value written without its key: the positional key's, if the attribute has one.
+fn positional(table: &'static Table, expr: Expr, parsed: &mut Parsed, errors: &mut Errors) {
+    match table.positional {
+        Some(key) => {
+            let path: Path = syn::Ident::new(key, expr.span()).into();
+            read(table, &path, Some(expr), parsed, errors);
+        }
+        None => {
+            let example = table.keys.first().map_or("name", |key| key.name);
+            errors.push(
+                &expr,
+                format_args!(
+                    "`#[{}]` takes `key = value` arguments, such as `{example} = ...`; accepted keys: {}",
+                    table.attribute,
+                    accepted(table)
+                ),
+            );
+        }
+    }
+}
+
+/// An argument that is not Rust: most often a duration written with a space, `100 millis`.
+fn malformed(table: &Table, argument: TokenStream) -> syn::Error {
+    let tokens: Vec<TokenTree> = argument.clone().into_iter().collect();
+    let spaced_duration = tokens
+        .windows(2)
+        .any(|pair| matches!(pair, [TokenTree::Literal(_), TokenTree::Ident(_)]));
+    let message = if spaced_duration {
+        "a duration is one word, `100ms`, or in quotes, `\"100 ms\"`; the units are `ns`, `us`, `ms`, `s`, `m` and `h`".to_owned()
+    } else {
+        format!(
+            "expected `key = value`; `#[{}]` accepts {}",
+            table.attribute,
+            accepted(table)
+        )
+    };
+    syn::Error::new_spanned(argument, message)
 }
 
 /// Records `path = expr` against the table.
@@ -237,53 +319,6 @@ fn read(
             }
             None => errors.push(path, unknown(table, &name)),
         },
-    }
-}
-
-/// The value after `key =`; a key without one is reported and `None` returned, and what
-/// follows it skipped, so the arguments after it are still checked.
-fn meta_value(meta: &syn::meta::ParseNestedMeta, errors: &mut Errors) -> syn::Result<Option<Expr>> {
-    if meta.input.peek(syn::Token![=]) {
-        return meta.value()?.parse().map(Some);
-    }
-    errors.push(
-        &meta.path,
-        format_args!("`{0}` needs a value: `{0} = ...`", key_name(&meta.path)),
-    );
-    skip_value(meta)?;
-    Ok(None)
-}
-
-/// Consumes a `(...)` after a key.
-fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
-    if meta.input.peek(syn::token::Paren) {
-        meta.parse_nested_meta(|nested| {
-            if nested.input.peek(syn::Token![=]) {
-                nested.value()?.parse::<Expr>()?;
-            }
-            skip_value(&nested)
-        })?;
-    }
-    Ok(())
-}
-
-/// syn's message for a token where a key belongs ("unexpected literal") says nothing of
-/// what is accepted; this one does.
-fn friendlier(table: &Table, tokens: &TokenStream, error: syn::Error) -> syn::Error {
-    let first = tokens.clone().into_iter().next();
-    match first {
-        Some(TokenTree::Literal(literal)) if table.positional.is_none() => {
-            let example = table.keys.first().map_or("name", |key| key.name);
-            syn::Error::new(
-                literal.span(),
-                format_args!(
-                    "`#[{}]` takes `key = value` arguments, such as `{example} = ...`; accepted keys: {}",
-                    table.attribute,
-                    accepted(table)
-                ),
-            )
-        }
-        _ => error,
     }
 }
 

@@ -51,7 +51,7 @@ impl BulkheadConfig {
         if self.max_concurrent > usize::MAX >> 3 {
             return Err(invalid!(
                 "max_concurrent",
-                "must be at most `usize::MAX >> 3`"
+                "must be at most `usize::MAX >> 3` (2305843009213693951 on 64-bit targets)"
             ));
         }
         Ok(())

@@ -186,7 +186,8 @@ impl Registry {
     ///
     /// A method's default-named instance (`module::Type::method`) is created at its first
     /// call, when its type is known; configuring it by that name before then is accepted
-    /// when some method of that name is declared.
+    /// when a method of that name is declared in that crate (the type itself cannot be
+    /// checked before the first call: give the method a `name` to have it checked).
     ///
     /// # Errors
     ///
@@ -238,15 +239,20 @@ impl Registry {
         })
     }
 
-    /// Whether `name` reads `path::Type::function` for a declared method `function`.
+    /// Whether `name` reads `krate::path::Type::function` for a method `function` declared
+    /// in the crate `krate`. The type between is known at the method's first call only, so
+    /// it cannot be checked here; a `name = ".."` can be, from the start.
     fn is_method_name(&self, kind: Kind, name: &str) -> bool {
         let methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
-        methods.iter().any(|&(k, _, function)| {
+        methods.iter().any(|&(k, module, function)| {
+            let krate = module.split("::").next().unwrap_or(module);
             k == kind
                 && name
                     .strip_suffix(function)
                     .and_then(|path| path.strip_suffix("::"))
-                    .is_some_and(|path| path.contains("::"))
+                    .and_then(|path| path.strip_prefix(krate))
+                    .and_then(|path| path.strip_prefix("::"))
+                    .is_some_and(|path| !path.is_empty())
         })
     }
 
@@ -371,7 +377,8 @@ impl Registry {
     }
 
     /// Every declared or created instance with its state and counters, sorted by kind and
-    /// name (declared ones are created for it). Its `Display` is a table a person can read.
+    /// name; one not yet in use shows its initial state and is not created by this. Its
+    /// `Display` is a table a person can read.
     ///
     /// ```
     /// use resilience::{Kind, Registry, RetryConfig};
@@ -390,15 +397,21 @@ impl Registry {
     }
 
     fn collect<P: Policy>(&self, namespace: &Namespace<P>, into: &mut Vec<Instance>) {
-        namespace.materialize_all();
         for (name, slot) in namespace.read().iter() {
-            if let Some(policy) = &slot.policy {
-                into.push(Instance {
-                    kind: P::KIND,
-                    name: Arc::clone(name),
-                    stats: policy.snapshot(),
-                });
-            }
+            // A declared instance not yet in use shows its initial state, read from a
+            // throwaway instance, so listing creates nothing and `configure` still applies.
+            let stats = match &slot.policy {
+                Some(policy) => policy.snapshot(),
+                None => match slot.build(name) {
+                    Some(fresh) => fresh.snapshot(),
+                    None => continue,
+                },
+            };
+            into.push(Instance {
+                kind: P::KIND,
+                name: Arc::clone(name),
+                stats,
+            });
         }
     }
 
@@ -579,6 +592,33 @@ mod tests {
     }
 
     #[test]
+    fn listing_creates_nothing_so_configuring_after_it_still_applies() {
+        let registry = Registry::new();
+        let breaker = site(Some("db"), CircuitBreakerConfig::DEFAULT, 1);
+        declare_all(&registry, &mut [Declaration::new(breaker)]);
+        let listed = registry.snapshot();
+        assert_eq!(
+            listed
+                .get(Kind::CircuitBreaker, "db")
+                .unwrap()
+                .stats
+                .state(),
+            "closed"
+        );
+        registry
+            .configure("db", CircuitBreakerConfig::DEFAULT.failure_threshold(2))
+            .unwrap();
+        assert_eq!(
+            registry
+                .circuit_breaker("db")
+                .unwrap()
+                .config()
+                .failure_threshold,
+            2
+        );
+    }
+
+    #[test]
     fn kinds_have_separate_namespaces() {
         let registry = Registry::new();
         let breaker = registry
@@ -638,15 +678,31 @@ mod tests {
     #[test]
     fn a_method_s_default_name_can_be_configured_before_its_type_is_known() {
         let registry = Registry::new();
-        registry.declare_method::<RetryConfig>("shop", "fetch");
+        registry.declare_method::<RetryConfig>("shop::api", "fetch");
         registry
-            .configure("shop::Client::fetch", RetryConfig::DEFAULT.max_attempts(7))
+            .configure(
+                "shop::model::Client::fetch",
+                RetryConfig::DEFAULT.max_attempts(7),
+            )
             .unwrap();
-        assert!(registry
-            .configure("shop::Client::fetsh", RetryConfig::DEFAULT)
-            .is_err());
-        assert!(registry.configure("fetch", RetryConfig::DEFAULT).is_err());
-        let retry = registry.instance_of(1, "shop::Client::fetch", true, &RetryConfig::DEFAULT);
+        for wrong in [
+            "shop::model::Client::fetsh",
+            "fetch",
+            "shop::fetch",
+            "other::Client::fetch",
+        ] {
+            assert!(
+                registry.configure(wrong, RetryConfig::DEFAULT).is_err(),
+                "{wrong}"
+            );
+        }
+        assert!(
+            registry.retry("shop::model::Client::fetch").is_none()
+                && registry.snapshot().instances.is_empty(),
+            "a configuration alone creates and lists nothing"
+        );
+        let retry =
+            registry.instance_of(1, "shop::model::Client::fetch", true, &RetryConfig::DEFAULT);
         assert_eq!(retry.config().max_attempts, 7);
     }
 

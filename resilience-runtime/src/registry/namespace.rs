@@ -35,16 +35,21 @@ impl<P: Policy> Slot<P> {
         }
     }
 
-    /// The instance, created from the configuration that wins on first need.
+    /// The instance, created from the configuration that wins on first need; `None` for a
+    /// slot nothing has declared yet (a method's name configured before its first call).
     pub(super) fn materialize(&mut self, name: &Arc<str>) -> Option<Arc<P>> {
         if self.policy.is_none() {
-            let config = self.configured.as_ref().or(self.declared.as_ref())?;
-            // Both configs were validated when they were recorded.
-            self.policy = P::build(Arc::clone(name), config.clone())
-                .ok()
-                .map(Arc::new);
+            self.policy = self.build(name).map(Arc::new);
         }
         self.policy.clone()
+    }
+
+    /// A new instance of this slot's winning configuration.
+    pub(super) fn build(&self, name: &Arc<str>) -> Option<P> {
+        let declared = self.declared.as_ref()?;
+        let config = self.configured.as_ref().unwrap_or(declared);
+        // Both configs were validated when they were recorded.
+        P::build(Arc::clone(name), config.clone()).ok()
     }
 }
 
@@ -72,13 +77,6 @@ impl<P: Policy> Namespace<P> {
         let mut slots = self.write();
         let name = Arc::clone(slots.get_key_value(name)?.0);
         slots.get_mut(&name)?.materialize(&name)
-    }
-
-    /// Creates every declared instance not yet in use.
-    pub(super) fn materialize_all(&self) {
-        for (name, slot) in self.write().iter_mut() {
-            slot.materialize(name);
-        }
     }
 
     /// The names declared in this namespace, for "did you mean".
