@@ -73,7 +73,7 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
+    pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
     Error, Instance, Jitter, Kind, Policy, PolicyConfig, RateLimiter, RateLimiterConfig,
     RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats, Timeout,
@@ -83,7 +83,7 @@ pub use resilience_runtime::{
 /// Not public API. Used by resilience-macros.
 #[doc(hidden)]
 pub mod __private {
-    pub use resilience_runtime::pipeline::{body, predicate, Guarded};
+    pub use resilience_runtime::pipeline::{body_with, predicate, Guarded};
     pub use resilience_runtime::CallSite;
     pub use std::time::Duration;
 
@@ -109,6 +109,31 @@ pub mod __private {
     impl<'a, T> LendRef<'a, T> for &Lend<'a, T> {
         fn lend(self) -> &'a T {
             self.0
+        }
+    }
+
+    /// A body's error on its way into the pipeline: `(&&Carry(&e)).rejection()` is what
+    /// `AsRejection` says of `e` when its type implements it, `None` otherwise, so every
+    /// error type compiles (autoref specialization, as `Lend`).
+    pub struct Carry<'a, E>(pub &'a E);
+
+    pub trait CarryRejection<'a> {
+        fn rejection(self) -> Option<&'a crate::Error>;
+    }
+
+    impl<'a, E: crate::AsRejection> CarryRejection<'a> for &&Carry<'a, E> {
+        fn rejection(self) -> Option<&'a crate::Error> {
+            self.0.as_rejection()
+        }
+    }
+
+    pub trait CarryNothing<'a> {
+        fn rejection(self) -> Option<&'a crate::Error>;
+    }
+
+    impl<'a, E> CarryNothing<'a> for &Carry<'a, E> {
+        fn rejection(self) -> Option<&'a crate::Error> {
+            None
         }
     }
 }

@@ -400,7 +400,8 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The body, as a future of the pipeline's `Outcome`.
+    /// The body, as a future of the pipeline's `Outcome`, its error read for a rejection it
+    /// carries where its type implements `AsRejection`.
     ///
     /// `let __ret: Ret = { body }` reports a wrong type at the user's expression; the
     /// unreachable early `return` fixes the block's type before `?` in the body needs it
@@ -415,8 +416,9 @@ impl<'a> Expansion<'a> {
         let unpack = (!names.is_empty()).then(|| quote!(let (#(#names,)*) = #reborrow;));
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
+        let error = Ident::new("__resilience_error", Span::mixed_site());
         quote! {
-            #krate::__private::body(async move {
+            #krate::__private::body_with(async move {
                 let #value = async move {
                     #unpack
                     if let ::core::option::Option::Some(#value) = ::core::option::Option::None::<#ret> {
@@ -428,6 +430,9 @@ impl<'a> Expansion<'a> {
                     #value
                 }.await;
                 #into_result
+            }, |#error| {
+                use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                (&&#krate::__private::Carry(#error)).rejection()
             })
         }
     }

@@ -91,6 +91,96 @@ impl Error {
     }
 }
 
+/// An error that may carry a [`resilience::Error`](Error) from a guarded fn it called.
+///
+/// A guarded fn that calls another guarded fn receives the callee's rejection inside its own
+/// error type. Its own policies ask the error through this trait, and treat one that carries
+/// a rejection as that rejection: an outer breaker does not count a callee's `RateLimited`,
+/// an outer retry does not retry a callee's `CircuitOpen`. The caller still receives its
+/// error as the body returned it.
+///
+/// Implemented for [`Error`] itself and for every type that dereferences to a
+/// `dyn std::error::Error` (`anyhow::Error`, `eyre::Report`, `Box<dyn Error + Send + Sync>`,
+/// `Box<dyn Error>`, `Arc<dyn Error>`, ...), which finds the rejection by downcasting the
+/// error and then each of its sources in turn, so context added on the way keeps it found.
+/// An error enum implements it in one line. Where the error type does not implement it,
+/// guarded fns still compile and read its errors as the body's own.
+///
+/// ```
+/// use resilience::AsRejection;
+///
+/// #[derive(Debug)]
+/// enum ApiError { NotFound, Rejected(resilience::Error) }
+///
+/// impl AsRejection for ApiError {
+///     fn as_rejection(&self) -> Option<&resilience::Error> {
+///         if let ApiError::Rejected(rejection) = self { Some(rejection) } else { None }
+///     }
+/// }
+///
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: std::time::Duration::from_secs(1) };
+/// assert!(ApiError::Rejected(open.clone()).as_rejection().is_some());
+/// assert!(ApiError::NotFound.as_rejection().is_none());
+/// let wrapped = anyhow::Error::from(open).context("loading the cart");
+/// assert_eq!(wrapped.as_rejection().map(resilience::Error::name), Some("db"));
+/// ```
+pub trait AsRejection {
+    /// The rejection this error carries, if any.
+    fn as_rejection(&self) -> Option<&Error>;
+}
+
+impl AsRejection for Error {
+    fn as_rejection(&self) -> Option<&Error> {
+        Some(self)
+    }
+}
+
+impl<T> AsRejection for T
+where
+    T: std::ops::Deref,
+    T::Target: DynError,
+{
+    fn as_rejection(&self) -> Option<&Error> {
+        let mut next = Some(self.deref().as_dyn_error());
+        while let Some(error) = next {
+            if let Some(rejection) = error.downcast_ref::<Error>() {
+                return Some(rejection);
+            }
+            next = error.source();
+        }
+        None
+    }
+}
+
+/// The `dyn std::error::Error` types, with or without `Send` and `Sync`: what the blanket
+/// [`AsRejection`] impl downcasts. Sealed.
+pub trait DynError: sealed::Sealed {
+    /// The error as the one `dyn Error` type that `downcast_ref` is defined on.
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + 'static);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! dyn_error {
+    ($($ty:ty),*) => {$(
+        impl sealed::Sealed for $ty {}
+        impl DynError for $ty {
+            fn as_dyn_error(&self) -> &(dyn std::error::Error + 'static) {
+                self
+            }
+        }
+    )*};
+}
+
+dyn_error!(
+    dyn std::error::Error,
+    dyn std::error::Error + Send,
+    dyn std::error::Error + Sync,
+    dyn std::error::Error + Send + Sync
+);
+
 /// A config value that makes no sense, or a configuration that came too late.
 ///
 /// ```

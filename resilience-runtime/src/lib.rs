@@ -21,7 +21,7 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
 pub use circuit_breaker::{
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
 };
-pub use error::{ConfigError, Error};
+pub use error::{AsRejection, ConfigError, Error};
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
 #[doc(hidden)]
 pub use registry::CallSite;

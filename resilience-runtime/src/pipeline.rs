@@ -56,9 +56,52 @@ pub enum Failure<E> {
     Rejected(Error),
     /// The body returned this error.
     Inner(E),
+    /// The body returned `error`, which carries `rejection` from a guarded fn it called
+    /// (see [`AsRejection`](crate::AsRejection)): the layers read it as that rejection, the
+    /// caller receives `error` unchanged.
+    Carried {
+        /// The body's error, as it returned it.
+        error: E,
+        /// The rejection it carries.
+        rejection: Error,
+    },
 }
 
 impl<E> Failure<E> {
+    /// The body's error, as [`Inner`](Failure::Inner) or, when it carries a rejection that
+    /// `rejection` finds, as [`Carried`](Failure::Carried).
+    ///
+    /// ```
+    /// use resilience::pipeline::Failure;
+    /// use resilience::AsRejection;
+    /// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 };
+    /// let failure = Failure::of(anyhow::Error::from(full), AsRejection::as_rejection);
+    /// assert!(matches!(failure, Failure::Carried { .. }));
+    /// let failure = Failure::of(anyhow::anyhow!("disk full"), AsRejection::as_rejection);
+    /// assert!(matches!(failure, Failure::Inner(_)));
+    /// ```
+    pub fn of(error: E, rejection: impl FnOnce(&E) -> Option<&Error>) -> Self {
+        match rejection(&error).cloned() {
+            Some(rejection) => Failure::Carried { error, rejection },
+            None => Failure::Inner(error),
+        }
+    }
+
+    /// The rejection the layers read this failure as: a policy's own, or the one the body's
+    /// error carries.
+    ///
+    /// ```
+    /// use resilience::pipeline::Failure;
+    /// let inner: Failure<&str> = Failure::Inner("disk full");
+    /// assert_eq!(inner.rejection(), None);
+    /// ```
+    pub fn rejection(&self) -> Option<&Error> {
+        match self {
+            Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => Some(rejection),
+            Failure::Inner(_) => None,
+        }
+    }
+
     /// The caller's error: the body's own, or the rejection converted with `From`.
     ///
     /// ```
@@ -72,7 +115,7 @@ impl<E> Failure<E> {
     {
         match self {
             Failure::Rejected(error) => E::from(error),
-            Failure::Inner(error) => error,
+            Failure::Inner(error) | Failure::Carried { error, .. } => error,
         }
     }
 }
@@ -130,6 +173,27 @@ pub async fn body<T, E>(body: impl Future<Output = Result<T, E>>) -> Outcome<T, 
     body.await.map_err(Failure::Inner)
 }
 
+/// Runs the body of a guarded call like [`body`], and reads each error with `rejection`: one
+/// that carries a rejection becomes [`Failure::Carried`], so the layers above treat it as
+/// that rejection. The attributes pass what [`AsRejection`](crate::AsRejection) says where
+/// the error type implements it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use resilience::pipeline::{body_with, Failure};
+/// use resilience::AsRejection;
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: std::time::Duration::from_secs(1) };
+/// let outcome = body_with(async { Err::<(), _>(anyhow::Error::from(open)) }, AsRejection::as_rejection).await;
+/// assert!(matches!(outcome, Err(Failure::Carried { .. })));
+/// # }
+/// ```
+pub async fn body_with<T, E>(
+    body: impl Future<Output = Result<T, E>>,
+    rejection: impl FnOnce(&E) -> Option<&Error>,
+) -> Outcome<T, E> {
+    body.await.map_err(|error| Failure::of(error, rejection))
+}
+
 /// The outermost layer's conversion: a rejection becomes the caller's error.
 ///
 /// ```
@@ -169,10 +233,12 @@ impl Verdict {
     pub(crate) fn of<T, E>(outcome: &Outcome<T, E>, is_failure: impl Fn(&E) -> bool) -> Self {
         match outcome {
             Ok(_) => Verdict::Success,
-            Err(Failure::Inner(error)) if is_failure(error) => Verdict::Failure,
-            Err(Failure::Inner(_)) => Verdict::Success,
-            Err(Failure::Rejected(Error::Timeout { .. })) => Verdict::Failure,
-            Err(Failure::Rejected(_)) => Verdict::Neither,
+            Err(failure) => match (failure.rejection(), failure) {
+                (Some(Error::Timeout { .. }), _) => Verdict::Failure,
+                (Some(_), _) => Verdict::Neither,
+                (None, Failure::Inner(error)) if !is_failure(error) => Verdict::Success,
+                (None, _) => Verdict::Failure,
+            },
         }
     }
 }

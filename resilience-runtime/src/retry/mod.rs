@@ -211,9 +211,10 @@ impl Retry {
 
     /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
     ///
-    /// `CircuitOpen` from an inner layer ends the call at once; `Timeout` is retried;
-    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`;
-    /// the body's errors are retried when `retry_if` says so.
+    /// A rejection, from an inner layer or carried by the body's error
+    /// ([`Failure::rejection`]), is read for what it is: `CircuitOpen` ends the call at once;
+    /// `Timeout` is retried; `RateLimited` and `BulkheadFull` are retried after at least their
+    /// `retry_after`. The body's other errors are retried when `retry_if` says so.
     ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
@@ -257,9 +258,19 @@ impl Retry {
             };
             // The least time to wait before trying again, or `None` to give up now.
             let floor = match &failure {
-                Failure::Rejected(Error::CircuitOpen { .. }) => None,
-                Failure::Rejected(rejection) => Some(rejection.retry_after().unwrap_or_default()),
-                Failure::Inner(error) => retry_if(error).then_some(std::time::Duration::ZERO),
+                Failure::Rejected(Error::CircuitOpen { .. })
+                | Failure::Carried {
+                    rejection: Error::CircuitOpen { .. },
+                    ..
+                } => None,
+                Failure::Carried {
+                    error,
+                    rejection: Error::Timeout { .. },
+                }
+                | Failure::Inner(error) => retry_if(error).then_some(std::time::Duration::ZERO),
+                Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => {
+                    Some(rejection.retry_after().unwrap_or_default())
+                }
             };
             failures += 1;
             let Some(floor) = floor.filter(|_| failures < self.config.max_attempts) else {
