@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Duration;
 
 use backoff::Random;
 pub use backoff::{Backoff, Jitter};
@@ -14,7 +15,8 @@ pub use config::RetryConfig;
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{time, ConfigError, Error};
+use crate::time;
+use crate::{ConfigError, Error};
 
 /// What a retry has seen since it was created.
 ///
@@ -38,11 +40,13 @@ pub struct RetryStats {
     pub succeeded_first_try: u64,
     /// Calls that succeeded after one or more retries.
     pub succeeded_after_retry: u64,
-    /// Calls that failed with an error not worth retrying (or `CircuitOpen`).
+    /// Calls that failed with an error not worth retrying (or `CircuitOpen`), or gave up
+    /// before a second attempt.
     pub failed_without_retry: u64,
     /// Calls whose last attempt failed after at least one retry.
     pub failed_after_retry: u64,
-    /// Attempts after the first, over all calls.
+    /// Attempts after the first that started, over all calls (not those whose call was
+    /// dropped during the wait before them).
     pub retries: u64,
 }
 
@@ -213,11 +217,16 @@ impl Retry {
     ///
     /// A rejection, from an inner layer or carried by the body's error
     /// ([`Failure::rejection`]), is read for what it is: `CircuitOpen` ends the call at once;
-    /// `Timeout` is retried; `RateLimited` and `BulkheadFull` are retried after at least their
-    /// `retry_after`. The body's other errors are retried when `retry_if` says so.
+    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`, and
+    /// end the call at once when that is longer than `max_delay`; a `Timeout` is retried
+    /// when `retry_if` says so of it converted into `E` (pass `|_| true` to always retry
+    /// timeouts). The body's other errors are retried when `retry_if` says so.
     ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
+    ///
+    /// Every retry yields to the scheduler first, so a retry without delay never keeps the
+    /// other tasks of its thread waiting.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -243,6 +252,7 @@ impl Retry {
         mut next: F,
     ) -> Outcome<T, E>
     where
+        E: From<Error>,
         F: FnMut(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
@@ -256,39 +266,64 @@ impl Retry {
                 }
                 Err(failure) => failure,
             };
-            // The least time to wait before trying again, or `None` to give up now.
-            let floor = match &failure {
-                Failure::Rejected(Error::CircuitOpen { .. })
-                | Failure::Carried {
-                    rejection: Error::CircuitOpen { .. },
-                    ..
-                } => None,
-                Failure::Carried {
-                    error,
-                    rejection: Error::Timeout { .. },
-                }
-                | Failure::Inner(error) => retry_if(error).then_some(std::time::Duration::ZERO),
-                Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => {
-                    Some(rejection.retry_after().unwrap_or_default())
-                }
-            };
             failures += 1;
-            let Some(floor) = floor.filter(|_| failures < self.config.max_attempts) else {
+            let Some(wait) = self.wait(&failure, failures, &retry_if) else {
                 self.count_failure(failures);
                 return Err(failure);
             };
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
-            let delay = backoff::jitter(
-                self.config.jitter,
-                self.config.delay(failures - 1),
-                &self.random,
-            );
+            if wait.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                time::sleep(wait).await;
+            }
             self.retries.fetch_add(1, Relaxed);
-            time::sleep(delay.max(floor)).await;
             lent = returned;
         }
+    }
+
+    /// How long to wait before the next attempt after `failure`, the `failures`-th; `None`
+    /// to give up now.
+    fn wait<E: From<Error>>(
+        &self,
+        failure: &Failure<E>,
+        failures: u32,
+        retry_if: impl Fn(&E) -> bool,
+    ) -> Option<Duration> {
+        if failures >= self.config.max_attempts {
+            return None;
+        }
+        // The least wait a rejection asks for, after the rejections that end the call.
+        let floor = match failure {
+            Failure::Rejected(Error::CircuitOpen { .. })
+            | Failure::Carried {
+                rejection: Error::CircuitOpen { .. },
+                ..
+            } => return None,
+            Failure::Rejected(timeout @ Error::Timeout { .. }) => {
+                retry_if(&E::from(timeout.clone())).then_some(Duration::ZERO)?
+            }
+            Failure::Carried {
+                error,
+                rejection: Error::Timeout { .. },
+            }
+            | Failure::Inner(error) => retry_if(error).then_some(Duration::ZERO)?,
+            Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => {
+                rejection.retry_after().unwrap_or_default()
+            }
+        };
+        let max_delay = self.config.max_delay;
+        if floor > max_delay {
+            return None;
+        }
+        let wait = backoff::jitter(
+            self.config.jitter,
+            self.config.delay(failures - 1),
+            &self.random,
+        );
+        Some(wait.max(floor))
     }
 
     /// Counters since creation.
