@@ -73,17 +73,17 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
-    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
-    Error, Instance, Jitter, Kind, Policy, PolicyConfig, RateLimiter, RateLimiterConfig,
-    RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats, Timeout,
-    TimeoutConfig, TimeoutStats,
+    parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
+    BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
+    CircuitState, ConfigError, Conflict, Error, Instance, Jitter, Kind, Policy, PolicyConfig,
+    RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig, RetryStats,
+    Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
 
 /// Not public API. Used by resilience-macros.
 #[doc(hidden)]
 pub mod __private {
-    pub use resilience_runtime::pipeline::{body_with, predicate, Guarded};
+    pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
     pub use resilience_runtime::CallSite;
     pub use std::time::Duration;
 

@@ -134,6 +134,7 @@ proptest! {
             exponential_base,
             backoff,
             jitter,
+            max_elapsed: None,
         };
         let expected: Vec<Duration> = (0..max_attempts.saturating_sub(1)).map(|n| config.delay(n)).collect();
         let starts = paused(async {
@@ -186,7 +187,7 @@ proptest! {
                 let _ = (cb.state(), cb.can_execute(), cb.stats());
             }
 
-            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal };
+            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal, max_elapsed: None };
             assert_eq!(Retry::new("h", retry.clone()).is_ok(), retry.validate().is_ok());
             if let Ok(retry) = Retry::new("h", retry) {
                 let sleeping = retry.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) });

@@ -345,6 +345,27 @@ async fn a_rejection_that_asks_for_more_than_max_delay_ends_the_call_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_rejection_that_asks_for_more_than_max_elapsed_left_ends_the_call_at_once() {
+    #[retry(
+        max_attempts = 5,
+        base_delay = "10ms",
+        max_delay = "2h",
+        max_elapsed = "5s"
+    )]
+    #[resilience::rate_limit(max_requests = 1, window = "1h")]
+    async fn limited() -> Result<(), DbError> {
+        Ok(())
+    }
+    limited().await.unwrap();
+    let start = Instant::now();
+    assert!(matches!(
+        limited().await,
+        Err(DbError::Rejected(Error::RateLimited { .. }))
+    ));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_if_decides_for_timeouts_too() {
     static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
     // A POST that must not run twice: only deadlocks are retried, not timeouts.
@@ -377,6 +398,75 @@ async fn retry_if_decides_for_timeouts_too() {
     assert!(get().await.is_err());
     assert_eq!(TIMEOUTS.load(SeqCst), 3, "retry_if said yes to the timeout");
     assert_eq!(start.elapsed(), MS * (100 + 10 + 100 + 20 + 100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_attempt_starts_after_max_elapsed() {
+    static FLAKY: Flaky = Flaky::new(u32::MAX);
+    #[retry(
+        max_attempts = 10,
+        base_delay = "1s",
+        jitter = false,
+        max_elapsed = "3500ms"
+    )]
+    async fn call() -> Result<u32, DbError> {
+        FLAKY.next()
+    }
+    let start = Instant::now();
+    // Attempts at 0s, 1s and 3s; the next would start at 7s.
+    assert_eq!(call().await, Err(DbError::Deadlock(2)));
+    assert_eq!(FLAKY.attempts.load(SeqCst), 3);
+    assert_eq!(start.elapsed(), Duration::from_secs(3), "gave up at once");
+}
+
+#[derive(Debug, PartialEq)]
+enum HttpError {
+    Unavailable { retry_after: &'static str },
+    Rejected(Error),
+}
+
+impl From<Error> for HttpError {
+    fn from(error: Error) -> Self {
+        HttpError::Rejected(error)
+    }
+}
+
+fn server_hint(error: &HttpError) -> Option<Duration> {
+    match error {
+        HttpError::Unavailable { retry_after } => {
+            resilience::parse_retry_after(retry_after, std::time::SystemTime::now())
+        }
+        HttpError::Rejected(_) => None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_s_retry_after_sets_the_next_wait_capped_at_max_delay() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(
+        max_attempts = 4,
+        base_delay = "10ms",
+        max_delay = "5s",
+        jitter = false,
+        retry_after = server_hint
+    )]
+    async fn fetch() -> Result<u32, HttpError> {
+        match ATTEMPTS.fetch_add(1, SeqCst) {
+            0 => Err(HttpError::Unavailable { retry_after: "2" }),
+            1 => Err(HttpError::Unavailable {
+                retry_after: "3600",
+            }),
+            2 => Err(HttpError::Unavailable {
+                retry_after: "soon",
+            }),
+            n => Ok(n),
+        }
+    }
+    let start = Instant::now();
+    assert_eq!(fetch().await, Ok(3));
+    // 2s as asked, then 5s (an hour asked, capped at max_delay), then the backoff's 40ms
+    // (a hint that is not one).
+    assert_eq!(start.elapsed(), MS * (2000 + 5000 + 40));
 }
 
 #[tokio::test(start_paused = true)]

@@ -54,6 +54,8 @@ impl Kind {
 }
 
 /// One attribute's parsed arguments.
+// A few of these live for one expansion; boxing the largest would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Args {
     CircuitBreaker(args::circuit_breaker::CircuitBreakerArgs),
     Retry(args::retry::RetryArgs),
@@ -115,6 +117,18 @@ impl Args {
         match given {
             Some(path) => quote_spanned!(path.span()=> #krate::__private::predicate::<#ret>(#path)),
             None => quote!(|_: &_| true),
+        }
+    }
+
+    /// The retry's `retry_after` hook, or "no hint".
+    fn hint(&self, krate: &TokenStream, ret: &Type) -> TokenStream {
+        let given = match self {
+            Args::Retry(a) => a.retry_after.value.as_ref(),
+            _ => None,
+        };
+        match given {
+            Some(path) => quote_spanned!(path.span()=> #krate::__private::hint::<#ret>(#path)),
+            None => quote!(|_: &_| ::core::option::Option::None),
         }
     }
 }
@@ -376,6 +390,7 @@ impl<'a> Expansion<'a> {
         };
         let inner = self.layer(i + 1);
         let predicate = layer.predicate(&self.krate, &self.ret);
+        let hint = layer.hint(&self.krate, &self.ret);
         let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
         match layer.kind() {
             Kind::Retry => {
@@ -383,12 +398,12 @@ impl<'a> Expansion<'a> {
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
                 if self.lending.lent.is_empty() {
                     return quote! {
-                        #site.layer((), #predicate, move |()| async move { ((), #inner.await) })
+                        #site.layer((), #predicate, #hint, move |()| async move { ((), #inner.await) })
                     };
                 }
                 let fields = (0..self.lending.lent.len()).map(syn::Index::from);
                 quote! {
-                    #site.layer(#reborrow, #predicate, move |#lent| async move {
+                    #site.layer(#reborrow, #predicate, #hint, move |#lent| async move {
                         let #reborrow = (#(&mut *#lent.#fields,)*);
                         let #outcome = #inner.await;
                         (#lent, #outcome)

@@ -28,5 +28,5 @@ pub use registry::CallSite;
 pub use registry::{
     registry, Conflict, Instance, Kind, Policy, PolicyConfig, Registry, Snapshot, Stats,
 };
-pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
+pub use retry::{parse_retry_after, Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

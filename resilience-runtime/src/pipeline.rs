@@ -28,7 +28,7 @@
 //! let answer: Result<u32, resilience::Error> = finish(
 //!     breaker
 //!         .layer(|_| true, || {
-//!             retry.layer((), |_| true, |()| async {
+//!             retry.layer((), |_| true, |_| None, |()| async {
 //!                 let outcome = timeout.layer(|| body(async { Ok(7) })).await;
 //!                 ((), outcome)
 //!             })
@@ -40,6 +40,7 @@
 //! ```
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::Error;
 
@@ -215,6 +216,20 @@ pub fn finish<T, E: From<Error>>(outcome: Outcome<T, E>) -> Result<T, E> {
 /// assert!(!f(&resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 1 }));
 /// ```
 pub fn predicate<R: Guarded>(f: fn(&R::Err) -> bool) -> fn(&R::Err) -> bool {
+    f
+}
+
+/// A `retry_after` hook as a function pointer of the guarded fn's error type, so that a hook
+/// of the wrong type is reported once, at its path.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::pipeline::hint;
+/// fn wait_on(e: &resilience::Error) -> Option<Duration> { e.retry_after() }
+/// let f = hint::<Result<(), resilience::Error>>(wait_on);
+/// assert_eq!(f(&resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 1 }), None);
+/// ```
+pub fn hint<R: Guarded>(f: fn(&R::Err) -> Option<Duration>) -> fn(&R::Err) -> Option<Duration> {
     f
 }
 

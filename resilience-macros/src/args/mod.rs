@@ -380,13 +380,21 @@ impl<'a> Fields<'a> {
 
     /// `field: Duration::new(secs, nanos)`.
     pub(crate) fn duration(self, field: &str, nanos: Option<u128>) -> Self {
-        let krate = self.krate;
-        let value = nanos.map(|nanos| {
-            let secs = u64::try_from(nanos / SECOND).unwrap_or(u64::MAX);
-            let subsec = u32::try_from(nanos % SECOND).unwrap_or(0);
-            quote!(#krate::__private::Duration::new(#secs, #subsec))
-        });
+        let value = nanos.map(|nanos| self.duration_value(nanos));
         self.push(field, value)
+    }
+
+    /// `field: Some(Duration::new(secs, nanos))`.
+    pub(crate) fn some_duration(self, field: &str, nanos: Option<u128>) -> Self {
+        let value = nanos.map(|nanos| self.duration_value(nanos));
+        self.some(field, value)
+    }
+
+    fn duration_value(&self, nanos: u128) -> TokenStream {
+        let krate = self.krate;
+        let secs = u64::try_from(nanos / SECOND).unwrap_or(u64::MAX);
+        let subsec = u32::try_from(nanos % SECOND).unwrap_or(0);
+        quote!(#krate::__private::Duration::new(#secs, #subsec))
     }
 
     /// `field: Enum::Variant`, an enum the facade exports.

@@ -3,7 +3,8 @@ use syn::parse::Parser;
 use syn::Path;
 
 use super::{
-    boolean, choice, count, duration, function, number, unknown, value, Arg, Common, Errors, Fields,
+    boolean, choice, count, duration, function, number, positive_duration, unknown, value, Arg,
+    Common, Errors, Fields,
 };
 
 pub(crate) const ACCEPTED: &[&str] = &[
@@ -15,6 +16,8 @@ pub(crate) const ACCEPTED: &[&str] = &[
     "backoff",
     "jitter",
     "retry_if",
+    "max_elapsed",
+    "retry_after",
     "crate",
 ];
 const BACKOFFS: &[(&str, &str)] = &[
@@ -38,6 +41,8 @@ pub(crate) struct RetryArgs {
     backoff: Arg<&'static str>,
     jitter: Arg<&'static str>,
     pub(crate) retry_if: Arg<Path>,
+    max_elapsed: Arg<u128>,
+    pub(crate) retry_after: Arg<Path>,
 }
 
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<RetryArgs> {
@@ -78,6 +83,13 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Retry
         } else if key.is_ident("retry_if") {
             let f = value(&meta, errors)?.and_then(|v| function(&v, "retry_if", errors));
             out.retry_if.set(key, f, errors);
+        } else if key.is_ident("max_elapsed") {
+            let d =
+                value(&meta, errors)?.and_then(|v| positive_duration(&v, "`max_elapsed`", errors));
+            out.max_elapsed.set(key, d, errors);
+        } else if key.is_ident("retry_after") {
+            let f = value(&meta, errors)?.and_then(|v| function(&v, "retry_after", errors));
+            out.retry_after.set(key, f, errors);
         } else if !out.common.parse(&meta, errors)? {
             unknown("retry", &meta, ACCEPTED, errors);
             super::skip_value(&meta)?;
@@ -116,6 +128,7 @@ impl RetryArgs {
             .value("exponential_base", self.exponential_base.value)
             .variant("backoff", "Backoff", self.backoff.value)
             .variant("jitter", "Jitter", self.jitter.value)
+            .some_duration("max_elapsed", self.max_elapsed.value)
             .finish()
     }
 }

@@ -38,6 +38,9 @@ pub struct RetryConfig {
     pub backoff: Backoff,
     /// How delays are randomised. Default full jitter.
     pub jitter: Jitter,
+    /// No attempt starts later than this after the call started; a retry that would gives
+    /// up at once with the last error. Default none: only `max_attempts` bounds the call.
+    pub max_elapsed: Option<Duration>,
 }
 
 impl RetryConfig {
@@ -49,14 +52,15 @@ impl RetryConfig {
         exponential_base: 2.0,
         backoff: Backoff::Exponential,
         jitter: Jitter::Full,
+        max_elapsed: None,
     };
 
     /// Checks that every value makes sense.
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Invalid`] for `max_attempts` of 0, `max_delay < base_delay`, or an
-    /// `exponential_base` below 1 or not finite.
+    /// [`ConfigError::Invalid`] for `max_attempts` of 0, `max_delay < base_delay`, an
+    /// `exponential_base` below 1 or not finite, or a `max_elapsed` of zero.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -68,7 +72,8 @@ impl RetryConfig {
         if self.max_attempts == 0 {
             return Err(ConfigError::invalid("max_attempts", "must be at least 1"));
         }
-        if self.max_delay < self.base_delay {
+        // `as_nanos`, not `<`: comparison operators on `Duration` are not `const`.
+        if self.max_delay.as_nanos() < self.base_delay.as_nanos() {
             return Err(ConfigError::invalid(
                 "max_delay",
                 "must not be shorter than `base_delay`",
@@ -80,7 +85,13 @@ impl RetryConfig {
                 "must be a finite number of at least 1.0",
             ));
         }
-        Ok(())
+        match self.max_elapsed {
+            Some(max_elapsed) if max_elapsed.is_zero() => Err(ConfigError::invalid(
+                "max_elapsed",
+                "must be longer than zero",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The wait after the `n`-th failure (0-based), before jitter.

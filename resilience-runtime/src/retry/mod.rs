@@ -2,6 +2,7 @@
 
 mod backoff;
 mod config;
+mod retry_after;
 
 use std::fmt;
 use std::future::Future;
@@ -12,10 +13,11 @@ use std::time::Duration;
 use backoff::Random;
 pub use backoff::{Backoff, Jitter};
 pub use config::RetryConfig;
+pub use retry_after::parse_retry_after;
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::time;
+use crate::time::{self, Instant};
 use crate::{ConfigError, Error};
 
 /// What a retry has seen since it was created.
@@ -210,7 +212,7 @@ impl Retry {
             let body = pipeline::body(f());
             async { ((), body.await) }
         };
-        pipeline::finish(self.layer((), retry_if, attempt).await)
+        pipeline::finish(self.layer((), retry_if, |_| None, attempt).await)
     }
 
     /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
@@ -218,9 +220,14 @@ impl Retry {
     /// A rejection, from an inner layer or carried by the body's error
     /// ([`Failure::rejection`]), is read for what it is: `CircuitOpen` ends the call at once;
     /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`, and
-    /// end the call at once when that is longer than `max_delay`; a `Timeout` is retried
-    /// when `retry_if` says so of it converted into `E` (pass `|_| true` to always retry
-    /// timeouts). The body's other errors are retried when `retry_if` says so.
+    /// end the call at once when that is longer than `max_delay` or than what is left of
+    /// `max_elapsed`; a `Timeout` is retried when `retry_if` says so of it converted into
+    /// `E` (pass `|_| true` to always retry timeouts). The body's other errors are retried
+    /// when `retry_if` says so.
+    ///
+    /// `retry_after` reads a hint from the body's error (a server's `Retry-After`, see
+    /// [`parse_retry_after`](crate::parse_retry_after)): when it gives one, that is the next
+    /// wait, capped at `max_delay`, instead of the backoff's.
     ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
@@ -236,7 +243,7 @@ impl Retry {
     /// use resilience::pipeline::body;
     /// let mut log = Vec::new();
     /// // `&mut log` is lent to each attempt and handed back with its outcome.
-    /// let outcome = retry.layer(&mut log, |_: &Error| true, |log: &mut Vec<u8>| async move {
+    /// let outcome = retry.layer(&mut log, |_: &Error| true, |_| None, |log: &mut Vec<u8>| async move {
     ///     log.push(1);
     ///     let outcome = body(async { Ok::<_, Error>(()) }).await;
     ///     (log, outcome)
@@ -249,6 +256,7 @@ impl Retry {
         &self,
         mut lent: C,
         retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
         mut next: F,
     ) -> Outcome<T, E>
     where
@@ -256,6 +264,8 @@ impl Retry {
         F: FnMut(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
+        // The clock is read for `max_elapsed` only, so a call without it reads none.
+        let start = self.config.max_elapsed.map(|_| time::now());
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent).await;
@@ -267,7 +277,7 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let Some(wait) = self.wait(&failure, failures, &retry_if) else {
+            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
                 self.count_failure(failures);
                 return Err(failure);
             };
@@ -290,7 +300,9 @@ impl Retry {
         &self,
         failure: &Failure<E>,
         failures: u32,
+        start: Option<Instant>,
         retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
     ) -> Option<Duration> {
         if failures >= self.config.max_attempts {
             return None;
@@ -318,12 +330,26 @@ impl Retry {
         if floor > max_delay {
             return None;
         }
-        let wait = backoff::jitter(
-            self.config.jitter,
-            self.config.delay(failures - 1),
-            &self.random,
-        );
-        Some(wait.max(floor))
+        let hint = match failure {
+            Failure::Inner(error) | Failure::Carried { error, .. } => retry_after(error),
+            Failure::Rejected(_) => None,
+        };
+        let wait = match hint {
+            Some(hint) => hint.min(max_delay),
+            None => backoff::jitter(
+                self.config.jitter,
+                self.config.delay(failures - 1),
+                &self.random,
+            ),
+        };
+        let wait = wait.max(floor);
+        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
+            let elapsed = time::now().saturating_duration_since(start);
+            if elapsed.saturating_add(wait) > max_elapsed {
+                return None;
+            }
+        }
+        Some(wait)
     }
 
     /// Counters since creation.
