@@ -511,3 +511,33 @@ async fn retries_cancelled_during_their_wait_are_not_counted() {
     assert!(tokio::time::timeout(MS * 1500, call).await.is_err());
     assert_eq!(retry.stats().retries, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn reset_zeroes_every_counter() {
+    let retry = Retry::new(
+        "retry::reset",
+        RetryConfig {
+            base_delay: MS,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let _ = retry.call(|| async { Ok::<_, DbError>(()) }).await;
+    let _ = retry
+        .call(|| async { Err::<(), _>(DbError::Constraint) })
+        .await;
+    assert_eq!((retry.stats().calls, retry.stats().retries), (2, 2));
+    retry.reset();
+    let stats = retry.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.succeeded_first_try,
+            stats.failed_after_retry,
+            stats.retries
+        ),
+        (0, 0, 0, 0)
+    );
+    let _ = retry.call(|| async { Ok::<_, DbError>(()) }).await;
+    assert_eq!(retry.stats().succeeded_first_try, 1);
+}

@@ -352,7 +352,32 @@ impl Retry {
         Some(wait)
     }
 
-    /// Counters since creation.
+    /// Back to its initial state: every counter at zero. The jitter's random sequence goes
+    /// on (use [`reseed`](Self::reseed) to repeat it); calls running go on and are counted
+    /// when they end.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::default()).unwrap();
+    /// let _ = retry.call(|| async { Ok::<_, Error>(()) }).await;
+    /// retry.reset();
+    /// assert_eq!(retry.stats().calls, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.succeeded_first_try.reset();
+        for counter in [
+            &self.succeeded_after_retry,
+            &self.failed_without_retry,
+            &self.failed_after_retry,
+            &self.retries,
+        ] {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    /// Counters since creation (or the last [`reset`](Self::reset)).
     ///
     /// ```
     /// # use std::time::Duration;
