@@ -353,6 +353,75 @@ async fn by_hand_records_and_resets() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_probe_hung_through_65536_changes_of_state_frees_no_slot_of_a_later_probe() {
+    // The case: one probe slot, 1 ms recovery, a probe that hangs while the breaker
+    // goes round open → half-open → open 32 768 times (65 536 changes of state, which
+    // brought a 16-bit generation back to the hung probe's), then a new probe runs.
+    let cb = Arc::new(
+        CircuitBreaker::new(
+            "cb::hung_probe",
+            CircuitBreakerConfig {
+                failure_threshold: 1,
+                success_threshold: 1,
+                recovery_timeout: MS,
+                half_open_max_calls: Some(1),
+            },
+        )
+        .unwrap(),
+    );
+    cb.record_failure();
+    advance(MS).await;
+    let (release_hung, hung_waits) = tokio::sync::oneshot::channel::<()>();
+    let hung = tokio::spawn({
+        let cb = Arc::clone(&cb);
+        async move {
+            cb.call(|| async {
+                hung_waits.await.unwrap();
+                Ok::<_, Error>(())
+            })
+            .await
+        }
+    });
+    tokio::task::yield_now().await;
+    assert!(!cb.can_execute(), "the hung probe holds the slot");
+    cb.record_failure();
+    for _ in 0..32_767 {
+        advance(MS).await;
+        let probe = cb
+            .call(|| async { Err::<(), _>(ApiError::Unavailable) })
+            .await;
+        assert_eq!(probe, Err(ApiError::Unavailable));
+    }
+    advance(MS).await;
+    let (release_running, running_waits) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let cb = Arc::clone(&cb);
+        async move {
+            cb.call(|| async {
+                running_waits.await.unwrap();
+                Ok::<_, Error>(())
+            })
+            .await
+        }
+    });
+    tokio::task::yield_now().await;
+    release_hung.send(()).unwrap();
+    hung.await.unwrap().unwrap();
+    assert_eq!(
+        cb.state(),
+        CircuitState::HalfOpen,
+        "the hung probe's success did not close it"
+    );
+    assert!(
+        !cb.can_execute(),
+        "nor did it free the running probe's slot"
+    );
+    release_running.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(cb.is_closed());
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_default_name_is_the_fn_path() {
     #[circuit_breaker]
     async fn unnamed() -> Result<(), Error> {

@@ -15,7 +15,7 @@ pub(crate) const ACCEPTED: &[&str] = &[
 ];
 
 /// The most probes the runtime's half-open state can count.
-const MAX_PROBES: u32 = (1 << 23) - 1;
+const MAX_PROBES: u32 = (1 << 10) - 1;
 
 #[derive(Default)]
 pub(crate) struct CircuitBreakerArgs {

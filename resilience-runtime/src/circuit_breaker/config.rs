@@ -67,7 +67,7 @@ impl CircuitBreakerConfig {
         if self.success_threshold > MAX_PROBES {
             return Err(ConfigError::invalid(
                 "success_threshold",
-                "must be at most 8388607",
+                "must be at most 1023",
             ));
         }
         match self.half_open_max_calls {
@@ -77,16 +77,16 @@ impl CircuitBreakerConfig {
             )),
             Some(n) if n > MAX_PROBES => Err(ConfigError::invalid(
                 "half_open_max_calls",
-                "must be at most 8388607",
+                "must be at most 1023",
             )),
             _ if self.recovery_timeout.is_zero() => Err(ConfigError::invalid(
                 "recovery_timeout",
                 "must be longer than zero",
             )),
-            _ if self.recovery_timeout > MAX_RECOVERY => Err(ConfigError::invalid(
-                "recovery_timeout",
-                "must be at most 100 years",
-            )),
+            // `as_nanos`, not `>`: comparison operators on `Duration` are not `const`.
+            _ if self.recovery_timeout.as_nanos() > MAX_RECOVERY.as_nanos() => Err(
+                ConfigError::invalid("recovery_timeout", "must be at most 100 years"),
+            ),
             _ => Ok(()),
         }
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::CircuitBreakerConfig;
-use state::{Permit, Phase, Report, State};
+use state::{Permit, Report, State};
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
@@ -283,13 +283,13 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn state(&self) -> CircuitState {
-        match self.load().phase {
-            Phase::Closed { .. } => CircuitState::Closed,
-            Phase::HalfOpen { .. } => CircuitState::HalfOpen,
-            Phase::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => {
+        match self.load() {
+            State::Closed { .. } => CircuitState::Closed,
+            State::HalfOpen { .. } => CircuitState::HalfOpen,
+            State::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => {
                 CircuitState::Open
             }
-            Phase::Open { .. } => CircuitState::HalfOpen,
+            State::Open { .. } => CircuitState::HalfOpen,
         }
     }
 
@@ -427,8 +427,8 @@ impl CircuitBreaker {
     fn acquire(&self) -> Result<Permit, Error> {
         let word = self.word.load(Acquire);
         match State::closed_generation(word) {
-            Some(generation) => Ok(Permit {
-                generation,
+            Some(issued) => Ok(Permit {
+                issued,
                 probe: false,
             }),
             None => self.acquire_slow(word),
@@ -439,9 +439,9 @@ impl CircuitBreaker {
     fn acquire_slow(&self, mut word: u64) -> Result<Permit, Error> {
         loop {
             let state = State::unpack(word);
-            if let Phase::Closed { .. } = state.phase {
+            if let State::Closed { generation, .. } = state {
                 return Ok(Permit {
-                    generation: state.generation,
+                    issued: u64::from(generation),
                     probe: false,
                 });
             }
@@ -511,7 +511,7 @@ impl CircuitBreaker {
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
-        if std::mem::discriminant(&state.phase) != std::mem::discriminant(&next.phase) {
+        if std::mem::discriminant(&state) != std::mem::discriminant(&next) {
             self.transitions.fetch_add(1, Relaxed);
         }
         Ok(())
@@ -577,12 +577,10 @@ mod concurrency {
     }
 
     fn half_open(breaker: &CircuitBreaker) {
-        let state = State {
-            phase: Phase::HalfOpen {
-                in_flight: 0,
-                successes: 0,
-            },
-            generation: 1,
+        let state = State::HalfOpen {
+            episode: 1,
+            in_flight: 0,
+            successes: 0,
         };
         breaker.word.store(state.pack(), Relaxed);
     }
@@ -609,7 +607,10 @@ mod concurrency {
             let here = call(&cb, Report::Failure);
             let there = t.join().unwrap();
             assert!(here && there, "both were admitted while closed");
-            assert_eq!(cb.load().phase.tag(), "open", "no failure count was lost");
+            assert!(
+                matches!(cb.load(), State::Open { .. }),
+                "no failure count was lost"
+            );
             assert_eq!(cb.transitions.load(Relaxed), 1, "opened once");
         });
     }
@@ -648,7 +649,35 @@ mod concurrency {
                 assert!(abandoned_there);
                 assert!(call(&cb, Report::Success));
             }
-            assert_eq!(cb.load().phase.tag(), "closed");
+            assert!(matches!(cb.load(), State::Closed { .. }));
+        });
+    }
+
+    #[test]
+    fn a_probe_from_an_earlier_episode_never_frees_a_running_probe_s_slot() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                half_open_max_calls: Some(1),
+                success_threshold: 1,
+                ..Default::default()
+            });
+            // Episode 2 is under way and its one probe holds the slot; a probe of episode 1,
+            // hung since then, ends now while another call asks to be let through.
+            let running = State::HalfOpen {
+                episode: 2,
+                in_flight: 1,
+                successes: 0,
+            };
+            cb.word.store(running.pack(), Relaxed);
+            let stale = Permit {
+                issued: 1,
+                probe: true,
+            };
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || other.acquire().is_ok());
+            cb.report(stale, Report::Success);
+            assert!(!t.join().unwrap(), "the slot was never free");
+            assert_eq!(cb.load(), running);
         });
     }
 
@@ -665,7 +694,7 @@ mod concurrency {
             let t = thread::spawn(move || call(&other, Report::Success));
             assert!(call(&cb, Report::Success));
             assert!(t.join().unwrap());
-            assert_eq!(cb.load().phase.tag(), "closed");
+            assert!(matches!(cb.load(), State::Closed { .. }));
             assert_eq!(cb.transitions.load(Relaxed), 1);
         });
     }
