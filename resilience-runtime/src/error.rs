@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::CircuitState;
+
 /// A call that a policy turned away, or cut short, instead of letting the body finish.
 ///
 /// A guarded function returns `Result<T, E>` with `E: From<Error>`, so a rejection arrives
@@ -21,12 +23,19 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The circuit breaker `name` is open (or half-open with every probe slot taken).
-    #[error("circuit breaker `{name}` is open, retry after {}", Human(*.retry_after))]
+    /// The circuit breaker `name` is open, forced open, or half-open with every probe slot
+    /// taken.
+    #[error("circuit breaker `{name}` is {}, retry after {}", rejecting(*.state), Human(*.retry_after))]
     CircuitOpen {
         /// The breaker that rejected the call.
         name: Arc<str>,
-        /// Time left until the breaker lets a probe through.
+        /// Why it rejected: [`CircuitState::Open`], [`CircuitState::HalfOpen`] (every probe
+        /// slot taken) or [`CircuitState::ForcedOpen`].
+        state: CircuitState,
+        /// Time left until the breaker lets a probe through when open. When no time is
+        /// known (half-open with every slot taken: a slot frees whenever a probe ends;
+        /// forced open: until reset by hand) the breaker's recovery timeout, its own measure
+        /// of how long to leave the downstream alone. Never zero.
         retry_after: Duration,
     },
     /// The call did not finish within the timeout `name`; its future was dropped.
@@ -76,7 +85,7 @@ impl Error {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: Duration::from_secs(9) };
+    /// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: Duration::from_secs(9) };
     /// assert_eq!(open.retry_after(), Some(Duration::from_secs(9)));
     /// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 4 };
     /// assert_eq!(full.retry_after(), None);
@@ -118,7 +127,7 @@ impl Error {
 ///     }
 /// }
 ///
-/// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: std::time::Duration::from_secs(1) };
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: std::time::Duration::from_secs(1) };
 /// assert!(ApiError::Rejected(open.clone()).as_rejection().is_some());
 /// assert!(ApiError::NotFound.as_rejection().is_none());
 /// let wrapped = anyhow::Error::from(open).context("loading the cart");
@@ -180,6 +189,15 @@ dyn_error!(
     dyn std::error::Error + Sync,
     dyn std::error::Error + Send + Sync
 );
+
+/// How a rejecting breaker's state reads in [`Error::CircuitOpen`]'s message.
+fn rejecting(state: CircuitState) -> &'static str {
+    match state {
+        CircuitState::HalfOpen => "half-open with every probe slot taken",
+        CircuitState::ForcedOpen => "forced open",
+        _ => "open",
+    }
+}
 
 /// A config value that makes no sense, or a configuration that came too late.
 ///
@@ -286,11 +304,21 @@ mod tests {
     fn display_names_the_instance_and_when_to_come_back() {
         let open = Error::CircuitOpen {
             name: "payments".into(),
+            state: CircuitState::Open,
             retry_after: Duration::from_secs(12),
         };
         assert_eq!(
             open.to_string(),
             "circuit breaker `payments` is open, retry after 12s"
+        );
+        let full = Error::CircuitOpen {
+            name: "payments".into(),
+            state: CircuitState::HalfOpen,
+            retry_after: Duration::from_secs(30),
+        };
+        assert_eq!(
+            full.to_string(),
+            "circuit breaker `payments` is half-open with every probe slot taken, retry after 30s"
         );
         let timeout = Error::Timeout {
             name: "db".into(),

@@ -183,7 +183,7 @@ pub async fn body<T, E>(body: impl Future<Output = Result<T, E>>) -> Outcome<T, 
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// use resilience::pipeline::{body_with, Failure};
 /// use resilience::AsRejection;
-/// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: std::time::Duration::from_secs(1) };
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: std::time::Duration::from_secs(1) };
 /// let outcome = body_with(async { Err::<(), _>(anyhow::Error::from(open)) }, AsRejection::as_rejection).await;
 /// assert!(matches!(outcome, Err(Failure::Carried { .. })));
 /// # }

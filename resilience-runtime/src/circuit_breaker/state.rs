@@ -8,6 +8,7 @@
 //! [ 0  ][ generation (30)                ][ consecutive failures (32)        ]  Closed
 //! [ 1  ][ half-open from this millisecond on, since the epoch (42 of 62)    ]  Open
 //! [ 2  ][ episode: the Open's millisecond (42)  ][ probes (10) ][ wins (10)  ]  HalfOpen
+//! [ 3  ][ disabled? ][                              ][ generation (30)       ]  ForcedOpen, Disabled
 //! ```
 //!
 //! A permit remembers what it was issued under, so that the outcome of a call that started
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use crate::time::millis_ceil;
 
-use super::CircuitBreakerConfig;
+use super::{CircuitBreakerConfig, CircuitState};
 
 const TAG_SHIFT: u32 = 62;
 const GENERATION_BITS: u32 = 30;
@@ -37,6 +38,7 @@ const COUNT: u64 = (1 << COUNT_BITS) - 1;
 const EPISODE_SHIFT: u32 = 2 * COUNT_BITS;
 /// The largest millisecond an `Open` deadline or an episode holds (139 years).
 const MAX_MILLIS: u64 = (1 << (TAG_SHIFT - EPISODE_SHIFT)) - 1;
+const DISABLED: u64 = 1 << (TAG_SHIFT - 1);
 
 /// The most probes or probe successes the half-open payload can count.
 pub(crate) const MAX_PROBES: u32 = COUNT as u32;
@@ -57,6 +59,14 @@ pub(crate) enum State {
         episode: u64,
         in_flight: u32,
         successes: u32,
+    },
+    /// Opened by hand: rejects until reset.
+    ForcedOpen {
+        generation: u32,
+    },
+    /// Switched off by hand: admits every call, changes on no outcome, until reset.
+    Disabled {
+        generation: u32,
     },
 }
 
@@ -112,10 +122,15 @@ impl State {
                     | (u64::from(in_flight) & COUNT) << COUNT_BITS
                     | u64::from(successes) & COUNT
             }
+            State::ForcedOpen { generation } => 3 << TAG_SHIFT | u64::from(generation) & GENERATION,
+            State::Disabled { generation } => {
+                3 << TAG_SHIFT | DISABLED | u64::from(generation) & GENERATION
+            }
         }
     }
 
     pub(crate) fn unpack(word: u64) -> State {
+        let generation = (word & GENERATION) as u32;
         match word >> TAG_SHIFT {
             0 => State::Closed {
                 generation: (word >> 32) as u32,
@@ -124,18 +139,34 @@ impl State {
             1 => State::Open {
                 until_ms: word & MAX_MILLIS,
             },
-            _ => State::HalfOpen {
+            2 => State::HalfOpen {
                 episode: (word >> EPISODE_SHIFT) & MAX_MILLIS,
                 in_flight: ((word >> COUNT_BITS) & COUNT) as u32,
                 successes: (word & COUNT) as u32,
             },
+            _ if word & DISABLED != 0 => State::Disabled { generation },
+            _ => State::ForcedOpen { generation },
+        }
+    }
+
+    /// The state as users see it, before the clock is read: an open breaker whose recovery
+    /// timeout is over still reads `Open` here.
+    pub(crate) fn circuit_state(self) -> CircuitState {
+        match self {
+            State::Closed { .. } => CircuitState::Closed,
+            State::Open { .. } => CircuitState::Open,
+            State::HalfOpen { .. } => CircuitState::HalfOpen,
+            State::ForcedOpen { .. } => CircuitState::ForcedOpen,
+            State::Disabled { .. } => CircuitState::Disabled,
         }
     }
 
     /// A generation no closed phase since the last episode has had.
     fn fresh_generation(self) -> u32 {
         let next = match self {
-            State::Closed { generation, .. } => u64::from(generation) + 1,
+            State::Closed { generation, .. }
+            | State::ForcedOpen { generation }
+            | State::Disabled { generation } => u64::from(generation) + 1,
             State::Open { until_ms: episode } | State::HalfOpen { episode, .. } => episode,
         };
         (next & GENERATION) as u32
@@ -156,15 +187,17 @@ impl State {
 
     /// Whether a call arriving at `now` is let through, and the state that results.
     ///
-    /// `now` is the time since the breaker's epoch. A rejection carries the time left until a
-    /// call could be admitted.
+    /// `now` is the time since the breaker's epoch. A rejection says what the breaker is
+    /// and when to come back: the time left until a probe is let through when open; when
+    /// there is no such time (every probe slot taken, or opened by hand), the recovery
+    /// timeout, the breaker's own measure of how long to leave the downstream alone.
     pub(crate) fn admit(
         self,
         now: Duration,
         config: &CircuitBreakerConfig,
-    ) -> Result<(State, Permit), Duration> {
+    ) -> Result<(State, Permit), (CircuitState, Duration)> {
         match self {
-            State::Closed { generation, .. } => Ok((
+            State::Closed { generation, .. } | State::Disabled { generation } => Ok((
                 self,
                 Permit {
                     issued: u64::from(generation),
@@ -174,7 +207,7 @@ impl State {
             State::Open { until_ms } => {
                 let until = Duration::from_millis(until_ms);
                 if now < until {
-                    return Err(until - now);
+                    return Err((CircuitState::Open, until - now));
                 }
                 let probe = State::HalfOpen {
                     episode: until_ms,
@@ -204,8 +237,9 @@ impl State {
                     probe: true,
                 },
             )),
-            // Every probe slot is taken; the next one frees when a probe finishes.
-            State::HalfOpen { .. } => Err(Duration::ZERO),
+            // A slot frees when a probe ends, which may be at any time.
+            State::HalfOpen { .. } => Err((CircuitState::HalfOpen, config.recovery_timeout)),
+            State::ForcedOpen { .. } => Err((CircuitState::ForcedOpen, config.recovery_timeout)),
         }
     }
 
@@ -252,7 +286,7 @@ impl State {
     ) -> Option<State> {
         match (self, report) {
             (_, Report::Abandoned)
-            | (State::Open { .. }, _)
+            | (State::Open { .. } | State::ForcedOpen { .. } | State::Disabled { .. }, _)
             | (State::Closed { failures: 0, .. }, Report::Success) => None,
             (State::Closed { generation, .. }, Report::Success) => Some(State::Closed {
                 generation,
@@ -302,6 +336,20 @@ impl State {
     pub(crate) fn reset(self) -> State {
         self.closed()
     }
+
+    /// Opened by hand, under a fresh generation.
+    pub(crate) fn force_open(self) -> State {
+        State::ForcedOpen {
+            generation: self.fresh_generation(),
+        }
+    }
+
+    /// Switched off by hand, under a fresh generation.
+    pub(crate) fn disable(self) -> State {
+        State::Disabled {
+            generation: self.fresh_generation(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -348,6 +396,10 @@ mod tests {
                 in_flight: 0,
                 successes: MAX_PROBES,
             },
+            State::ForcedOpen {
+                generation: GENERATION as u32,
+            },
+            State::Disabled { generation: 0 },
         ];
         for state in states {
             assert_eq!(State::unpack(state.pack()), state);
@@ -373,7 +425,10 @@ mod tests {
             state = fail(state, SECOND, &config);
         }
         assert_eq!(state, State::Open { until_ms: 31_000 });
-        assert_eq!(state.admit(SECOND * 10, &config), Err(SECOND * 21));
+        assert_eq!(
+            state.admit(SECOND * 10, &config),
+            Err((CircuitState::Open, SECOND * 21))
+        );
     }
 
     #[test]
@@ -383,7 +438,11 @@ mod tests {
         let (s1, p1) = open.admit(SECOND * 30, &config).unwrap();
         let (s2, p2) = s1.admit(SECOND * 30, &config).unwrap();
         assert!(p1.probe && p2.probe);
-        assert_eq!(s2.admit(SECOND * 30, &config), Err(Duration::ZERO));
+        assert_eq!(
+            s2.admit(SECOND * 30, &config),
+            Err((CircuitState::HalfOpen, config.recovery_timeout)),
+            "every slot taken: half-open, and come back after a recovery timeout"
+        );
         let s3 = s2
             .report(p1, Report::Success, SECOND * 30, &config)
             .unwrap();
@@ -496,7 +555,7 @@ mod tests {
         }
         assert_eq!(
             state_with_hung.admit(now, &config),
-            Err(Duration::ZERO),
+            Err((CircuitState::HalfOpen, MS)),
             "the slot is still the running probe's"
         );
     }
@@ -515,6 +574,8 @@ mod tests {
                 in_flight: 1,
                 successes: 0,
             },
+            State::ForcedOpen { generation: 7 },
+            State::Disabled { generation: 7 },
         ];
         for state in states {
             let word = state.pack();
@@ -537,6 +598,31 @@ mod tests {
         assert_eq!(state, State::INITIAL);
         assert_eq!(
             state.report(permit, Report::Success, Duration::ZERO, &config),
+            None
+        );
+    }
+
+    #[test]
+    fn forced_open_rejects_and_disabled_admits_until_reset() {
+        let config = config(1, 1, None);
+        let forced = State::INITIAL.force_open();
+        assert_eq!(
+            forced.admit(Duration::ZERO, &config),
+            Err((CircuitState::ForcedOpen, config.recovery_timeout))
+        );
+        assert_eq!(forced.record(Report::Success, SECOND, &config), None);
+        let disabled = forced.disable();
+        let (same, permit) = disabled.admit(Duration::ZERO, &config).unwrap();
+        assert_eq!(same, disabled);
+        assert_eq!(
+            disabled.report(permit, Report::Failure, SECOND, &config),
+            None
+        );
+        assert_eq!(disabled.record(Report::Failure, SECOND, &config), None);
+        let closed = disabled.reset();
+        assert!(matches!(closed, State::Closed { failures: 0, .. }));
+        assert_eq!(
+            closed.report(permit, Report::Failure, SECOND, &config),
             None
         );
     }
