@@ -36,9 +36,12 @@
 //!
 //! Attributes apply in the order written, top = outermost, like Python decorators. Inside
 //! the stack, rejections stay rejections: a retry does not retry `CircuitOpen`, does retry
-//! `Timeout`; a breaker counts an inner `Timeout` as a failure but not an inner
-//! `RateLimited` or `BulkheadFull`. Only the outermost layer converts a rejection into the
-//! function's error type with `From<resilience::Error>`.
+//! `Timeout` (unless its `retry_if` says no); a breaker counts an inner `Timeout` as a
+//! failure but not an inner `RateLimited` or `BulkheadFull`. Only the outermost layer
+//! converts a rejection into the function's error type with `From<resilience::Error>`.
+//! Across guarded fns too: a caller whose error type implements [`AsRejection`]
+//! (`resilience::Error`, `anyhow::Error` and boxed errors do) reads a callee's rejection
+//! inside its error as that rejection, and still returns the error unchanged.
 //!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].

@@ -3,8 +3,11 @@
 //! A stacked call is a chain of layers, each a policy calling the next. Inside the chain the
 //! body's error `E` and a policy's [`Error`] stay apart in [`Failure`], so that a retry can
 //! tell a `CircuitOpen` (do not retry) from a user error, and a breaker can count an inner
-//! `Timeout` but not an inner `RateLimited`. Only the outermost layer turns a rejection into
-//! the caller's `E` through `From<Error>` ([`finish`]).
+//! `Timeout` but not an inner `RateLimited`. A body's error that carries a rejection from a
+//! guarded fn it called ([`AsRejection`](crate::AsRejection), read by [`body_with`]) is
+//! [`Failure::Carried`]: the layers read the rejection, the caller gets the error. Only the
+//! outermost layer turns a rejection into the caller's `E` through `From<Error>`
+//! ([`finish`]).
 //!
 //! Each layer's `layer` method takes the next layer as a closure that makes its future:
 //! `FnOnce() -> impl Future<Output = Outcome<T, E>>`. A retry calls its closure once per
