@@ -50,6 +50,7 @@ async fn main() -> Result<(), resilience::ConfigError> {
                     retry.layer(
                         (),
                         |_| true,
+                        |_| None,
                         |()| async {
                             let attempt = timeout.layer(|| {
                                 body(async {

@@ -36,9 +36,12 @@
 //!
 //! Attributes apply in the order written, top = outermost, like Python decorators. Inside
 //! the stack, rejections stay rejections: a retry does not retry `CircuitOpen`, does retry
-//! `Timeout`; a breaker counts an inner `Timeout` as a failure but not an inner
-//! `RateLimited` or `BulkheadFull`. Only the outermost layer converts a rejection into the
-//! function's error type with `From<resilience::Error>`.
+//! `Timeout` (unless its `retry_if` says no); a breaker counts an inner `Timeout` as a
+//! failure but not an inner `RateLimited` or `BulkheadFull`. Only the outermost layer
+//! converts a rejection into the function's error type with `From<resilience::Error>`.
+//! Across guarded fns too: a caller whose error type implements [`AsRejection`]
+//! (`resilience::Error`, `anyhow::Error` and boxed errors do) reads a callee's rejection
+//! inside its error as that rejection, and still returns the error unchanged.
 //!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
@@ -73,11 +76,11 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    pipeline, registry, Algorithm, Backoff, Bulkhead, BulkheadConfig, BulkheadStats,
-    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
-    Error, Instance, InvalidConfig, Jitter, Kind, Policy, PolicyConfig, RateLimiter,
-    RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig, RetryStats, Snapshot, Stats,
-    Timeout, TimeoutConfig, TimeoutStats,
+    parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
+    BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
+    CircuitState, ConfigError, Conflict, Error, Instance, InvalidConfig, Jitter, Kind, Policy,
+    PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
+    RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
 
 /// Not public API. Used by resilience-macros.
@@ -85,7 +88,7 @@ pub use resilience_runtime::{
 pub mod __private {
     pub use resilience_macros::stacked;
     pub use resilience_runtime::inventory;
-    pub use resilience_runtime::pipeline::{body, predicate, Guarded};
+    pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
     pub use resilience_runtime::{CallSite, Declaration, Location};
     pub use std::time::Duration;
 
@@ -187,6 +190,31 @@ pub mod __private {
     impl<T: ?Sized> LendMut<T> for &Lend<T> {
         fn how<'a>(self) -> fn(&'a mut T) -> &'a mut T {
             |x| x
+        }
+    }
+
+    /// A body's error on its way into the pipeline: `(&&Carry(&e)).rejection()` is what
+    /// `AsRejection` says of `e` when its type implements it, `None` otherwise, so every
+    /// error type compiles (autoref specialization, as `Lend`).
+    pub struct Carry<'a, E>(pub &'a E);
+
+    pub trait CarryRejection<'a> {
+        fn rejection(self) -> Option<&'a crate::Error>;
+    }
+
+    impl<'a, E: crate::AsRejection> CarryRejection<'a> for &&Carry<'a, E> {
+        fn rejection(self) -> Option<&'a crate::Error> {
+            self.0.as_rejection()
+        }
+    }
+
+    pub trait CarryNothing<'a> {
+        fn rejection(self) -> Option<&'a crate::Error>;
+    }
+
+    impl<'a, E> CarryNothing<'a> for &Carry<'a, E> {
+        fn rejection(self) -> Option<&'a crate::Error> {
+            None
         }
     }
 }

@@ -75,6 +75,7 @@ async fn consecutive_failures_open_it_then_it_rejects_without_calling() {
         rejected,
         Err(ApiError::Rejected(Error::CircuitOpen {
             name: "cb::basic".into(),
+            state: CircuitState::Open,
             retry_after
         }))
     );
@@ -202,12 +203,19 @@ async fn half_open_lets_exactly_max_calls_probes_through_at_once() {
     tokio::task::yield_now().await;
     assert_eq!(running.load(SeqCst), 2);
     let third = cb.call(|| async { Ok::<_, Error>(()) }).await;
+    // Not "open, retry after 0s": half-open, and back after a recovery timeout (when no
+    // probe slot may free sooner, the breaker's own measure of how long to wait).
     assert_eq!(
         third,
         Err(Error::CircuitOpen {
             name: "cb::probes".into(),
-            retry_after: Duration::ZERO
+            state: CircuitState::HalfOpen,
+            retry_after: Duration::from_secs(60)
         })
+    );
+    assert_eq!(
+        third.unwrap_err().to_string(),
+        "circuit breaker `cb::probes` is half-open with every probe slot taken, retry after 1m"
     );
     for probe in probes {
         probe.await.unwrap().unwrap();
@@ -347,11 +355,146 @@ async fn by_hand_records_and_resets() {
     assert!(cb.is_closed(), "the success in between reset the count");
     cb.record_failure();
     assert!(cb.is_open() && !cb.can_execute());
+    let stats = cb.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.successes,
+            stats.failures,
+            stats.transitions
+        ),
+        (4, 1, 3, 1),
+        "outcomes recorded by hand count like calls"
+    );
     cb.reset();
     assert!(cb.is_closed() && cb.can_execute());
+    let stats = cb.stats();
+    assert_eq!(
+        (stats.calls, stats.failures, stats.transitions),
+        (0, 0, 0),
+        "reset zeroes the counters"
+    );
     let start = Instant::now();
     assert_eq!(cb.state(), CircuitState::Closed);
     assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn forced_open_rejects_until_reset() {
+    let cb = CircuitBreaker::new("cb::forced", CircuitBreakerConfig::default()).unwrap();
+    cb.force_open();
+    assert_eq!(cb.state(), CircuitState::ForcedOpen);
+    advance(Duration::from_secs(3600)).await;
+    let rejected = cb.call(|| async { Ok::<_, Error>(()) }).await;
+    assert_eq!(
+        rejected,
+        Err(Error::CircuitOpen {
+            name: "cb::forced".into(),
+            state: CircuitState::ForcedOpen,
+            retry_after: Duration::from_secs(60)
+        })
+    );
+    assert_eq!(
+        rejected.unwrap_err().to_string(),
+        "circuit breaker `cb::forced` is forced open, retry after 1m"
+    );
+    cb.record_success();
+    assert_eq!(cb.state(), CircuitState::ForcedOpen, "only reset closes it");
+    cb.reset();
+    assert!(cb.call(|| async { Ok::<_, Error>(()) }).await.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn disabled_admits_every_call_and_still_counts() {
+    let cb = CircuitBreaker::new(
+        "cb::disabled",
+        CircuitBreakerConfig {
+            failure_threshold: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    cb.record_failure();
+    cb.disable();
+    let failing = || async { Err::<(), _>(ApiError::Unavailable) };
+    for _ in 0..5 {
+        assert_eq!(cb.call(failing).await, Err(ApiError::Unavailable));
+    }
+    assert_eq!(cb.state(), CircuitState::Disabled);
+    let stats = cb.stats();
+    assert_eq!((stats.calls, stats.failures, stats.rejections), (6, 6, 0));
+    cb.reset();
+    assert_eq!(cb.call(failing).await, Err(ApiError::Unavailable));
+    assert!(cb.is_open(), "counting again after reset");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_hung_through_65536_changes_of_state_frees_no_slot_of_a_later_probe() {
+    // The case: one probe slot, 1 ms recovery, a probe that hangs while the breaker
+    // goes round open → half-open → open 32 768 times (65 536 changes of state, which
+    // brought a 16-bit generation back to the hung probe's), then a new probe runs.
+    let cb = Arc::new(
+        CircuitBreaker::new(
+            "cb::hung_probe",
+            CircuitBreakerConfig {
+                failure_threshold: 1,
+                success_threshold: 1,
+                recovery_timeout: MS,
+                half_open_max_calls: Some(1),
+            },
+        )
+        .unwrap(),
+    );
+    cb.record_failure();
+    advance(MS).await;
+    let (release_hung, hung_waits) = tokio::sync::oneshot::channel::<()>();
+    let hung = tokio::spawn({
+        let cb = Arc::clone(&cb);
+        async move {
+            cb.call(|| async {
+                hung_waits.await.unwrap();
+                Ok::<_, Error>(())
+            })
+            .await
+        }
+    });
+    tokio::task::yield_now().await;
+    assert!(!cb.can_execute(), "the hung probe holds the slot");
+    cb.record_failure();
+    for _ in 0..32_767 {
+        advance(MS).await;
+        let probe = cb
+            .call(|| async { Err::<(), _>(ApiError::Unavailable) })
+            .await;
+        assert_eq!(probe, Err(ApiError::Unavailable));
+    }
+    advance(MS).await;
+    let (release_running, running_waits) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let cb = Arc::clone(&cb);
+        async move {
+            cb.call(|| async {
+                running_waits.await.unwrap();
+                Ok::<_, Error>(())
+            })
+            .await
+        }
+    });
+    tokio::task::yield_now().await;
+    release_hung.send(()).unwrap();
+    hung.await.unwrap().unwrap();
+    assert_eq!(
+        cb.state(),
+        CircuitState::HalfOpen,
+        "the hung probe's success did not close it"
+    );
+    assert!(
+        !cb.can_execute(),
+        "nor did it free the running probe's slot"
+    );
+    release_running.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(cb.is_closed());
 }
 
 #[tokio::test(start_paused = true)]

@@ -58,6 +58,7 @@ async fn retry_does_not_retry_an_open_circuit() {
         .layer(
             (),
             |_: &AppError| true,
+            |_| None,
             |()| async {
                 attempts.fetch_add(1, SeqCst);
                 (
@@ -88,6 +89,7 @@ async fn retry_retries_a_timeout() {
         .layer(
             (),
             |_: &AppError| true,
+            |_| None,
             |()| async {
                 let n = attempts.fetch_add(1, SeqCst);
                 let attempt = timeout.layer(|| {
@@ -124,6 +126,7 @@ async fn retry_waits_at_least_the_retry_after_of_a_full_limiter() {
         .layer(
             (),
             |_: &AppError| true,
+            |_| None,
             |()| async {
                 (
                     (),
@@ -203,6 +206,7 @@ async fn only_the_outermost_layer_converts_into_the_caller_s_error() {
         .layer(
             (),
             |_: &AppError| true,
+            |_| None,
             |()| async {
                 (
                     (),
@@ -232,6 +236,7 @@ async fn a_retry_lends_exclusive_references_to_each_attempt() {
         .layer(
             &mut log,
             |_: &AppError| true,
+            |_| None,
             |log: &mut Vec<u32>| async move {
                 log.push(log.len() as u32);
                 let result = if log.len() < 3 {

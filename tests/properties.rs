@@ -108,8 +108,8 @@ proptest! {
             // A window after the first permits (and a tick, for the token interval rounded
             // up), the whole quota is back, less what the waiter took if it did not give up.
             tokio::time::sleep_until(start + Duration::from_millis(1001)).await;
-            // Bounded: a limiter that stopped limiting fails here instead of spinning.
-            let available = (0..=max).filter(|_| limiter.try_acquire().is_ok()).count() as u32;
+            // Bounded: a limiter that stopped limiting fails here instead of hanging.
+            let available = (0..=max).take_while(|_| limiter.try_acquire().is_ok()).count() as u32;
             let expected = if gave_up { max } else { max - 1 };
             assert_eq!(available, expected, "{algorithm:?}: gave up: {gave_up}");
         });
@@ -132,6 +132,7 @@ proptest! {
             exponential_base,
             backoff,
             jitter,
+            max_elapsed: None,
         };
         let expected: Vec<Duration> = (0..max_attempts.saturating_sub(1)).map(|n| config.delay(n)).collect();
         let starts = paused(async {
@@ -164,31 +165,59 @@ proptest! {
 
     #[test]
     fn hostile_configs_are_refused_with_an_error_never_a_panic(
-        count in prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>()],
-        other in prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()],
-        probes in proptest::option::of(prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()]),
-        duration in prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), Just(Duration::from_nanos(1)), any::<u64>().prop_map(Duration::from_nanos)],
+        count in prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>(), 1u32..80],
+        other in prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>(), 1u32..8],
+        probes in proptest::option::of(prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>(), 1u32..8]),
+        duration in prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), Just(Duration::from_nanos(1)), any::<u64>().prop_map(Duration::from_nanos), (1u64..100_000).prop_map(Duration::from_millis)],
         second in prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), any::<u64>().prop_map(Duration::from_nanos)],
         float in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(0.0), Just(1.0), any::<f64>()],
+        elapsed in proptest::option::of(prop_oneof![Just(Duration::ZERO), Just(Duration::MAX), any::<u64>().prop_map(Duration::from_nanos)]),
         slots in prop_oneof![Just(0usize), Just(usize::MAX), any::<usize>()],
         algorithm in algorithm(),
     ) {
         paused(async {
             let breaker = CircuitBreakerConfig { failure_threshold: count, success_threshold: other, recovery_timeout: duration, half_open_max_calls: probes };
             assert_eq!(CircuitBreaker::new("h", breaker.clone()).is_ok(), breaker.validate().is_ok());
-            if let Ok(cb) = CircuitBreaker::new("h", breaker) {
-                for _ in 0..3 {
-                    cb.record_failure();
+            if let Ok(cb) = CircuitBreaker::new("h", breaker.clone()) {
+                // An accepted breaker limits: it opens at exactly `failure_threshold`
+                // consecutive failures (checked up to 64), then rejects with a wait.
+                let threshold = breaker.failure_threshold.min(64);
+                for n in 1..threshold {
+                    let _ = cb.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) }).await;
+                    assert!(cb.is_closed(), "open after {n} of {} failures", breaker.failure_threshold);
                 }
-                let _ = cb.call(|| async { Ok::<_, Error>(()) }).await;
+                cb.record_failure();
+                assert_eq!(cb.is_open(), breaker.failure_threshold <= 64, "{breaker:?}");
+                if cb.is_open() {
+                    let rejected = cb.call(|| async { Ok::<_, Error>(()) }).await;
+                    let Err(Error::CircuitOpen { retry_after, .. }) = rejected else {
+                        panic!("an open breaker let a call through: {rejected:?}");
+                    };
+                    // The deadline is kept in whole milliseconds, rounded up.
+                    let most = breaker.recovery_timeout + Duration::from_millis(1);
+                    assert!(!retry_after.is_zero() && retry_after <= most, "{retry_after:?}");
+                }
                 let _ = (cb.state(), cb.can_execute(), cb.stats());
             }
 
-            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal };
+            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal, max_elapsed: elapsed };
             assert_eq!(Retry::new("h", retry.clone()).is_ok(), retry.validate().is_ok());
-            if let Ok(retry) = Retry::new("h", retry) {
-                let sleeping = retry.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) });
-                let _ = tokio::time::timeout(Duration::from_secs(1), sleeping).await;
+            if let Ok(policy) = Retry::new("h", retry.clone()) {
+                // An accepted retry limits: at most `max_attempts` attempts, none starting
+                // after `max_elapsed`.
+                let start = Instant::now();
+                let mut starts = Vec::new();
+                let sleeping = policy.call(|| {
+                    starts.push(start.elapsed());
+                    async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) }
+                });
+                let finished = tokio::time::timeout(Duration::from_secs(1), sleeping).await.is_ok();
+                assert!(!starts.is_empty() && starts.len() <= retry.max_attempts as usize, "{starts:?}");
+                if let Some(max_elapsed) = retry.max_elapsed {
+                    assert!(starts.iter().all(|&at| at <= max_elapsed), "{starts:?} past {max_elapsed:?}");
+                } else if finished {
+                    assert_eq!(starts.len(), retry.max_attempts as usize);
+                }
             }
 
             let timeout = TimeoutConfig { duration };

@@ -324,6 +324,224 @@ async fn the_body_s_self_is_renamed_only_where_it_means_the_receiver() {
     assert_eq!(renamed.seen, ["r#0", "r#1"]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_rejection_that_asks_for_more_than_max_delay_ends_the_call_at_once() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(max_attempts = 5, base_delay = "10ms", max_delay = "1s")]
+    #[resilience::rate_limit(max_requests = 1, window = "1h")]
+    async fn limited() -> Result<(), DbError> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        Ok(())
+    }
+    limited().await.unwrap();
+    let start = Instant::now();
+    let result = limited().await;
+    let Err(DbError::Rejected(Error::RateLimited { retry_after, .. })) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(retry_after, Duration::from_secs(3600));
+    assert_eq!(start.elapsed(), Duration::ZERO, "gave up at once");
+    assert_eq!(ATTEMPTS.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejection_that_asks_for_more_than_max_elapsed_left_ends_the_call_at_once() {
+    #[retry(
+        max_attempts = 5,
+        base_delay = "10ms",
+        max_delay = "2h",
+        max_elapsed = "5s"
+    )]
+    #[resilience::rate_limit(max_requests = 1, window = "1h")]
+    async fn limited() -> Result<(), DbError> {
+        Ok(())
+    }
+    limited().await.unwrap();
+    let start = Instant::now();
+    assert!(matches!(
+        limited().await,
+        Err(DbError::Rejected(Error::RateLimited { .. }))
+    ));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_if_decides_for_timeouts_too() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    // A POST that must not run twice: only deadlocks are retried, not timeouts.
+    #[retry(max_attempts = 3, base_delay = "10ms", retry_if = is_deadlock)]
+    #[resilience::timeout("100ms")]
+    async fn post() -> Result<(), DbError> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    fn is_timeout(error: &DbError) -> bool {
+        matches!(error, DbError::Rejected(Error::Timeout { .. }))
+    }
+    static TIMEOUTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(max_attempts = 3, base_delay = "10ms", jitter = false, retry_if = is_timeout)]
+    #[resilience::timeout("100ms")]
+    async fn get() -> Result<(), DbError> {
+        TIMEOUTS.fetch_add(1, SeqCst);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    let start = Instant::now();
+    assert!(matches!(
+        post().await,
+        Err(DbError::Rejected(Error::Timeout { .. }))
+    ));
+    assert_eq!(ATTEMPTS.load(SeqCst), 1, "retry_if said no to the timeout");
+    assert_eq!(start.elapsed(), MS * 100);
+    let start = Instant::now();
+    assert!(get().await.is_err());
+    assert_eq!(TIMEOUTS.load(SeqCst), 3, "retry_if said yes to the timeout");
+    assert_eq!(start.elapsed(), MS * (100 + 10 + 100 + 20 + 100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_attempt_starts_after_max_elapsed() {
+    static FLAKY: Flaky = Flaky::new(u32::MAX);
+    #[retry(
+        max_attempts = 10,
+        base_delay = "1s",
+        jitter = false,
+        max_elapsed = "3500ms"
+    )]
+    async fn call() -> Result<u32, DbError> {
+        FLAKY.next()
+    }
+    let start = Instant::now();
+    // Attempts at 0s, 1s and 3s; the next would start at 7s.
+    assert_eq!(call().await, Err(DbError::Deadlock(2)));
+    assert_eq!(FLAKY.attempts.load(SeqCst), 3);
+    assert_eq!(start.elapsed(), Duration::from_secs(3), "gave up at once");
+}
+
+#[derive(Debug, PartialEq)]
+enum HttpError {
+    Unavailable { retry_after: &'static str },
+    Rejected(Error),
+}
+
+impl From<Error> for HttpError {
+    fn from(error: Error) -> Self {
+        HttpError::Rejected(error)
+    }
+}
+
+fn server_hint(error: &HttpError) -> Option<Duration> {
+    match error {
+        HttpError::Unavailable { retry_after } => {
+            resilience::parse_retry_after(retry_after, std::time::SystemTime::now())
+        }
+        HttpError::Rejected(_) => None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_s_retry_after_sets_the_next_wait_capped_at_max_delay() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(
+        max_attempts = 4,
+        base_delay = "10ms",
+        max_delay = "5s",
+        jitter = false,
+        retry_after = server_hint
+    )]
+    async fn fetch() -> Result<u32, HttpError> {
+        match ATTEMPTS.fetch_add(1, SeqCst) {
+            0 => Err(HttpError::Unavailable { retry_after: "2" }),
+            1 => Err(HttpError::Unavailable {
+                retry_after: "3600",
+            }),
+            2 => Err(HttpError::Unavailable {
+                retry_after: "soon",
+            }),
+            n => Ok(n),
+        }
+    }
+    let start = Instant::now();
+    assert_eq!(fetch().await, Ok(3));
+    // 2s as asked, then 5s (an hour asked, capped at max_delay), then the backoff's 40ms
+    // (a hint that is not one).
+    assert_eq!(start.elapsed(), MS * (2000 + 5000 + 40));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_without_delay_lets_the_other_tasks_run() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[resilience::timeout("10ms")]
+    #[retry(max_attempts = 1000000, base_delay = "0s", jitter = false)]
+    async fn spin() -> Result<(), DbError> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        Err(DbError::Deadlock(0))
+    }
+    // On the paused clock time moves only when a task moves it: this one runs only if the
+    // retry yields between attempts.
+    let clock = tokio::spawn(tokio::time::advance(MS * 10));
+    let start = Instant::now();
+    let result = spin().await;
+    assert!(
+        matches!(result, Err(DbError::Rejected(Error::Timeout { .. }))),
+        "{result:?} after {} attempts",
+        ATTEMPTS.load(SeqCst)
+    );
+    assert_eq!(start.elapsed(), MS * 10);
+    assert!(ATTEMPTS.load(SeqCst) < 1000000);
+    clock.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_cancelled_during_their_wait_are_not_counted() {
+    let retry = Retry::new(
+        "retry::cancelled",
+        RetryConfig {
+            base_delay: Duration::from_secs(1),
+            jitter: Jitter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let call = retry.call(|| async { Err::<(), _>(DbError::Deadlock(0)) });
+    assert!(tokio::time::timeout(MS * 500, call).await.is_err());
+    assert_eq!(retry.stats().retries, 0, "the second attempt never ran");
+    let call = retry.call(|| async { Err::<(), _>(DbError::Deadlock(0)) });
+    assert!(tokio::time::timeout(MS * 1500, call).await.is_err());
+    assert_eq!(retry.stats().retries, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_zeroes_every_counter() {
+    let retry = Retry::new(
+        "retry::reset",
+        RetryConfig {
+            base_delay: MS,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let _ = retry.call(|| async { Ok::<_, DbError>(()) }).await;
+    let _ = retry
+        .call(|| async { Err::<(), _>(DbError::Constraint) })
+        .await;
+    assert_eq!((retry.stats().calls, retry.stats().retries), (2, 2));
+    retry.reset();
+    let stats = retry.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.succeeded_first_try,
+            stats.failed_after_retry,
+            stats.retries
+        ),
+        (0, 0, 0, 0)
+    );
+    let _ = retry.call(|| async { Ok::<_, DbError>(()) }).await;
+    assert_eq!(retry.stats().succeeded_first_try, 1);
+}
+
 /// Inline format arguments are ordinary Rust: `{self}` works under `#[retry]` as it does
 /// without it, on `&mut self` and `self` receivers.
 #[derive(Debug)]

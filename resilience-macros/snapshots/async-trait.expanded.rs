@@ -42,24 +42,35 @@ where
             .get_for::<Self>()
             .layer(
                 |_: &_| true,
-                move || ::resilience::__private::body(async move {
-                    let __resilience_ret = async move {
-                        if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
-                            Result<Item, Error>,
-                        > {
-                            #[allow(unreachable_code)] return __resilience_ret;
+                move || ::resilience::__private::body_with(
+                    async move {
+                        let __resilience_ret = async move {
+                            if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
+                                Result<Item, Error>,
+                            > {
+                                #[allow(unreachable_code)] return __resilience_ret;
+                            }
+                            let __resilience_ret: Result<Item, Error> = {
+                                self.store.get(id).await
+                            };
+                            #[allow(unreachable_code)] __resilience_ret
                         }
-                        let __resilience_ret: Result<Item, Error> = {
-                            self.store.get(id).await
+                            .await;
+                        <Result<
+                            Item,
+                            Error,
+                        > as ::resilience::__private::Guarded>::into_result(
+                            __resilience_ret,
+                        )
+                    },
+                    |__resilience_error| {
+                        use ::resilience::__private::{
+                            CarryNothing as _, CarryRejection as _,
                         };
-                        #[allow(unreachable_code)] __resilience_ret
-                    }
-                        .await;
-                    <Result<
-                        Item,
-                        Error,
-                    > as ::resilience::__private::Guarded>::into_result(__resilience_ret)
-                }),
+                        (&&::resilience::__private::Carry(__resilience_error))
+                            .rejection()
+                    },
+                ),
             )
             .await;
         <Result<

@@ -250,6 +250,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                         ::resilience::__private::predicate::<
                             Result<Receipt, PaymentError>,
                         >(is_transient),
+                        |_: &_| ::core::option::Option::None,
                         move |__resilience_lent| async move {
                             let __resilience_reborrow = (
                                 &mut *__resilience_lent.0,
@@ -263,35 +264,44 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                                         .layer(move || {
                                             __RESILIENCE_4
                                                 .get()
-                                                .layer(move || ::resilience::__private::body(async move {
-                                                    let __resilience_ret = async move {
-                                                        let (order, cents) = __resilience_reborrow;
-                                                        #[allow(unused_imports)]
-                                                        use ::resilience::__private::{
-                                                            LendCopy as _, LendMut as _, LendShared as _,
-                                                        };
-                                                        let order = (&&&::resilience::__private::Lend::of(&*order))
-                                                            .how()(order);
-                                                        let cents = (&&&::resilience::__private::Lend::of(&*cents))
-                                                            .how()(cents);
-                                                        if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
-                                                            Result<Receipt, PaymentError>,
-                                                        > {
-                                                            #[allow(unreachable_code)] return __resilience_ret;
+                                                .layer(move || ::resilience::__private::body_with(
+                                                    async move {
+                                                        let __resilience_ret = async move {
+                                                            let (order, cents) = __resilience_reborrow;
+                                                            #[allow(unused_imports)]
+                                                            use ::resilience::__private::{
+                                                                LendCopy as _, LendMut as _, LendShared as _,
+                                                            };
+                                                            let order = (&&&::resilience::__private::Lend::of(&*order))
+                                                                .how()(order);
+                                                            let cents = (&&&::resilience::__private::Lend::of(&*cents))
+                                                                .how()(cents);
+                                                            if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
+                                                                Result<Receipt, PaymentError>,
+                                                            > {
+                                                                #[allow(unreachable_code)] return __resilience_ret;
+                                                            }
+                                                            let __resilience_ret: Result<Receipt, PaymentError> = {
+                                                                client().charge(&order, cents).await
+                                                            };
+                                                            #[allow(unreachable_code)] __resilience_ret
                                                         }
-                                                        let __resilience_ret: Result<Receipt, PaymentError> = {
-                                                            client().charge(&order, cents).await
+                                                            .await;
+                                                        <Result<
+                                                            Receipt,
+                                                            PaymentError,
+                                                        > as ::resilience::__private::Guarded>::into_result(
+                                                            __resilience_ret,
+                                                        )
+                                                    },
+                                                    |__resilience_error| {
+                                                        use ::resilience::__private::{
+                                                            CarryNothing as _, CarryRejection as _,
                                                         };
-                                                        #[allow(unreachable_code)] __resilience_ret
-                                                    }
-                                                        .await;
-                                                    <Result<
-                                                        Receipt,
-                                                        PaymentError,
-                                                    > as ::resilience::__private::Guarded>::into_result(
-                                                        __resilience_ret,
-                                                    )
-                                                }))
+                                                        (&&::resilience::__private::Carry(__resilience_error))
+                                                            .rejection()
+                                                    },
+                                                ))
                                         })
                                 })
                                 .await;

@@ -100,6 +100,7 @@ async fn query(
         .layer(
             __resilience_reborrow,
             |_: &_| true,
+            |_: &_| ::core::option::Option::None,
             move |__resilience_lent| async move {
                 let __resilience_reborrow = (
                     &mut *__resilience_lent.0,
@@ -108,38 +109,47 @@ async fn query(
                 );
                 let __resilience_outcome = __RESILIENCE_1
                     .get_for::<Self>()
-                    .layer(move || ::resilience::__private::body(async move {
-                        let __resilience_ret = async move {
-                            let (__resilience_self, rows, label) = __resilience_reborrow;
-                            #[allow(unused_imports)]
-                            use ::resilience::__private::{
-                                LendCopy as _, LendMut as _, LendShared as _,
-                            };
-                            let label = (&&&::resilience::__private::Lend::of(&*label))
-                                .how()(label);
-                            if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
-                                Result<usize, DbError>,
-                            > {
-                                #[allow(unreachable_code)] return __resilience_ret;
+                    .layer(move || ::resilience::__private::body_with(
+                        async move {
+                            let __resilience_ret = async move {
+                                let (__resilience_self, rows, label) = __resilience_reborrow;
+                                #[allow(unused_imports)]
+                                use ::resilience::__private::{
+                                    LendCopy as _, LendMut as _, LendShared as _,
+                                };
+                                let label = (&&&::resilience::__private::Lend::of(&*label))
+                                    .how()(label);
+                                if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
+                                    Result<usize, DbError>,
+                                > {
+                                    #[allow(unreachable_code)] return __resilience_ret;
+                                }
+                                let __resilience_ret: Result<usize, DbError> = {
+                                    __resilience_self.calls += 1;
+                                    tracing::debug!(
+                                        "{__resilience_self} runs {sql} for {label}"
+                                    );
+                                    rows.push(__resilience_self.calls);
+                                    Ok(rows.len())
+                                };
+                                #[allow(unreachable_code)] __resilience_ret
                             }
-                            let __resilience_ret: Result<usize, DbError> = {
-                                __resilience_self.calls += 1;
-                                tracing::debug!(
-                                    "{__resilience_self} runs {sql} for {label}"
-                                );
-                                rows.push(__resilience_self.calls);
-                                Ok(rows.len())
+                                .await;
+                            <Result<
+                                usize,
+                                DbError,
+                            > as ::resilience::__private::Guarded>::into_result(
+                                __resilience_ret,
+                            )
+                        },
+                        |__resilience_error| {
+                            use ::resilience::__private::{
+                                CarryNothing as _, CarryRejection as _,
                             };
-                            #[allow(unreachable_code)] __resilience_ret
-                        }
-                            .await;
-                        <Result<
-                            usize,
-                            DbError,
-                        > as ::resilience::__private::Guarded>::into_result(
-                            __resilience_ret,
-                        )
-                    }))
+                            (&&::resilience::__private::Carry(__resilience_error))
+                                .rejection()
+                        },
+                    ))
                     .await;
                 (__resilience_lent, __resilience_outcome)
             },

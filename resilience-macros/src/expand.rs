@@ -333,7 +333,8 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The body, as a future of the pipeline's `Outcome`.
+    /// The body, as a future of the pipeline's `Outcome`, its error read for a rejection it
+    /// carries where its type implements `AsRejection`.
     ///
     /// `let __ret: Ret = { body }` reports a wrong type at the user's expression; the
     /// unreachable early `return` fixes the block's type before `?` in the body needs it
@@ -346,8 +347,9 @@ impl<'a> Expansion<'a> {
         let value = Ident::new("__resilience_ret", Span::mixed_site());
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
+        let error = Ident::new("__resilience_error", Span::mixed_site());
         quote! {
-            #krate::__private::body(async move {
+            #krate::__private::body_with(async move {
                 let #value = async move {
                     #unpack
                     if let ::core::option::Option::Some(#value) = ::core::option::Option::None::<#ret> {
@@ -359,6 +361,9 @@ impl<'a> Expansion<'a> {
                     #value
                 }.await;
                 #into_result
+            }, |#error| {
+                use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                (&&#krate::__private::Carry(#error)).rejection()
             })
         }
     }

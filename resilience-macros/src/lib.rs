@@ -114,12 +114,16 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `exponential_base` | a number ≥ 1.0 | 2.0 |
 /// | `backoff` | `"exponential"`, `"linear"`, `"constant"` | `"exponential"` |
 /// | `jitter` | `true` or `"full"` (uniform in `[0, d]`), `"equal"` (`d · uniform[0.5, 1.5]`), `false` or `"none"` | `true` |
-/// | `retry_if` | a path to a `fn(&E) -> bool` | every `Err` is retried |
+/// | `retry_if` | a path to a `fn(&E) -> bool`; it decides for timeouts too | every `Err` is retried |
+/// | `max_elapsed` | a duration: no attempt starts later after the call started | none |
+/// | `retry_after` | a path to a `fn(&E) -> Option<Duration>`: a hint (a server's `Retry-After`, see `resilience::parse_retry_after`) that sets the next wait, capped at `max_delay` | none |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
-/// Inside a stack: `CircuitOpen` from an inner breaker is not retried (fail fast); an inner
-/// `Timeout` is retried; after an inner `RateLimited` or `BulkheadFull` the retry waits at
-/// least its `retry_after`.
+/// Inside a stack, and across guarded fns whose error implements `resilience::AsRejection`:
+/// `CircuitOpen` from an inner breaker is not retried (fail fast); an inner `Timeout` is
+/// retried unless `retry_if`, given the timeout converted into `E`, says no; after an inner
+/// `RateLimited` or `BulkheadFull` the retry waits at least its `retry_after`, and gives up
+/// at once when that is longer than `max_delay` or what is left of `max_elapsed`.
 ///
 /// **The body runs once per attempt, so it borrows the arguments.** An argument whose type
 /// is `Copy` is copied into each attempt and keeps its type. Any other argument `x: T` is

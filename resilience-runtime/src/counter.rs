@@ -1,10 +1,11 @@
 //! Event counters that cost the hot path no atomic read-modify-write.
 //!
 //! A success counter bumped with `fetch_add` by every call would cost each call a locked
-//! instruction, and a shared cache line contended by every core. `Counter` keeps one padded
-//! cell per stripe. Each thread takes a stripe of its own for its lifetime and bumps it with a
-//! plain load and store (it is the only writer); threads that find every stripe taken share
-//! the last one with `fetch_add`. Readers add the stripes up. Rare events (failures,
+//! instruction, and a shared cache line contended by every core. A [`Counter`] keeps one
+//! [`Stripe`] (a padded cell) per stripe index. Each thread claims an index for its lifetime
+//! ([`StripeOwner`] gives it back when the thread exits) and bumps its stripe with a plain
+//! load and store (it is the only writer); threads that find every index claimed share the
+//! last stripe with `fetch_add`. Readers add the stripes up. Rare events (failures,
 //! rejections, transitions) use a plain `AtomicU64`: they are slow paths already.
 
 use std::cell::Cell;
@@ -16,19 +17,22 @@ const SHARED: usize = STRIPES - 1;
 // The free stripes are the bits of one `u32`.
 const _: () = assert!(STRIPES <= 32);
 
-/// A monotonically increasing count, striped across threads.
+/// A count that only goes up (or back to zero), striped across threads.
+///
+/// Each instance takes 2 KiB (16 stripes of 128 bytes): keep it for counts bumped on a hot
+/// path, where it saves every call a locked instruction, and use an `AtomicU64` elsewhere.
 #[derive(Default)]
 pub(crate) struct Counter {
-    stripes: [Padded; STRIPES],
-    /// What `get` read at the last `reset`: stripes are never written by anyone but their
-    /// owner, so a reset subtracts instead of clearing them.
-    base: AtomicU64,
+    stripes: [Stripe; STRIPES],
 }
 
-/// One cache line (two on CPUs that prefetch pairs), so neighbouring stripes never share.
+const _: () = assert!(std::mem::size_of::<Counter>() == 2048);
+
+/// One stripe of a [`Counter`]: a cell alone on its cache line (two on CPUs that prefetch
+/// pairs), so neighbouring stripes never share one.
 #[derive(Default)]
 #[repr(align(128))]
-struct Padded(AtomicU64);
+struct Stripe(AtomicU64);
 
 impl Counter {
     #[inline]
@@ -44,19 +48,17 @@ impl Counter {
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.total().wrapping_sub(self.base.load(Relaxed))
-    }
-
-    /// Counts from zero again.
-    pub(crate) fn reset(&self) {
-        self.base.store(self.total(), Relaxed);
-    }
-
-    fn total(&self) -> u64 {
         self.stripes
             .iter()
             .map(|s| s.0.load(Relaxed))
             .fold(0, u64::wrapping_add)
+    }
+
+    /// Back to zero, without losing a concurrent increment: the count read is taken off the
+    /// shared stripe (the only one written with read-modify-writes), so the owned stripes'
+    /// plain stores stay exact and `get` sums to what came after.
+    pub(crate) fn reset(&self) {
+        self.stripes[SHARED].0.fetch_sub(self.get(), Relaxed);
     }
 }
 
@@ -70,12 +72,13 @@ thread_local! {
     /// This thread's stripe; `UNASSIGNED` until it first counts.
     static STRIPE: Cell<usize> = const { Cell::new(UNASSIGNED) };
     /// Gives the stripe back when the thread exits.
-    static OWNER: Owner = const { Owner };
+    static OWNER: StripeOwner = const { StripeOwner };
 }
 
-struct Owner;
+/// A thread's claim on its stripe index, given back when the thread exits.
+struct StripeOwner;
 
-impl Drop for Owner {
+impl Drop for StripeOwner {
     fn drop(&mut self) {
         let stripe = STRIPE.with(|cell| cell.replace(SHARED));
         if stripe < SHARED {
@@ -116,6 +119,48 @@ fn assign_stripe() -> usize {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn threads_sharing_the_last_stripe_lose_no_increment() {
+        const THREADS: usize = 8;
+        const EACH: u64 = 200_000;
+        let counter = Arc::new(Counter::default());
+        let start = Arc::new(std::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (counter, start) = (Arc::clone(&counter), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    // As if every stripe were taken: all of these share the last one.
+                    STRIPE.with(|cell| cell.set(SHARED));
+                    assert_eq!(stripe(), SHARED);
+                    start.wait();
+                    (0..EACH).for_each(|_| counter.increment());
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(counter.get(), THREADS as u64 * EACH);
+    }
+
+    #[test]
+    fn reset_keeps_what_comes_after() {
+        let counter = Counter::default();
+        (0..5).for_each(|_| counter.increment());
+        let shared = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    STRIPE.with(|cell| cell.set(SHARED));
+                    (0..3).for_each(|_| counter.increment());
+                })
+                .join()
+        });
+        shared.unwrap();
+        assert_eq!(counter.get(), 8);
+        counter.reset();
+        assert_eq!(counter.get(), 0);
+        counter.increment();
+        assert_eq!(counter.get(), 1);
+    }
 
     #[test]
     fn sums_every_thread_even_with_more_threads_than_stripes() {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Kind;
+use crate::{CircuitState, Kind};
 
 /// A call that a policy turned away, or cut short, instead of letting the body finish.
 ///
@@ -23,12 +23,19 @@ use crate::Kind;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The circuit breaker `name` is open (or half-open with every probe slot taken).
-    #[error("circuit breaker `{name}` is open, retry after {}", Human(*.retry_after))]
+    /// The circuit breaker `name` is open, forced open, or half-open with every probe slot
+    /// taken.
+    #[error("circuit breaker `{name}` is {}, retry after {}", rejecting(*.state), Human(*.retry_after))]
     CircuitOpen {
         /// The breaker that rejected the call.
         name: Arc<str>,
-        /// Time left until the breaker lets a probe through.
+        /// Why it rejected: [`CircuitState::Open`], [`CircuitState::HalfOpen`] (every probe
+        /// slot taken) or [`CircuitState::ForcedOpen`].
+        state: CircuitState,
+        /// Time left until the breaker lets a probe through when open. When no time is
+        /// known (half-open with every slot taken: a slot frees whenever a probe ends;
+        /// forced open: until reset by hand) the breaker's recovery timeout, its own measure
+        /// of how long to leave the downstream alone. Never zero.
         retry_after: Duration,
     },
     /// The call did not finish within the timeout `name`; its future was dropped.
@@ -78,7 +85,7 @@ impl Error {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let open = resilience::Error::CircuitOpen { name: "db".into(), retry_after: Duration::from_secs(9) };
+    /// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: Duration::from_secs(9) };
     /// assert_eq!(open.retry_after(), Some(Duration::from_secs(9)));
     /// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 4 };
     /// assert_eq!(full.retry_after(), None);
@@ -90,6 +97,105 @@ impl Error {
             }
             Error::Timeout { .. } | Error::BulkheadFull { .. } => None,
         }
+    }
+}
+
+/// An error that may carry a [`resilience::Error`](Error) from a guarded fn it called.
+///
+/// A guarded fn that calls another guarded fn receives the callee's rejection inside its own
+/// error type. Its own policies ask the error through this trait, and treat one that carries
+/// a rejection as that rejection: an outer breaker does not count a callee's `RateLimited`,
+/// an outer retry does not retry a callee's `CircuitOpen`. The caller still receives its
+/// error as the body returned it.
+///
+/// Implemented for [`Error`] itself and for every type that dereferences to a
+/// `dyn std::error::Error` (`anyhow::Error`, `eyre::Report`, `Box<dyn Error + Send + Sync>`,
+/// `Box<dyn Error>`, `Arc<dyn Error>`, ...), which finds the rejection by downcasting the
+/// error and then each of its sources in turn, so context added on the way keeps it found.
+/// An error enum implements it in one line. Where the error type does not implement it,
+/// guarded fns still compile and read its errors as the body's own.
+///
+/// ```
+/// use resilience::AsRejection;
+///
+/// #[derive(Debug)]
+/// enum ApiError { NotFound, Rejected(resilience::Error) }
+///
+/// impl AsRejection for ApiError {
+///     fn as_rejection(&self) -> Option<&resilience::Error> {
+///         if let ApiError::Rejected(rejection) = self { Some(rejection) } else { None }
+///     }
+/// }
+///
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: std::time::Duration::from_secs(1) };
+/// assert!(ApiError::Rejected(open.clone()).as_rejection().is_some());
+/// assert!(ApiError::NotFound.as_rejection().is_none());
+/// let wrapped = anyhow::Error::from(open).context("loading the cart");
+/// assert_eq!(wrapped.as_rejection().map(resilience::Error::name), Some("db"));
+/// ```
+pub trait AsRejection {
+    /// The rejection this error carries, if any.
+    fn as_rejection(&self) -> Option<&Error>;
+}
+
+impl AsRejection for Error {
+    fn as_rejection(&self) -> Option<&Error> {
+        Some(self)
+    }
+}
+
+impl<T> AsRejection for T
+where
+    T: std::ops::Deref,
+    T::Target: DynError,
+{
+    fn as_rejection(&self) -> Option<&Error> {
+        let mut next = Some(self.deref().as_dyn_error());
+        while let Some(error) = next {
+            if let Some(rejection) = error.downcast_ref::<Error>() {
+                return Some(rejection);
+            }
+            next = error.source();
+        }
+        None
+    }
+}
+
+/// The `dyn std::error::Error` types, with or without `Send` and `Sync`: what the blanket
+/// [`AsRejection`] impl downcasts. Sealed.
+pub trait DynError: sealed::Sealed {
+    /// The error as the one `dyn Error` type that `downcast_ref` is defined on.
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + 'static);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! dyn_error {
+    ($($ty:ty),*) => {$(
+        impl sealed::Sealed for $ty {}
+        impl DynError for $ty {
+            fn as_dyn_error(&self) -> &(dyn std::error::Error + 'static) {
+                self
+            }
+        }
+    )*};
+}
+
+dyn_error!(
+    dyn std::error::Error,
+    dyn std::error::Error + Send,
+    dyn std::error::Error + Sync,
+    dyn std::error::Error + Send + Sync
+);
+
+/// How a rejecting breaker's state reads in [`Error::CircuitOpen`]'s message.
+fn rejecting(state: CircuitState) -> &'static str {
+    match state {
+        CircuitState::HalfOpen => "half-open with every probe slot taken",
+        CircuitState::ForcedOpen => "forced open",
+        _ => "open",
     }
 }
 
@@ -290,11 +396,21 @@ mod tests {
     fn display_names_the_instance_and_when_to_come_back() {
         let open = Error::CircuitOpen {
             name: "payments".into(),
+            state: CircuitState::Open,
             retry_after: Duration::from_secs(12),
         };
         assert_eq!(
             open.to_string(),
             "circuit breaker `payments` is open, retry after 12s"
+        );
+        let full = Error::CircuitOpen {
+            name: "payments".into(),
+            state: CircuitState::HalfOpen,
+            retry_after: Duration::from_secs(30),
+        };
+        assert_eq!(
+            full.to_string(),
+            "circuit breaker `payments` is half-open with every probe slot taken, retry after 30s"
         );
         let timeout = Error::Timeout {
             name: "db".into(),

@@ -23,7 +23,7 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
 pub use circuit_breaker::{
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
 };
-pub use error::{ConfigError, Error, InvalidConfig};
+pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
 #[doc(hidden)]
 pub use inventory;
 pub use kind::Kind;
@@ -31,5 +31,5 @@ pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats
 pub use registry::{registry, Conflict, Instance, Policy, PolicyConfig, Registry, Snapshot, Stats};
 #[doc(hidden)]
 pub use registry::{CallSite, Declaration, Location};
-pub use retry::{Backoff, Jitter, Retry, RetryConfig, RetryStats};
+pub use retry::{parse_retry_after, Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

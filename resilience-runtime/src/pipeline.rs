@@ -3,8 +3,11 @@
 //! A stacked call is a chain of layers, each a policy calling the next. Inside the chain the
 //! body's error `E` and a policy's [`Error`] stay apart in [`Failure`], so that a retry can
 //! tell a `CircuitOpen` (do not retry) from a user error, and a breaker can count an inner
-//! `Timeout` but not an inner `RateLimited`. Only the outermost layer turns a rejection into
-//! the caller's `E` through `From<Error>` ([`finish`]).
+//! `Timeout` but not an inner `RateLimited`. A body's error that carries a rejection from a
+//! guarded fn it called ([`AsRejection`](crate::AsRejection), read by [`body_with`]) is
+//! [`Failure::Carried`]: the layers read the rejection, the caller gets the error. Only the
+//! outermost layer turns a rejection into the caller's `E` through `From<Error>`
+//! ([`finish`]).
 //!
 //! Each layer's `layer` method takes the next layer as a closure that makes its future:
 //! `FnOnce() -> impl Future<Output = Outcome<T, E>>`. A retry calls its closure once per
@@ -28,7 +31,7 @@
 //! let answer: Result<u32, resilience::Error> = finish(
 //!     breaker
 //!         .layer(|_| true, || {
-//!             retry.layer((), |_| true, |()| async {
+//!             retry.layer((), |_| true, |_| None, |()| async {
 //!                 let outcome = timeout.layer(|| body(async { Ok(7) })).await;
 //!                 ((), outcome)
 //!             })
@@ -40,6 +43,7 @@
 //! ```
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::Error;
 
@@ -56,9 +60,52 @@ pub enum Failure<E> {
     Rejected(Error),
     /// The body returned this error.
     Inner(E),
+    /// The body returned `error`, which carries `rejection` from a guarded fn it called
+    /// (see [`AsRejection`](crate::AsRejection)): the layers read it as that rejection, the
+    /// caller receives `error` unchanged.
+    Carried {
+        /// The body's error, as it returned it.
+        error: E,
+        /// The rejection it carries.
+        rejection: Error,
+    },
 }
 
 impl<E> Failure<E> {
+    /// The body's error, as [`Inner`](Failure::Inner) or, when it carries a rejection that
+    /// `rejection` finds, as [`Carried`](Failure::Carried).
+    ///
+    /// ```
+    /// use resilience::pipeline::Failure;
+    /// use resilience::AsRejection;
+    /// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 };
+    /// let failure = Failure::of(anyhow::Error::from(full), AsRejection::as_rejection);
+    /// assert!(matches!(failure, Failure::Carried { .. }));
+    /// let failure = Failure::of(anyhow::anyhow!("disk full"), AsRejection::as_rejection);
+    /// assert!(matches!(failure, Failure::Inner(_)));
+    /// ```
+    pub fn of(error: E, rejection: impl FnOnce(&E) -> Option<&Error>) -> Self {
+        match rejection(&error).cloned() {
+            Some(rejection) => Failure::Carried { error, rejection },
+            None => Failure::Inner(error),
+        }
+    }
+
+    /// The rejection the layers read this failure as: a policy's own, or the one the body's
+    /// error carries.
+    ///
+    /// ```
+    /// use resilience::pipeline::Failure;
+    /// let inner: Failure<&str> = Failure::Inner("disk full");
+    /// assert_eq!(inner.rejection(), None);
+    /// ```
+    pub fn rejection(&self) -> Option<&Error> {
+        match self {
+            Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => Some(rejection),
+            Failure::Inner(_) => None,
+        }
+    }
+
     /// The caller's error: the body's own, or the rejection converted with `From`.
     ///
     /// ```
@@ -72,7 +119,7 @@ impl<E> Failure<E> {
     {
         match self {
             Failure::Rejected(error) => E::from(error),
-            Failure::Inner(error) => error,
+            Failure::Inner(error) | Failure::Carried { error, .. } => error,
         }
     }
 }
@@ -130,6 +177,27 @@ pub async fn body<T, E>(body: impl Future<Output = Result<T, E>>) -> Outcome<T, 
     body.await.map_err(Failure::Inner)
 }
 
+/// Runs the body of a guarded call like [`body`], and reads each error with `rejection`: one
+/// that carries a rejection becomes [`Failure::Carried`], so the layers above treat it as
+/// that rejection. The attributes pass what [`AsRejection`](crate::AsRejection) says where
+/// the error type implements it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use resilience::pipeline::{body_with, Failure};
+/// use resilience::AsRejection;
+/// let open = resilience::Error::CircuitOpen { name: "db".into(), state: resilience::CircuitState::Open, retry_after: std::time::Duration::from_secs(1) };
+/// let outcome = body_with(async { Err::<(), _>(anyhow::Error::from(open)) }, AsRejection::as_rejection).await;
+/// assert!(matches!(outcome, Err(Failure::Carried { .. })));
+/// # }
+/// ```
+pub async fn body_with<T, E>(
+    body: impl Future<Output = Result<T, E>>,
+    rejection: impl FnOnce(&E) -> Option<&Error>,
+) -> Outcome<T, E> {
+    body.await.map_err(|error| Failure::of(error, rejection))
+}
+
 /// The outermost layer's conversion: a rejection becomes the caller's error.
 ///
 /// ```
@@ -154,6 +222,20 @@ pub fn predicate<R: Guarded>(f: fn(&R::Err) -> bool) -> fn(&R::Err) -> bool {
     f
 }
 
+/// A `retry_after` hook as a function pointer of the guarded fn's error type, so that a hook
+/// of the wrong type is reported once, at its path.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::pipeline::hint;
+/// fn wait_on(e: &resilience::Error) -> Option<Duration> { e.retry_after() }
+/// let f = hint::<Result<(), resilience::Error>>(wait_on);
+/// assert_eq!(f(&resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 1 }), None);
+/// ```
+pub fn hint<R: Guarded>(f: fn(&R::Err) -> Option<Duration>) -> fn(&R::Err) -> Option<Duration> {
+    f
+}
+
 /// How a breaker reads the outcome of a call it let through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -169,10 +251,12 @@ impl Verdict {
     pub(crate) fn of<T, E>(outcome: &Outcome<T, E>, is_failure: impl Fn(&E) -> bool) -> Self {
         match outcome {
             Ok(_) => Verdict::Success,
-            Err(Failure::Inner(error)) if is_failure(error) => Verdict::Failure,
-            Err(Failure::Inner(_)) => Verdict::Success,
-            Err(Failure::Rejected(Error::Timeout { .. })) => Verdict::Failure,
-            Err(Failure::Rejected(_)) => Verdict::Neither,
+            Err(failure) => match (failure.rejection(), failure) {
+                (Some(Error::Timeout { .. }), _) => Verdict::Failure,
+                (Some(_), _) => Verdict::Neither,
+                (None, Failure::Inner(error)) if !is_failure(error) => Verdict::Success,
+                (None, _) => Verdict::Failure,
+            },
         }
     }
 }

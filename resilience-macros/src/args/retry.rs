@@ -35,6 +35,13 @@ pub(crate) const TABLE: Table = Table {
                 off: "None",
             },
         ),
+        Key::setter("max_elapsed", ValueKind::Duration),
         Key::hook("retry_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
+        Key::hook(
+            "retry_after",
+            "fn(&E) -> Option<Duration>",
+            "hint",
+            "|_: &_| ::core::option::Option::None",
+        ),
     ],
 };

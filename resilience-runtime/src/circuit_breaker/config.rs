@@ -60,12 +60,12 @@ impl CircuitBreakerConfig {
             return Err(invalid!("success_threshold", "must be at least 1"));
         }
         if self.success_threshold > MAX_PROBES {
-            return Err(invalid!("success_threshold", "must be at most 8388607"));
+            return Err(invalid!("success_threshold", "must be at most 1023"));
         }
         match self.half_open_max_calls {
             Some(0) => return Err(invalid!("half_open_max_calls", "must be at least 1")),
             Some(n) if n > MAX_PROBES => {
-                return Err(invalid!("half_open_max_calls", "must be at most 8388607"))
+                return Err(invalid!("half_open_max_calls", "must be at most 1023"))
             }
             _ => {}
         }

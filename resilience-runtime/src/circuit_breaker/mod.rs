@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::CircuitBreakerConfig;
-use state::{Permit, Phase, Report, State};
+use state::{Permit, Report, State};
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
@@ -32,6 +32,7 @@ use crate::{ConfigError, Error};
 /// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CircuitState {
     /// Calls go through; consecutive failures are counted.
     Closed,
@@ -39,6 +40,12 @@ pub enum CircuitState {
     Open,
     /// A limited number of probe calls go through; their outcomes close or re-open it.
     HalfOpen,
+    /// Opened by hand with [`CircuitBreaker::force_open`]: every call is rejected until
+    /// [`CircuitBreaker::reset`].
+    ForcedOpen,
+    /// Switched off by hand with [`CircuitBreaker::disable`]: every call goes through and
+    /// is counted, none changes the state, until [`CircuitBreaker::reset`].
+    Disabled,
 }
 
 impl fmt::Display for CircuitState {
@@ -47,20 +54,22 @@ impl fmt::Display for CircuitState {
             CircuitState::Closed => "closed",
             CircuitState::Open => "open",
             CircuitState::HalfOpen => "half-open",
+            CircuitState::ForcedOpen => "forced-open",
+            CircuitState::Disabled => "disabled",
         })
     }
 }
 
-/// What a breaker has seen since it was created.
+/// What a breaker has seen since it was created (or last reset).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
 /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
 /// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
-/// breaker.record_failure();
+/// breaker.record_failure(); // counted like a call
 /// let stats = breaker.stats();
-/// assert_eq!((stats.state, stats.calls, stats.successes, stats.transitions), (CircuitState::Open, 1, 1, 1));
+/// assert_eq!((stats.state, stats.calls, stats.successes, stats.failures), (CircuitState::Open, 2, 1, 1));
 /// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +77,18 @@ impl fmt::Display for CircuitState {
 pub struct CircuitBreakerStats {
     /// The state now.
     pub state: CircuitState,
-    /// Calls let through or rejected.
+    /// Calls let through or rejected, and outcomes recorded by hand.
     pub calls: u64,
-    /// Calls that counted as successes (including errors the failure predicate let pass).
+    /// Calls that counted as successes (including errors the failure predicate let pass,
+    /// and [`record_success`](CircuitBreaker::record_success)).
     pub successes: u64,
-    /// Calls that counted as failures.
+    /// Calls that counted as failures (including
+    /// [`record_failure`](CircuitBreaker::record_failure)).
     pub failures: u64,
     /// Calls that ended without a verdict: dropped, panicked, or shed by an inner policy.
     pub abandoned: u64,
-    /// Calls rejected because the breaker was open or every probe slot was taken.
+    /// Calls rejected because the breaker was open, forced open, or half-open with every
+    /// probe slot taken.
     pub rejections: u64,
     /// Changes of state (closed → open → half-open → closed each count one).
     pub transitions: u64,
@@ -283,17 +295,15 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn state(&self) -> CircuitState {
-        match self.load().phase {
-            Phase::Closed { .. } => CircuitState::Closed,
-            Phase::HalfOpen { .. } => CircuitState::HalfOpen,
-            Phase::Open { until_ms } if self.elapsed() < Duration::from_millis(until_ms) => {
-                CircuitState::Open
+        match self.load() {
+            State::Open { until_ms } if self.elapsed() >= Duration::from_millis(until_ms) => {
+                CircuitState::HalfOpen
             }
-            Phase::Open { .. } => CircuitState::HalfOpen,
+            state => state.circuit_state(),
         }
     }
 
-    /// `state() == CircuitState::Open`.
+    /// `state() == CircuitState::Open` (not [`ForcedOpen`](CircuitState::ForcedOpen)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -351,7 +361,7 @@ impl CircuitBreaker {
         self.load().admit(self.elapsed(), &self.config).is_ok()
     }
 
-    /// Counts a success as if a call had just succeeded.
+    /// Counts a success as if a call had just succeeded, in the state and in the stats.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -364,10 +374,12 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn record_success(&self) {
+        self.successes.increment();
         self.update(|state| state.record(Report::Success, Duration::ZERO, &self.config));
     }
 
-    /// Counts a failure as if a call had just failed; may open the breaker.
+    /// Counts a failure as if a call had just failed, in the state and in the stats; may
+    /// open the breaker.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -375,14 +387,56 @@ impl CircuitBreaker {
     /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
     /// breaker.record_failure();
     /// assert!(breaker.is_open());
+    /// assert_eq!(breaker.stats().failures, 1);
     /// # }
     /// ```
     pub fn record_failure(&self) {
+        self.failures.fetch_add(1, Relaxed);
         self.update(|state| state.record(Report::Failure, self.elapsed(), &self.config));
     }
 
-    /// Closes the breaker and forgets its failure count. Calls already running when it is
-    /// reset do not count afterwards.
+    /// Opens the breaker until [`reset`](Self::reset): every call is rejected with
+    /// [`Error::CircuitOpen`] in [`CircuitState::ForcedOpen`], whose `retry_after` is the
+    /// recovery timeout (the breaker cannot know when it will be closed by hand). Calls
+    /// already running are not counted afterwards.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::default()).unwrap();
+    /// breaker.force_open();
+    /// let rejected = breaker.call(|| async { Ok::<_, Error>(()) }).await;
+    /// assert!(matches!(rejected, Err(Error::CircuitOpen { state: CircuitState::ForcedOpen, .. })));
+    /// breaker.reset();
+    /// assert!(breaker.is_closed());
+    /// # }
+    /// ```
+    pub fn force_open(&self) {
+        self.update(|state| Some(state.force_open()));
+    }
+
+    /// Switches the breaker off until [`reset`](Self::reset): every call goes through and
+    /// is counted in the stats, and no outcome changes the state.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// breaker.disable();
+    /// for _ in 0..3 {
+    ///     let _ = breaker.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Default::default() }) }).await;
+    /// }
+    /// assert_eq!(breaker.state(), CircuitState::Disabled);
+    /// assert_eq!(breaker.stats().failures, 3);
+    /// # }
+    /// ```
+    pub fn disable(&self) {
+        self.update(|state| Some(state.disable()));
+    }
+
+    /// Back to its initial state: closed, out of [`force_open`](Self::force_open) or
+    /// [`disable`](Self::disable), every counter at zero. Calls already running when it is
+    /// reset do not change the state afterwards (their outcomes are counted in the stats).
     ///
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
@@ -391,13 +445,23 @@ impl CircuitBreaker {
     /// breaker.record_failure();
     /// breaker.reset();
     /// assert!(breaker.is_closed());
+    /// assert_eq!(breaker.stats().failures, 0);
     /// # }
     /// ```
     pub fn reset(&self) {
         self.update(|state| Some(state.reset()));
+        self.successes.reset();
+        for counter in [
+            &self.failures,
+            &self.abandoned,
+            &self.rejections,
+            &self.transitions,
+        ] {
+            counter.store(0, Relaxed);
+        }
     }
 
-    /// Counters since creation, and the state now.
+    /// Counters since creation (or the last [`reset`](Self::reset)), and the state now.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -427,8 +491,8 @@ impl CircuitBreaker {
     fn acquire(&self) -> Result<Permit, Error> {
         let word = self.word.load(Acquire);
         match State::closed_generation(word) {
-            Some(generation) => Ok(Permit {
-                generation,
+            Some(issued) => Ok(Permit {
+                issued,
                 probe: false,
             }),
             None => self.acquire_slow(word),
@@ -439,9 +503,9 @@ impl CircuitBreaker {
     fn acquire_slow(&self, mut word: u64) -> Result<Permit, Error> {
         loop {
             let state = State::unpack(word);
-            if let Phase::Closed { .. } = state.phase {
+            if let State::Closed { generation, .. } | State::Disabled { generation } = state {
                 return Ok(Permit {
-                    generation: state.generation,
+                    issued: u64::from(generation),
                     probe: false,
                 });
             }
@@ -450,10 +514,11 @@ impl CircuitBreaker {
                     Ok(()) => return Ok(permit),
                     Err(actual) => word = actual,
                 },
-                Err(retry_after) => {
+                Err((state, retry_after)) => {
                     self.rejections.fetch_add(1, Relaxed);
                     return Err(Error::CircuitOpen {
                         name: Arc::clone(&self.name),
+                        state,
                         retry_after,
                     });
                 }
@@ -511,7 +576,7 @@ impl CircuitBreaker {
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
-        if std::mem::discriminant(&state.phase) != std::mem::discriminant(&next.phase) {
+        if std::mem::discriminant(&state) != std::mem::discriminant(&next) {
             self.transitions.fetch_add(1, Relaxed);
         }
         Ok(())
@@ -527,7 +592,7 @@ impl CircuitBreaker {
         // A clock behind the moment the breaker opened (a later test's runtime, whose clock
         // starts behind the earlier one's) is a new start, in which the recovery is over.
         // The millisecond is `until_ms`'s rounding.
-        if let Phase::Open { until_ms } = self.load().phase {
+        if let State::Open { until_ms } = self.load() {
             let until = Duration::from_millis(until_ms);
             let opened =
                 until.saturating_sub(self.config.recovery_timeout + Duration::from_millis(1));
@@ -591,12 +656,10 @@ mod concurrency {
     }
 
     fn half_open(breaker: &CircuitBreaker) {
-        let state = State {
-            phase: Phase::HalfOpen {
-                in_flight: 0,
-                successes: 0,
-            },
-            generation: 1,
+        let state = State::HalfOpen {
+            episode: 1,
+            in_flight: 0,
+            successes: 0,
         };
         breaker.word.store(state.pack(), Relaxed);
     }
@@ -623,7 +686,11 @@ mod concurrency {
             let here = call(&cb, Report::Failure);
             let there = t.join().unwrap();
             assert!(here && there, "both were admitted while closed");
-            assert_eq!(cb.load().phase.tag(), "open", "no failure count was lost");
+            assert_eq!(
+                cb.load().circuit_state(),
+                CircuitState::Open,
+                "no failure count was lost"
+            );
             assert_eq!(cb.transitions.load(Relaxed), 1, "opened once");
         });
     }
@@ -662,7 +729,35 @@ mod concurrency {
                 assert!(abandoned_there);
                 assert!(call(&cb, Report::Success));
             }
-            assert_eq!(cb.load().phase.tag(), "closed");
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+        });
+    }
+
+    #[test]
+    fn a_probe_from_an_earlier_episode_never_frees_a_running_probe_s_slot() {
+        model(|| {
+            let cb = breaker(CircuitBreakerConfig {
+                half_open_max_calls: Some(1),
+                success_threshold: 1,
+                ..Default::default()
+            });
+            // Episode 2 is under way and its one probe holds the slot; a probe of episode 1,
+            // hung since then, ends now while another call asks to be let through.
+            let running = State::HalfOpen {
+                episode: 2,
+                in_flight: 1,
+                successes: 0,
+            };
+            cb.word.store(running.pack(), Relaxed);
+            let stale = Permit {
+                issued: 1,
+                probe: true,
+            };
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || other.acquire().is_ok());
+            cb.report(stale, Report::Success);
+            assert!(!t.join().unwrap(), "the slot was never free");
+            assert_eq!(cb.load(), running);
         });
     }
 
@@ -679,7 +774,7 @@ mod concurrency {
             let t = thread::spawn(move || call(&other, Report::Success));
             assert!(call(&cb, Report::Success));
             assert!(t.join().unwrap());
-            assert_eq!(cb.load().phase.tag(), "closed");
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
             assert_eq!(cb.transitions.load(Relaxed), 1);
         });
     }

@@ -4,63 +4,77 @@
 //! compare-and-swap and a closed breaker's success path is a single load:
 //!
 //! ```text
-//!  63  62 61            46 45                                        0
-//! [ phase ][  generation  ][                 payload                  ]
-//!   Closed                  consecutive failures
-//!   Open                    half-open from this millisecond on (since the epoch)
-//!   HalfOpen                probes in flight (23 bits) | probe successes (23 bits)
+//!  63 62 61                            32 31                               0
+//! [ 0  ][ generation (30)                ][ consecutive failures (32)        ]  Closed
+//! [ 1  ][ half-open from this millisecond on, since the epoch (42 of 62)    ]  Open
+//! [ 2  ][ episode: the Open's millisecond (42)  ][ probes (10) ][ wins (10)  ]  HalfOpen
+//! [ 3  ][ disabled? ][                              ][ generation (30)       ]  ForcedOpen, Disabled
 //! ```
 //!
-//! Every change of phase bumps the generation. A permit remembers the generation it was
-//! issued in, so the outcome of a call that started before the breaker changed phase (a
-//! slow call that finishes after the breaker opened and closed again) is ignored instead of
-//! being counted against a state it never saw.
+//! A permit remembers what it was issued under, so that the outcome of a call that started
+//! before the breaker changed (a slow call that finishes after it opened and closed again)
+//! is not counted against a state it never saw:
+//!
+//! - A probe holds its half-open **episode**: the millisecond its `Open` phase ended, which
+//!   every later episode exceeds (each opens after the last one began, and the recovery
+//!   timeout is longer than zero). So a probe that hangs through any number of episodes
+//!   never reports into a later one and never frees a slot it does not hold.
+//! - A call admitted while closed holds the closed phase's **generation**, fresh whenever
+//!   the breaker closes again (derived from the episode it closes after) or is reset, so a
+//!   late outcome of an earlier closed phase is ignored.
 
 use std::time::Duration;
 
 use crate::time::millis_ceil;
 
-use super::CircuitBreakerConfig;
+use super::{CircuitBreakerConfig, CircuitState};
 
-const PAYLOAD_BITS: u32 = 46;
-const PAYLOAD: u64 = (1 << PAYLOAD_BITS) - 1;
-const HALF: u32 = 23;
-const HALF_MASK: u64 = (1 << HALF) - 1;
-const GENERATION_MASK: u64 = 0xFFFF;
+const TAG_SHIFT: u32 = 62;
+const GENERATION_BITS: u32 = 30;
+const GENERATION: u64 = (1 << GENERATION_BITS) - 1;
+const FAILURES: u64 = u32::MAX as u64;
+const COUNT_BITS: u32 = 10;
+const COUNT: u64 = (1 << COUNT_BITS) - 1;
+const EPISODE_SHIFT: u32 = 2 * COUNT_BITS;
+/// The largest millisecond an `Open` deadline or an episode holds (139 years).
+const MAX_MILLIS: u64 = (1 << (TAG_SHIFT - EPISODE_SHIFT)) - 1;
+const DISABLED: u64 = 1 << (TAG_SHIFT - 1);
 
 /// The most probes or probe successes the half-open payload can count.
-pub(crate) const MAX_PROBES: u32 = (1 << HALF) - 1;
+pub(crate) const MAX_PROBES: u32 = COUNT as u32;
 /// Longer recovery timeouts could not be stored as a millisecond deadline.
 pub(crate) const MAX_RECOVERY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+const _: () = assert!(MAX_RECOVERY.as_millis() < MAX_MILLIS as u128);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    Closed { failures: u64 },
-    Open { until_ms: u64 },
-    HalfOpen { in_flight: u32, successes: u32 },
+pub(crate) enum State {
+    Closed {
+        generation: u32,
+        failures: u32,
+    },
+    Open {
+        until_ms: u64,
+    },
+    HalfOpen {
+        episode: u64,
+        in_flight: u32,
+        successes: u32,
+    },
+    /// Opened by hand: rejects until reset.
+    ForcedOpen {
+        generation: u32,
+    },
+    /// Switched off by hand: admits every call, changes on no outcome, until reset.
+    Disabled {
+        generation: u32,
+    },
 }
 
-#[cfg(test)]
-impl Phase {
-    pub(crate) fn tag(self) -> &'static str {
-        match self {
-            Phase::Closed { .. } => "closed",
-            Phase::Open { .. } => "open",
-            Phase::HalfOpen { .. } => "half-open",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct State {
-    pub(crate) phase: Phase,
-    pub(crate) generation: u16,
-}
-
-/// The right to report one call's outcome.
+/// The right to report one call's outcome: the generation of the closed phase (or the
+/// episode of the half-open phase, for a probe) it was admitted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Permit {
-    pub(crate) generation: u16,
+    pub(crate) issued: u64,
     pub(crate) probe: bool,
 }
 
@@ -74,124 +88,158 @@ pub(crate) enum Report {
 }
 
 impl State {
-    pub(crate) const INITIAL: State = State {
-        phase: Phase::Closed { failures: 0 },
+    pub(crate) const INITIAL: State = State::Closed {
         generation: 0,
+        failures: 0,
     };
 
     /// The generation of a closed breaker's word, read without unpacking; `None` if not closed.
     #[inline]
-    pub(crate) fn closed_generation(word: u64) -> Option<u16> {
-        (word >> 62 == 0).then_some(((word >> PAYLOAD_BITS) & GENERATION_MASK) as u16)
+    pub(crate) fn closed_generation(word: u64) -> Option<u64> {
+        (word >> TAG_SHIFT == 0).then_some(word >> 32)
     }
 
     /// Whether the word is closed with no failure counted, where a success changes nothing.
     #[inline]
     pub(crate) fn is_clean_closed(word: u64) -> bool {
-        word >> 62 == 0 && word & PAYLOAD == 0
+        word >> TAG_SHIFT == 0 && word & FAILURES == 0
     }
 
     pub(crate) fn pack(self) -> u64 {
-        let (tag, payload) = match self.phase {
-            Phase::Closed { failures } => (0, failures.min(PAYLOAD)),
-            Phase::Open { until_ms } => (1, until_ms.min(PAYLOAD)),
-            Phase::HalfOpen {
+        match self {
+            State::Closed {
+                generation,
+                failures,
+            } => (u64::from(generation) & GENERATION) << 32 | u64::from(failures),
+            State::Open { until_ms } => 1 << TAG_SHIFT | until_ms.min(MAX_MILLIS),
+            State::HalfOpen {
+                episode,
                 in_flight,
                 successes,
-            } => (
-                2,
-                (u64::from(in_flight) & HALF_MASK) << HALF | (u64::from(successes) & HALF_MASK),
-            ),
-        };
-        tag << 62 | u64::from(self.generation) << PAYLOAD_BITS | payload
+            } => {
+                2 << TAG_SHIFT
+                    | episode.min(MAX_MILLIS) << EPISODE_SHIFT
+                    | (u64::from(in_flight) & COUNT) << COUNT_BITS
+                    | u64::from(successes) & COUNT
+            }
+            State::ForcedOpen { generation } => 3 << TAG_SHIFT | u64::from(generation) & GENERATION,
+            State::Disabled { generation } => {
+                3 << TAG_SHIFT | DISABLED | u64::from(generation) & GENERATION
+            }
+        }
     }
 
     pub(crate) fn unpack(word: u64) -> State {
-        let payload = word & PAYLOAD;
-        let phase = match word >> 62 {
-            0 => Phase::Closed { failures: payload },
-            1 => Phase::Open { until_ms: payload },
-            _ => Phase::HalfOpen {
-                in_flight: ((payload >> HALF) & HALF_MASK) as u32,
-                successes: (payload & HALF_MASK) as u32,
+        let generation = (word & GENERATION) as u32;
+        match word >> TAG_SHIFT {
+            0 => State::Closed {
+                generation: (word >> 32) as u32,
+                failures: (word & FAILURES) as u32,
             },
+            1 => State::Open {
+                until_ms: word & MAX_MILLIS,
+            },
+            2 => State::HalfOpen {
+                episode: (word >> EPISODE_SHIFT) & MAX_MILLIS,
+                in_flight: ((word >> COUNT_BITS) & COUNT) as u32,
+                successes: (word & COUNT) as u32,
+            },
+            _ if word & DISABLED != 0 => State::Disabled { generation },
+            _ => State::ForcedOpen { generation },
+        }
+    }
+
+    /// The state as users see it, before the clock is read: an open breaker whose recovery
+    /// timeout is over still reads `Open` here.
+    pub(crate) fn circuit_state(self) -> CircuitState {
+        match self {
+            State::Closed { .. } => CircuitState::Closed,
+            State::Open { .. } => CircuitState::Open,
+            State::HalfOpen { .. } => CircuitState::HalfOpen,
+            State::ForcedOpen { .. } => CircuitState::ForcedOpen,
+            State::Disabled { .. } => CircuitState::Disabled,
+        }
+    }
+
+    /// A generation no closed phase since the last episode has had.
+    fn fresh_generation(self) -> u32 {
+        let next = match self {
+            State::Closed { generation, .. }
+            | State::ForcedOpen { generation }
+            | State::Disabled { generation } => u64::from(generation) + 1,
+            State::Open { until_ms: episode } | State::HalfOpen { episode, .. } => episode,
         };
-        let generation = ((word >> PAYLOAD_BITS) & GENERATION_MASK) as u16;
-        State { phase, generation }
+        (next & GENERATION) as u32
     }
 
-    fn next_phase(self, phase: Phase) -> State {
-        State {
-            phase,
-            generation: self.generation.wrapping_add(1),
+    fn closed(self) -> State {
+        State::Closed {
+            generation: self.fresh_generation(),
+            failures: 0,
         }
     }
 
-    fn same_phase(self, phase: Phase) -> State {
-        State {
-            phase,
-            generation: self.generation,
+    fn open(now: Duration, config: &CircuitBreakerConfig) -> State {
+        State::Open {
+            until_ms: millis_ceil(now.saturating_add(config.recovery_timeout)).min(MAX_MILLIS),
         }
-    }
-
-    fn open(self, now: Duration, config: &CircuitBreakerConfig) -> State {
-        self.next_phase(Phase::Open {
-            until_ms: millis_ceil(now.saturating_add(config.recovery_timeout)),
-        })
     }
 
     /// Whether a call arriving at `now` is let through, and the state that results.
     ///
-    /// `now` is the time since the breaker's epoch. A rejection carries the time left until a
-    /// call could be admitted.
+    /// `now` is the time since the breaker's epoch. A rejection says what the breaker is
+    /// and when to come back: the time left until a probe is let through when open; when
+    /// there is no such time (every probe slot taken, or opened by hand), the recovery
+    /// timeout, the breaker's own measure of how long to leave the downstream alone.
     pub(crate) fn admit(
         self,
         now: Duration,
         config: &CircuitBreakerConfig,
-    ) -> Result<(State, Permit), Duration> {
-        match self.phase {
-            Phase::Closed { .. } => Ok((
+    ) -> Result<(State, Permit), (CircuitState, Duration)> {
+        match self {
+            State::Closed { generation, .. } | State::Disabled { generation } => Ok((
                 self,
                 Permit {
-                    generation: self.generation,
+                    issued: u64::from(generation),
                     probe: false,
                 },
             )),
-            Phase::Open { until_ms } => {
+            State::Open { until_ms } => {
                 let until = Duration::from_millis(until_ms);
                 if now < until {
-                    return Err(until - now);
+                    return Err((CircuitState::Open, until - now));
                 }
-                let next = self.next_phase(Phase::HalfOpen {
+                let probe = State::HalfOpen {
+                    episode: until_ms,
                     in_flight: 1,
                     successes: 0,
-                });
+                };
                 Ok((
-                    next,
+                    probe,
                     Permit {
-                        generation: next.generation,
+                        issued: until_ms,
                         probe: true,
                     },
                 ))
             }
-            Phase::HalfOpen {
+            State::HalfOpen {
+                episode,
                 in_flight,
                 successes,
-            } if in_flight < config.probes() => {
-                let next = self.same_phase(Phase::HalfOpen {
+            } if in_flight < config.probes() => Ok((
+                State::HalfOpen {
+                    episode,
                     in_flight: in_flight + 1,
                     successes,
-                });
-                Ok((
-                    next,
-                    Permit {
-                        generation: self.generation,
-                        probe: true,
-                    },
-                ))
-            }
-            // Every probe slot is taken; the next one frees when a probe finishes.
-            Phase::HalfOpen { .. } => Err(Duration::ZERO),
+                },
+                Permit {
+                    issued: episode,
+                    probe: true,
+                },
+            )),
+            // A slot frees when a probe ends, which may be at any time.
+            State::HalfOpen { .. } => Err((CircuitState::HalfOpen, config.recovery_timeout)),
+            State::ForcedOpen { .. } => Err((CircuitState::ForcedOpen, config.recovery_timeout)),
         }
     }
 
@@ -203,22 +251,22 @@ impl State {
         now: Duration,
         config: &CircuitBreakerConfig,
     ) -> Option<State> {
-        if permit.generation != self.generation {
-            return None;
-        }
-        match (self.phase, permit.probe) {
-            (Phase::Closed { .. }, false) => self.record(report, now, config),
-            (
-                Phase::HalfOpen {
-                    in_flight,
-                    successes,
-                },
-                true,
-            ) => {
-                let freed = self.same_phase(Phase::HalfOpen {
+        match self {
+            State::Closed { generation, .. }
+                if !permit.probe && permit.issued == u64::from(generation) =>
+            {
+                self.record(report, now, config)
+            }
+            State::HalfOpen {
+                episode,
+                in_flight,
+                successes,
+            } if permit.probe && permit.issued == episode => {
+                let freed = State::HalfOpen {
+                    episode,
                     in_flight: in_flight.saturating_sub(1),
                     successes,
-                });
+                };
                 match report {
                     Report::Abandoned => Some(freed),
                     _ => freed.record(report, now, config).or(Some(freed)),
@@ -236,22 +284,34 @@ impl State {
         now: Duration,
         config: &CircuitBreakerConfig,
     ) -> Option<State> {
-        match (self.phase, report) {
-            (_, Report::Abandoned) | (Phase::Open { .. }, _) => None,
-            (Phase::Closed { failures: 0 }, Report::Success) => None,
-            (Phase::Closed { .. }, Report::Success) => {
-                Some(self.same_phase(Phase::Closed { failures: 0 }))
-            }
-            (Phase::Closed { failures }, Report::Failure) => {
-                let failures = failures + 1;
-                if failures >= u64::from(config.failure_threshold) {
-                    Some(self.open(now, config))
+        match (self, report) {
+            (_, Report::Abandoned)
+            | (State::Open { .. } | State::ForcedOpen { .. } | State::Disabled { .. }, _)
+            | (State::Closed { failures: 0, .. }, Report::Success) => None,
+            (State::Closed { generation, .. }, Report::Success) => Some(State::Closed {
+                generation,
+                failures: 0,
+            }),
+            (
+                State::Closed {
+                    generation,
+                    failures,
+                },
+                Report::Failure,
+            ) => {
+                let failures = failures.saturating_add(1);
+                if failures >= config.failure_threshold {
+                    Some(State::open(now, config))
                 } else {
-                    Some(self.same_phase(Phase::Closed { failures }))
+                    Some(State::Closed {
+                        generation,
+                        failures,
+                    })
                 }
             }
             (
-                Phase::HalfOpen {
+                State::HalfOpen {
+                    episode,
                     in_flight,
                     successes,
                 },
@@ -259,21 +319,36 @@ impl State {
             ) => {
                 let successes = successes + 1;
                 if successes >= config.success_threshold {
-                    Some(self.next_phase(Phase::Closed { failures: 0 }))
+                    Some(self.closed())
                 } else {
-                    Some(self.same_phase(Phase::HalfOpen {
+                    Some(State::HalfOpen {
+                        episode,
                         in_flight,
                         successes,
-                    }))
+                    })
                 }
             }
-            (Phase::HalfOpen { .. }, Report::Failure) => Some(self.open(now, config)),
+            (State::HalfOpen { .. }, Report::Failure) => Some(State::open(now, config)),
         }
     }
 
-    /// Closed, with a new generation so that calls already running are not counted.
+    /// Closed, under a fresh generation so that calls already running are not counted.
     pub(crate) fn reset(self) -> State {
-        self.next_phase(Phase::Closed { failures: 0 })
+        self.closed()
+    }
+
+    /// Opened by hand, under a fresh generation.
+    pub(crate) fn force_open(self) -> State {
+        State::ForcedOpen {
+            generation: self.fresh_generation(),
+        }
+    }
+
+    /// Switched off by hand, under a fresh generation.
+    pub(crate) fn disable(self) -> State {
+        State::Disabled {
+            generation: self.fresh_generation(),
+        }
     }
 }
 
@@ -282,6 +357,7 @@ mod tests {
     use super::*;
 
     const SECOND: Duration = Duration::from_secs(1);
+    const MS: Duration = Duration::from_millis(1);
 
     fn config(failures: u32, successes: u32, probes: Option<u32>) -> CircuitBreakerConfig {
         CircuitBreakerConfig {
@@ -303,28 +379,27 @@ mod tests {
     fn packing_round_trips() {
         let states = [
             State::INITIAL,
-            State {
-                phase: Phase::Closed { failures: 17 },
-                generation: 65535,
+            State::Closed {
+                generation: GENERATION as u32,
+                failures: u32::MAX,
             },
-            State {
-                phase: Phase::Open { until_ms: PAYLOAD },
-                generation: 1,
+            State::Open {
+                until_ms: MAX_MILLIS,
             },
-            State {
-                phase: Phase::HalfOpen {
-                    in_flight: MAX_PROBES,
-                    successes: 3,
-                },
-                generation: 9,
+            State::HalfOpen {
+                episode: MAX_MILLIS,
+                in_flight: MAX_PROBES,
+                successes: 3,
             },
-            State {
-                phase: Phase::HalfOpen {
-                    in_flight: 0,
-                    successes: MAX_PROBES,
-                },
-                generation: 0,
+            State::HalfOpen {
+                episode: 0,
+                in_flight: 0,
+                successes: MAX_PROBES,
             },
+            State::ForcedOpen {
+                generation: GENERATION as u32,
+            },
+            State::Disabled { generation: 0 },
         ];
         for state in states {
             assert_eq!(State::unpack(state.pack()), state);
@@ -339,12 +414,21 @@ mod tests {
         state = fail(state, SECOND, &config);
         let (s, permit) = state.admit(SECOND, &config).unwrap();
         state = s.report(permit, Report::Success, SECOND, &config).unwrap();
-        assert_eq!(state.phase, Phase::Closed { failures: 0 });
+        assert_eq!(
+            state,
+            State::Closed {
+                generation: 0,
+                failures: 0
+            }
+        );
         for _ in 0..3 {
             state = fail(state, SECOND, &config);
         }
-        assert_eq!(state.phase, Phase::Open { until_ms: 31_000 });
-        assert_eq!(state.admit(SECOND * 10, &config), Err(SECOND * 21));
+        assert_eq!(state, State::Open { until_ms: 31_000 });
+        assert_eq!(
+            state.admit(SECOND * 10, &config),
+            Err((CircuitState::Open, SECOND * 21))
+        );
     }
 
     #[test]
@@ -354,13 +438,18 @@ mod tests {
         let (s1, p1) = open.admit(SECOND * 30, &config).unwrap();
         let (s2, p2) = s1.admit(SECOND * 30, &config).unwrap();
         assert!(p1.probe && p2.probe);
-        assert_eq!(s2.admit(SECOND * 30, &config), Err(Duration::ZERO));
+        assert_eq!(
+            s2.admit(SECOND * 30, &config),
+            Err((CircuitState::HalfOpen, config.recovery_timeout)),
+            "every slot taken: half-open, and come back after a recovery timeout"
+        );
         let s3 = s2
             .report(p1, Report::Success, SECOND * 30, &config)
             .unwrap();
         assert_eq!(
-            s3.phase,
-            Phase::HalfOpen {
+            s3,
+            State::HalfOpen {
+                episode: 30_000,
                 in_flight: 1,
                 successes: 1
             }
@@ -368,8 +457,14 @@ mod tests {
         let closed = s3
             .report(p2, Report::Success, SECOND * 31, &config)
             .unwrap();
-        assert_eq!(closed.phase, Phase::Closed { failures: 0 });
-        assert_ne!(closed.generation, s3.generation);
+        assert_eq!(
+            closed,
+            State::Closed {
+                generation: 30_000,
+                failures: 0
+            },
+            "a generation of its own, from the episode it closes after"
+        );
     }
 
     #[test]
@@ -380,7 +475,7 @@ mod tests {
         let reopened = half
             .report(probe, Report::Failure, SECOND * 40, &config)
             .unwrap();
-        assert_eq!(reopened.phase, Phase::Open { until_ms: 70_000 });
+        assert_eq!(reopened, State::Open { until_ms: 70_000 });
     }
 
     #[test]
@@ -392,8 +487,9 @@ mod tests {
             .report(probe, Report::Abandoned, SECOND * 30, &config)
             .unwrap();
         assert_eq!(
-            freed.phase,
-            Phase::HalfOpen {
+            freed,
+            State::HalfOpen {
+                episode: 30_000,
                 in_flight: 0,
                 successes: 0
             }
@@ -402,7 +498,7 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_from_an_earlier_generation_are_ignored() {
+    fn outcomes_from_an_earlier_phase_are_ignored() {
         let config = config(1, 1, None);
         let (closed, old) = State::INITIAL.admit(Duration::ZERO, &config).unwrap();
         let open = fail(closed, Duration::ZERO, &config);
@@ -422,38 +518,75 @@ mod tests {
             closed.report(probe, Report::Failure, SECOND * 30, &config),
             None
         );
+        let (reset, _) = closed.reset().admit(SECOND * 30, &config).unwrap();
+        let (_, current) = closed.admit(SECOND * 30, &config).unwrap();
+        assert_eq!(
+            reset.report(current, Report::Failure, SECOND * 30, &config),
+            None,
+            "a reset starts a new generation"
+        );
+    }
+
+    #[test]
+    fn a_probe_hung_through_any_number_of_episodes_never_reports_into_a_later_one() {
+        // The issue's case: one probe slot, 1 ms recovery. A 16-bit generation bumped on
+        // every change of phase came back to the hung probe's number after 32 768
+        // episodes (65 536 changes), and its late success freed the slot of the probe
+        // then running and closed the breaker.
+        let config = CircuitBreakerConfig {
+            failure_threshold: 1,
+            success_threshold: 1,
+            recovery_timeout: MS,
+            half_open_max_calls: Some(1),
+        };
+        let mut now = Duration::ZERO;
+        let mut state = fail(State::INITIAL, now, &config);
+        now += MS;
+        let (mut state_with_hung, hung) = state.admit(now, &config).unwrap();
+        for _ in 0..70_000 {
+            // A manual failure ends the episode; the next probe fails too.
+            state = state_with_hung
+                .record(Report::Failure, now, &config)
+                .unwrap();
+            now += MS;
+            let (half, _running) = state.admit(now, &config).unwrap();
+            assert_eq!(half.report(hung, Report::Success, now, &config), None);
+            state_with_hung = half;
+        }
+        assert_eq!(
+            state_with_hung.admit(now, &config),
+            Err((CircuitState::HalfOpen, MS)),
+            "the slot is still the running probe's"
+        );
     }
 
     #[test]
     fn raw_word_readers_agree_with_unpacking() {
-        let words = [
+        let states = [
             State::INITIAL,
-            State {
-                phase: Phase::Closed { failures: 2 },
+            State::Closed {
                 generation: 7,
+                failures: 2,
             },
-            State {
-                phase: Phase::Open { until_ms: 5 },
-                generation: 7,
+            State::Open { until_ms: 5 },
+            State::HalfOpen {
+                episode: 9,
+                in_flight: 1,
+                successes: 0,
             },
-            State {
-                phase: Phase::HalfOpen {
-                    in_flight: 1,
-                    successes: 0,
-                },
-                generation: 9,
-            },
+            State::ForcedOpen { generation: 7 },
+            State::Disabled { generation: 7 },
         ];
-        for state in words {
+        for state in states {
             let word = state.pack();
-            let closed = matches!(state.phase, Phase::Closed { .. });
-            assert_eq!(
-                State::closed_generation(word),
-                closed.then_some(state.generation)
-            );
+            let closed = match state {
+                State::Closed { generation, .. } => Some(u64::from(generation)),
+                _ => None,
+            };
+            assert_eq!(State::closed_generation(word), closed);
             assert_eq!(
                 State::is_clean_closed(word),
-                state.phase == Phase::Closed { failures: 0 }
+                matches!(state, State::Closed { failures: 0, .. })
             );
         }
     }
@@ -465,6 +598,31 @@ mod tests {
         assert_eq!(state, State::INITIAL);
         assert_eq!(
             state.report(permit, Report::Success, Duration::ZERO, &config),
+            None
+        );
+    }
+
+    #[test]
+    fn forced_open_rejects_and_disabled_admits_until_reset() {
+        let config = config(1, 1, None);
+        let forced = State::INITIAL.force_open();
+        assert_eq!(
+            forced.admit(Duration::ZERO, &config),
+            Err((CircuitState::ForcedOpen, config.recovery_timeout))
+        );
+        assert_eq!(forced.record(Report::Success, SECOND, &config), None);
+        let disabled = forced.disable();
+        let (same, permit) = disabled.admit(Duration::ZERO, &config).unwrap();
+        assert_eq!(same, disabled);
+        assert_eq!(
+            disabled.report(permit, Report::Failure, SECOND, &config),
+            None
+        );
+        assert_eq!(disabled.record(Report::Failure, SECOND, &config), None);
+        let closed = disabled.reset();
+        assert!(matches!(closed, State::Closed { failures: 0, .. }));
+        assert_eq!(
+            closed.report(permit, Report::Failure, SECOND, &config),
             None
         );
     }

@@ -363,6 +363,47 @@ impl Registry {
             .expect("declared configs are checked at compile time, configured ones by `configure`")
     }
 
+    /// Returns every instance to its initial state: closed breakers, full limiters, empty
+    /// bulkheads' counters, zero counters everywhere. Calls running go on and are counted
+    /// when they end; configurations, names and conflicts stay.
+    ///
+    /// A test suite whose tests share named instances calls this at the start of each test
+    /// (with the tests run one at a time, `--test-threads=1`, or holding one lock), or gives
+    /// each test instances of its own names.
+    ///
+    /// ```
+    /// use resilience::{circuit_breaker, registry, Error};
+    ///
+    /// #[circuit_breaker(name = "docs::reset", failure_threshold = 1)]
+    /// async fn flaky() -> Result<(), Error> {
+    ///     Err(Error::Timeout { name: "db".into(), after: std::time::Duration::from_secs(1) })
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let _ = flaky().await;
+    /// assert!(registry().circuit_breaker("docs::reset").unwrap().is_open());
+    /// registry().reset();
+    /// let breaker = registry().circuit_breaker("docs::reset").unwrap();
+    /// assert!(breaker.is_closed());
+    /// assert_eq!(breaker.stats().calls, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.reset_all(&self.circuit_breakers);
+        self.reset_all(&self.retries);
+        self.reset_all(&self.timeouts);
+        self.reset_all(&self.bulkheads);
+        self.reset_all(&self.rate_limiters);
+    }
+
+    fn reset_all<P: Policy>(&self, namespace: &Namespace<P>) {
+        for slot in namespace.read().values() {
+            if let Some(policy) = &slot.policy {
+                policy.reset();
+            }
+        }
+    }
+
     /// Declarations that disagreed with the first declaration of the same instance.
     ///
     /// ```

@@ -27,6 +27,8 @@ pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
     fn namespace(registry: &Registry) -> &Namespace<Self>;
     /// Its counters, and its state where it has one.
     fn snapshot(&self) -> Stats;
+    /// Back to its initial state: what the policy's own `reset` does.
+    fn reset(&self);
 }
 
 /// A policy's configuration; names the policy it configures, so
@@ -75,6 +77,9 @@ macro_rules! policies {
             }
             fn snapshot(&self) -> Stats {
                 Stats::$policy(self.stats())
+            }
+            fn reset(&self) {
+                $policy::reset(self)
             }
         }
     )*};

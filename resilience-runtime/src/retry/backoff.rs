@@ -53,6 +53,8 @@ pub(crate) fn delay(
     let grown = match backoff {
         Backoff::Constant => Some(base),
         Backoff::Linear => base.checked_mul(n.saturating_add(1)),
+        // 0 · ∞ is NaN in floating point; the formula says 0.
+        Backoff::Exponential if base.is_zero() => Some(Duration::ZERO),
         Backoff::Exponential => {
             let factor = exponential_base.powi(i32::try_from(n).unwrap_or(i32::MAX));
             Duration::try_from_secs_f64(base.as_secs_f64() * factor).ok()
@@ -152,6 +154,15 @@ mod tests {
             max
         );
         assert_eq!(delay(Backoff::Linear, Duration::MAX, 2.0, max, 7), max);
+    }
+
+    #[test]
+    fn a_zero_base_stays_zero_however_large_the_growth() {
+        let max = Duration::from_secs(10);
+        let delays: Vec<_> = (0..4)
+            .map(|n| delay(Backoff::Exponential, Duration::ZERO, f64::MAX, max, n))
+            .collect();
+        assert_eq!(delays, [Duration::ZERO; 4]);
     }
 
     #[test]

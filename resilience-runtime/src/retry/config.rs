@@ -39,6 +39,9 @@ pub struct RetryConfig {
     pub backoff: Backoff,
     /// How delays are randomised. Default full jitter.
     pub jitter: Jitter,
+    /// No attempt starts later than this after the call started; a retry that would gives
+    /// up at once with the last error. Default none: only `max_attempts` bounds the call.
+    pub max_elapsed: Option<Duration>,
 }
 
 impl RetryConfig {
@@ -50,20 +53,21 @@ impl RetryConfig {
         exponential_base: 2.0,
         backoff: Backoff::Exponential,
         jitter: Jitter::Full,
+        max_elapsed: None,
     };
 
     /// Checks that every value makes sense.
     ///
     /// # Errors
     ///
-    /// [`InvalidConfig`] for `max_attempts` of 0, `max_delay < base_delay`, or an
-    /// `exponential_base` below 1 or not finite.
+    /// [`InvalidConfig`] for `max_attempts` of 0, `max_delay < base_delay`, an
+    /// `exponential_base` below 1 or not finite, or a `max_elapsed` of zero.
     ///
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::RetryConfig;
     /// let config = RetryConfig { base_delay: Duration::from_secs(5), max_delay: Duration::from_secs(1), ..Default::default() };
-    /// assert_eq!(config.validate().unwrap_err().to_string(), "`max_delay` must not be shorter than `base_delay`");
+    /// assert_eq!(config.validate().unwrap_err().to_string(), "`max_delay` must not be shorter than `base_delay` (`max_delay` is 60s unless set)");
     /// ```
     pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_attempts == 0 {
@@ -72,7 +76,7 @@ impl RetryConfig {
         if self.max_delay.as_nanos() < self.base_delay.as_nanos() {
             return Err(invalid!(
                 "max_delay",
-                "must not be shorter than `base_delay`"
+                "must not be shorter than `base_delay` (`max_delay` is 60s unless set)"
             ));
         }
         if !(self.exponential_base.is_finite() && self.exponential_base >= 1.0) {
@@ -81,7 +85,12 @@ impl RetryConfig {
                 "must be a finite number of at least 1.0"
             ));
         }
-        Ok(())
+        match self.max_elapsed {
+            Some(max_elapsed) if max_elapsed.is_zero() => {
+                Err(invalid!("max_elapsed", "must be longer than zero"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The wait after the `n`-th failure (0-based), before jitter.
@@ -122,4 +131,6 @@ setters!(RetryConfig {
     backoff: Backoff = "Backoff::Linear",
     /// Sets how delays are randomised.
     jitter: Jitter = "Jitter::None",
+    /// Sets the time after the call's start past which no attempt starts.
+    max_elapsed: (Some(Duration)) = "Duration::from_secs(10)",
 });

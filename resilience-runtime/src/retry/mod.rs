@@ -2,19 +2,23 @@
 
 mod backoff;
 mod config;
+mod retry_after;
 
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Duration;
 
 use backoff::Random;
 pub use backoff::{Backoff, Jitter};
 pub use config::RetryConfig;
+pub use retry_after::parse_retry_after;
 
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{time, ConfigError, Error};
+use crate::time::{self, Tick};
+use crate::{ConfigError, Error};
 
 /// What a retry has seen since it was created.
 ///
@@ -38,11 +42,13 @@ pub struct RetryStats {
     pub succeeded_first_try: u64,
     /// Calls that succeeded after one or more retries.
     pub succeeded_after_retry: u64,
-    /// Calls that failed with an error not worth retrying (or `CircuitOpen`).
+    /// Calls that failed with an error not worth retrying (or `CircuitOpen`), or gave up
+    /// before a second attempt.
     pub failed_without_retry: u64,
     /// Calls whose last attempt failed after at least one retry.
     pub failed_after_retry: u64,
-    /// Attempts after the first, over all calls.
+    /// Attempts after the first that started, over all calls (not those whose call was
+    /// dropped during the wait before them).
     pub retries: u64,
 }
 
@@ -206,17 +212,28 @@ impl Retry {
             let body = pipeline::body(f());
             async { ((), body.await) }
         };
-        pipeline::finish(self.layer((), retry_if, attempt).await)
+        pipeline::finish(self.layer((), retry_if, |_| None, attempt).await)
     }
 
     /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
     ///
-    /// `CircuitOpen` from an inner layer ends the call at once; `Timeout` is retried;
-    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`;
-    /// the body's errors are retried when `retry_if` says so.
+    /// A rejection, from an inner layer or carried by the body's error
+    /// ([`Failure::rejection`]), is read for what it is: `CircuitOpen` ends the call at once;
+    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`, and
+    /// end the call at once when that is longer than `max_delay` or than what is left of
+    /// `max_elapsed`; a `Timeout` is retried when `retry_if` says so of it converted into
+    /// `E` (pass `|_| true` to always retry timeouts). The body's other errors are retried
+    /// when `retry_if` says so.
+    ///
+    /// `retry_after` reads a hint from the body's error (a server's `Retry-After`, see
+    /// [`parse_retry_after`](crate::parse_retry_after)): when it gives one, that is the next
+    /// wait, capped at `max_delay`, instead of the backoff's.
     ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
+    ///
+    /// Every retry yields to the scheduler first, so a retry without delay never keeps the
+    /// other tasks of its thread waiting.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -226,7 +243,7 @@ impl Retry {
     /// use resilience::pipeline::body;
     /// let mut log = Vec::new();
     /// // `&mut log` is lent to each attempt and handed back with its outcome.
-    /// let outcome = retry.layer(&mut log, |_: &Error| true, |log: &mut Vec<u8>| async move {
+    /// let outcome = retry.layer(&mut log, |_: &Error| true, |_| None, |log: &mut Vec<u8>| async move {
     ///     log.push(1);
     ///     let outcome = body(async { Ok::<_, Error>(()) }).await;
     ///     (log, outcome)
@@ -239,12 +256,16 @@ impl Retry {
         &self,
         mut lent: C,
         retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
         mut next: F,
     ) -> Outcome<T, E>
     where
+        E: From<Error>,
         F: FnMut(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
+        // The clock is read for `max_elapsed` only, so a call without it reads none.
+        let start = self.config.max_elapsed.map(|_| time::now());
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent).await;
@@ -255,32 +276,108 @@ impl Retry {
                 }
                 Err(failure) => failure,
             };
-            // The least time to wait before trying again, or `None` to give up now.
-            let floor = match &failure {
-                Failure::Rejected(Error::CircuitOpen { .. }) => None,
-                Failure::Rejected(rejection) => Some(rejection.retry_after().unwrap_or_default()),
-                Failure::Inner(error) => retry_if(error).then_some(std::time::Duration::ZERO),
-            };
             failures += 1;
-            let Some(floor) = floor.filter(|_| failures < self.config.max_attempts) else {
+            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
                 self.count_failure(failures);
                 return Err(failure);
             };
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
-            let delay = backoff::jitter(
-                self.config.jitter,
-                self.config.delay(failures - 1),
-                &self.random,
-            );
+            if wait.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                time::sleep(wait).await;
+            }
             self.retries.fetch_add(1, Relaxed);
-            time::sleep(delay.max(floor)).await;
             lent = returned;
         }
     }
 
-    /// Counters since creation.
+    /// How long to wait before the next attempt after `failure`, the `failures`-th; `None`
+    /// to give up now.
+    fn wait<E: From<Error>>(
+        &self,
+        failure: &Failure<E>,
+        failures: u32,
+        start: Option<Tick>,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+    ) -> Option<Duration> {
+        if failures >= self.config.max_attempts {
+            return None;
+        }
+        // The least wait a rejection asks for, after the rejections that end the call.
+        let floor = match failure {
+            Failure::Rejected(Error::CircuitOpen { .. })
+            | Failure::Carried {
+                rejection: Error::CircuitOpen { .. },
+                ..
+            } => return None,
+            Failure::Rejected(timeout @ Error::Timeout { .. }) => {
+                retry_if(&E::from(timeout.clone())).then_some(Duration::ZERO)?
+            }
+            Failure::Carried {
+                error,
+                rejection: Error::Timeout { .. },
+            }
+            | Failure::Inner(error) => retry_if(error).then_some(Duration::ZERO)?,
+            Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => {
+                rejection.retry_after().unwrap_or_default()
+            }
+        };
+        let max_delay = self.config.max_delay;
+        if floor > max_delay {
+            return None;
+        }
+        let hint = match failure {
+            Failure::Inner(error) | Failure::Carried { error, .. } => retry_after(error),
+            Failure::Rejected(_) => None,
+        };
+        let wait = match hint {
+            Some(hint) => hint.min(max_delay),
+            None => backoff::jitter(
+                self.config.jitter,
+                self.config.delay(failures - 1),
+                &self.random,
+            ),
+        };
+        let wait = wait.max(floor);
+        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
+            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
+            if elapsed.saturating_add(wait) > max_elapsed {
+                return None;
+            }
+        }
+        Some(wait)
+    }
+
+    /// Back to its initial state: every counter at zero. The jitter's random sequence goes
+    /// on (use [`reseed`](Self::reseed) to repeat it); calls running go on and are counted
+    /// when they end.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::default()).unwrap();
+    /// let _ = retry.call(|| async { Ok::<_, Error>(()) }).await;
+    /// retry.reset();
+    /// assert_eq!(retry.stats().calls, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.succeeded_first_try.reset();
+        for counter in [
+            &self.succeeded_after_retry,
+            &self.failed_without_retry,
+            &self.failed_after_retry,
+            &self.retries,
+        ] {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    /// Counters since creation (or the last [`reset`](Self::reset)).
     ///
     /// ```
     /// # use std::time::Duration;
