@@ -13,10 +13,7 @@ use resilience::{registry, CircuitBreakerConfig, Error, Jitter, Retry, RetryConf
 #[tokio::main]
 async fn main() -> Result<(), resilience::ConfigError> {
     // An operator's setting, read at start-up: it wins over whatever the code declares.
-    let operator = CircuitBreakerConfig {
-        failure_threshold: 2,
-        ..Default::default()
-    };
+    let operator = CircuitBreakerConfig::DEFAULT.failure_threshold(2);
     registry().configure("search", operator)?;
     let breaker = registry().get_or_create("search", CircuitBreakerConfig::default())?;
     println!(
@@ -25,9 +22,7 @@ async fn main() -> Result<(), resilience::ConfigError> {
     );
 
     // One policy at a time.
-    let limit = resilience::TimeoutConfig {
-        duration: Duration::from_millis(100),
-    };
+    let limit = resilience::TimeoutConfig::DEFAULT.duration(Duration::from_millis(100));
     let timeout = Timeout::new("search", limit)?;
     let slow = timeout.call(|| async {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -36,11 +31,9 @@ async fn main() -> Result<(), resilience::ConfigError> {
     println!("slow search: {:?}", slow.await);
 
     // A stack, outermost first, as `#[circuit_breaker] #[retry] #[timeout]` would build it.
-    let config = RetryConfig {
-        base_delay: Duration::from_millis(10),
-        jitter: Jitter::None,
-        ..Default::default()
-    };
+    let config = RetryConfig::DEFAULT
+        .base_delay(Duration::from_millis(10))
+        .jitter(Jitter::None);
     let retry = Retry::new("search", config)?;
     for query in ["fast", "slow"] {
         let outcome = breaker

@@ -69,11 +69,9 @@ async fn max_wait_zero_rejects_at_once_and_a_queued_call_gives_up_at_max_wait() 
     let bulkhead = Arc::new(
         Bulkhead::new(
             "bulkhead::full",
-            BulkheadConfig {
-                max_concurrent: 1,
-                max_wait: Duration::ZERO,
-                max_queued: None,
-            },
+            BulkheadConfig::DEFAULT
+                .max_concurrent(1)
+                .max_wait(Duration::ZERO),
         )
         .unwrap(),
     );
@@ -120,11 +118,9 @@ async fn max_wait_zero_rejects_at_once_and_a_queued_call_gives_up_at_max_wait() 
 async fn a_slot_comes_back_when_a_running_or_queued_call_is_dropped() {
     let bulkhead = Bulkhead::new(
         "bulkhead::drop",
-        BulkheadConfig {
-            max_concurrent: 1,
-            max_wait: Duration::from_secs(60),
-            max_queued: None,
-        },
+        BulkheadConfig::DEFAULT
+            .max_concurrent(1)
+            .max_wait(Duration::from_secs(60)),
     )
     .unwrap();
     let hold = || async {
@@ -152,14 +148,7 @@ async fn a_slot_comes_back_when_a_running_or_queued_call_is_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slot_comes_back_when_the_body_panics() {
     let bulkhead = Arc::new(
-        Bulkhead::new(
-            "bulkhead::panic",
-            BulkheadConfig {
-                max_concurrent: 1,
-                ..Default::default()
-            },
-        )
-        .unwrap(),
+        Bulkhead::new("bulkhead::panic", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap(),
     );
     let inner = Arc::clone(&bulkhead);
     let joined = tokio::spawn(async move {
@@ -194,11 +183,9 @@ async fn stress(count: u64) {
     const MAX: usize = 3;
     let gauge = Arc::new(Gauge::default());
     let most_queued = Arc::new(AtomicUsize::new(0));
-    let config = BulkheadConfig {
-        max_concurrent: MAX,
-        max_wait: Duration::from_micros(300),
-        max_queued: None,
-    };
+    let config = BulkheadConfig::DEFAULT
+        .max_concurrent(MAX)
+        .max_wait(Duration::from_micros(300));
     let bulkhead = Arc::new(Bulkhead::new("bulkhead::stress", config).unwrap());
     let mut random = 0x9E37_79B9_u64;
     let mut calls = Vec::new();
@@ -263,11 +250,10 @@ async fn a_call_that_finds_max_queued_waiting_is_rejected_at_once() {
     let bulkhead = Arc::new(
         Bulkhead::new(
             "bulkhead::max_queued",
-            BulkheadConfig {
-                max_concurrent: 1,
-                max_wait: Duration::from_secs(10),
-                max_queued: Some(1),
-            },
+            BulkheadConfig::DEFAULT
+                .max_concurrent(1)
+                .max_wait(Duration::from_secs(10))
+                .max_queued(1),
         )
         .unwrap(),
     );

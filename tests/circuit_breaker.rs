@@ -176,12 +176,10 @@ async fn half_open_lets_exactly_max_calls_probes_through_at_once() {
     let cb = Arc::new(
         CircuitBreaker::new(
             "cb::probes",
-            CircuitBreakerConfig {
-                failure_threshold: 1,
-                half_open_max_calls: Some(2),
-                success_threshold: 5,
-                ..Default::default()
-            },
+            CircuitBreakerConfig::DEFAULT
+                .failure_threshold(1)
+                .half_open_max_calls(2)
+                .success_threshold(5),
         )
         .unwrap(),
     );
@@ -227,12 +225,10 @@ async fn half_open_lets_exactly_max_calls_probes_through_at_once() {
 async fn a_dropped_probe_gives_its_slot_back_and_counts_as_neither() {
     let cb = CircuitBreaker::new(
         "cb::dropped",
-        CircuitBreakerConfig {
-            failure_threshold: 1,
-            success_threshold: 1,
-            half_open_max_calls: Some(1),
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT
+            .failure_threshold(1)
+            .success_threshold(1)
+            .half_open_max_calls(1),
     )
     .unwrap();
     cb.record_failure();
@@ -259,12 +255,11 @@ async fn a_panicking_probe_gives_its_slot_back() {
     let cb = Arc::new(
         CircuitBreaker::new(
             "cb::panic",
-            CircuitBreakerConfig {
-                failure_threshold: 1,
-                success_threshold: 1,
-                half_open_max_calls: Some(1),
-                recovery_timeout: Duration::from_millis(1),
-            },
+            CircuitBreakerConfig::DEFAULT
+                .failure_threshold(1)
+                .success_threshold(1)
+                .half_open_max_calls(1)
+                .recovery_timeout(Duration::from_millis(1)),
         )
         .unwrap(),
     );
@@ -291,12 +286,10 @@ async fn a_panicking_probe_gives_its_slot_back() {
 async fn a_call_that_started_before_the_breaker_opened_does_not_count_after() {
     let cb = CircuitBreaker::new(
         "cb::stale",
-        CircuitBreakerConfig {
-            failure_threshold: 1,
-            success_threshold: 1,
-            recovery_timeout: Duration::from_secs(1),
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT
+            .failure_threshold(1)
+            .success_threshold(1)
+            .recovery_timeout(Duration::from_secs(1)),
     )
     .unwrap();
     let slow = cb.call(|| async {
@@ -343,10 +336,7 @@ async fn two_fns_naming_one_breaker_share_it() {
 async fn by_hand_records_and_resets() {
     let cb = CircuitBreaker::new(
         "cb::manual",
-        CircuitBreakerConfig {
-            failure_threshold: 2,
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT.failure_threshold(2),
     )
     .unwrap();
     cb.record_failure();
@@ -408,10 +398,7 @@ async fn forced_open_rejects_until_reset() {
 async fn disabled_admits_every_call_and_still_counts() {
     let cb = CircuitBreaker::new(
         "cb::disabled",
-        CircuitBreakerConfig {
-            failure_threshold: 1,
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT.failure_threshold(1),
     )
     .unwrap();
     cb.record_failure();
@@ -436,12 +423,11 @@ async fn a_probe_hung_through_65536_changes_of_state_frees_no_slot_of_a_later_pr
     let cb = Arc::new(
         CircuitBreaker::new(
             "cb::hung_probe",
-            CircuitBreakerConfig {
-                failure_threshold: 1,
-                success_threshold: 1,
-                recovery_timeout: MS,
-                half_open_max_calls: Some(1),
-            },
+            CircuitBreakerConfig::DEFAULT
+                .failure_threshold(1)
+                .success_threshold(1)
+                .recovery_timeout(MS)
+                .half_open_max_calls(1),
         )
         .unwrap(),
     );

@@ -133,12 +133,11 @@ async fn a_timeout_drops_the_body_in_every_stacking_position() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_runs_exactly_max_probes_under_a_flood() {
     const PROBES: u32 = 3;
-    let config = CircuitBreakerConfig {
-        failure_threshold: 1,
-        success_threshold: PROBES,
-        half_open_max_calls: Some(PROBES),
-        recovery_timeout: Duration::from_millis(5),
-    };
+    let config = CircuitBreakerConfig::DEFAULT
+        .failure_threshold(1)
+        .success_threshold(PROBES)
+        .half_open_max_calls(PROBES)
+        .recovery_timeout(Duration::from_millis(5));
     let breaker = Arc::new(CircuitBreaker::new("inv::flood", config).unwrap());
     breaker.record_failure();
     // Real time on two workers; bounded, so a breaker that never recovers fails the test.

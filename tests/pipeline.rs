@@ -16,12 +16,10 @@ const MS: Duration = Duration::from_millis(1);
 fn retry(name: &str, max_attempts: u32) -> Retry {
     Retry::new(
         name,
-        RetryConfig {
-            max_attempts,
-            base_delay: MS * 10,
-            jitter: Jitter::None,
-            ..Default::default()
-        },
+        RetryConfig::DEFAULT
+            .max_attempts(max_attempts)
+            .base_delay(MS * 10)
+            .jitter(Jitter::None),
     )
     .unwrap()
 }
@@ -29,10 +27,7 @@ fn retry(name: &str, max_attempts: u32) -> Retry {
 fn breaker(name: &str, failure_threshold: u32) -> CircuitBreaker {
     CircuitBreaker::new(
         name,
-        CircuitBreakerConfig {
-            failure_threshold,
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT.failure_threshold(failure_threshold),
     )
     .unwrap()
 }
@@ -81,7 +76,7 @@ async fn retry_does_not_retry_an_open_circuit() {
 async fn retry_retries_a_timeout() {
     let (retry, timeout) = (
         retry("p::retry_t", 3),
-        Timeout::new("p::t", TimeoutConfig { duration: MS * 100 }).unwrap(),
+        Timeout::new("p::t", TimeoutConfig::DEFAULT.duration(MS * 100)).unwrap(),
     );
     let attempts = AtomicU32::new(0);
     let start = Instant::now();
@@ -113,11 +108,9 @@ async fn retry_waits_at_least_the_retry_after_of_a_full_limiter() {
     let retry = retry("p::retry_rl", 2);
     let limiter = RateLimiter::new(
         "p::rl",
-        RateLimiterConfig {
-            max_requests: 1,
-            window: Duration::from_secs(3),
-            ..Default::default()
-        },
+        RateLimiterConfig::DEFAULT
+            .max_requests(1)
+            .window(Duration::from_secs(3)),
     )
     .unwrap();
     limiter.try_acquire().unwrap();
@@ -146,14 +139,12 @@ async fn a_breaker_counts_a_timeout_but_not_load_shedding() {
     let breaker = breaker("p::cb_kinds", 1);
     let bulkhead = Bulkhead::new(
         "p::bh",
-        BulkheadConfig {
-            max_concurrent: 1,
-            max_wait: Duration::ZERO,
-            max_queued: None,
-        },
+        BulkheadConfig::DEFAULT
+            .max_concurrent(1)
+            .max_wait(Duration::ZERO),
     )
     .unwrap();
-    let timeout = Timeout::new("p::t2", TimeoutConfig { duration: MS }).unwrap();
+    let timeout = Timeout::new("p::t2", TimeoutConfig::DEFAULT.duration(MS)).unwrap();
     let hold = bulkhead.layer(|| {
         body(async {
             sleep(Duration::from_secs(1)).await;

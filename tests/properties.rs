@@ -63,7 +63,8 @@ proptest! {
         gaps in proptest::collection::vec(prop_oneof![Just(0u64), 0u64..50, 0u64..3000], 1..120),
     ) {
         let burst = if algorithm == Algorithm::TokenBucket { burst } else { None };
-        let config = RateLimiterConfig { max_requests: max, window: Duration::from_millis(window_ms), algorithm, burst, ..Default::default() };
+        let config = RateLimiterConfig::DEFAULT.max_requests(max).window(Duration::from_millis(window_ms)).algorithm(algorithm);
+        let config = burst.map_or(config.clone(), |burst| config.burst(burst));
         let limiter = paused(async { RateLimiter::new("prop", config).unwrap() });
         let times = admitted(&limiter, &gaps);
         match algorithm {
@@ -97,7 +98,7 @@ proptest! {
     #[test]
     fn a_waiter_that_gives_up_consumes_nothing(algorithm in algorithm(), max in 1u32..4, give_up_ms in 1u64..900) {
         paused(async {
-            let config = RateLimiterConfig { max_requests: max, window: Duration::from_secs(1), algorithm, max_wait: Duration::from_secs(5), ..Default::default() };
+            let config = RateLimiterConfig::DEFAULT.max_requests(max).window(Duration::from_secs(1)).algorithm(algorithm).max_wait(Duration::from_secs(5));
             let limiter = RateLimiter::new("prop::give_up", config).unwrap();
             for _ in 0..max {
                 limiter.try_acquire().unwrap();
@@ -125,15 +126,7 @@ proptest! {
         jitter in prop_oneof![Just(Jitter::None), Just(Jitter::Full), Just(Jitter::Equal)],
         seed in any::<u64>(),
     ) {
-        let config = RetryConfig {
-            max_attempts,
-            base_delay: Duration::from_millis(base_ms),
-            max_delay: Duration::from_millis(base_ms + extra_ms),
-            exponential_base,
-            backoff,
-            jitter,
-            max_elapsed: None,
-        };
+        let config = RetryConfig::DEFAULT.max_attempts(max_attempts).base_delay(Duration::from_millis(base_ms)).max_delay(Duration::from_millis(base_ms + extra_ms)).exponential_base(exponential_base).backoff(backoff).jitter(jitter);
         let expected: Vec<Duration> = (0..max_attempts.saturating_sub(1)).map(|n| config.delay(n)).collect();
         let starts = paused(async {
             let retry = Retry::new("prop::retry", config).unwrap();
@@ -176,7 +169,8 @@ proptest! {
         algorithm in algorithm(),
     ) {
         paused(async {
-            let breaker = CircuitBreakerConfig { failure_threshold: count, success_threshold: other, recovery_timeout: duration, half_open_max_calls: probes };
+            let breaker = CircuitBreakerConfig::DEFAULT.failure_threshold(count).success_threshold(other).recovery_timeout(duration);
+            let breaker = probes.map_or(breaker.clone(), |probes| breaker.half_open_max_calls(probes));
             assert_eq!(CircuitBreaker::new("h", breaker.clone()).is_ok(), breaker.validate().is_ok());
             if let Ok(cb) = CircuitBreaker::new("h", breaker.clone()) {
                 // An accepted breaker limits: it opens at exactly `failure_threshold`
@@ -200,7 +194,8 @@ proptest! {
                 let _ = (cb.state(), cb.can_execute(), cb.stats());
             }
 
-            let retry = RetryConfig { max_attempts: count % 4, base_delay: duration, max_delay: second, exponential_base: float, backoff: Backoff::Exponential, jitter: Jitter::Equal, max_elapsed: elapsed };
+            let retry = RetryConfig::DEFAULT.max_attempts(count % 4).base_delay(duration).max_delay(second).exponential_base(float).backoff(Backoff::Exponential).jitter(Jitter::Equal);
+            let retry = elapsed.map_or(retry.clone(), |elapsed| retry.max_elapsed(elapsed));
             assert_eq!(Retry::new("h", retry.clone()).is_ok(), retry.validate().is_ok());
             if let Ok(policy) = Retry::new("h", retry.clone()) {
                 // An accepted retry limits: at most `max_attempts` attempts, none starting
@@ -220,19 +215,20 @@ proptest! {
                 }
             }
 
-            let timeout = TimeoutConfig { duration };
+            let timeout = TimeoutConfig::DEFAULT.duration(duration);
             assert_eq!(Timeout::new("h", timeout.clone()).is_ok(), timeout.validate().is_ok());
             if let Ok(timeout) = Timeout::new("h", timeout) {
                 let _ = timeout.call(|| async { Ok::<_, Error>(()) }).await;
             }
 
-            let bulkhead = BulkheadConfig { max_concurrent: slots, max_wait: duration, max_queued: None };
+            let bulkhead = BulkheadConfig::DEFAULT.max_concurrent(slots).max_wait(duration);
             assert_eq!(Bulkhead::new("h", bulkhead.clone()).is_ok(), bulkhead.validate().is_ok());
             if let Ok(bulkhead) = Bulkhead::new("h", bulkhead) {
                 let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
             }
 
-            let limiter = RateLimiterConfig { max_requests: count, window: duration, algorithm, burst: probes, max_wait: second };
+            let limiter = RateLimiterConfig::DEFAULT.max_requests(count).window(duration).algorithm(algorithm).max_wait(second);
+            let limiter = probes.map_or(limiter.clone(), |probes| limiter.burst(probes));
             assert_eq!(RateLimiter::new("h", limiter.clone()).is_ok(), limiter.validate().is_ok());
             if let Ok(limiter) = RateLimiter::new("h", limiter) {
                 for _ in 0..3 {

@@ -12,12 +12,10 @@ const MS: Duration = Duration::from_millis(1);
 fn limiter(name: &str, max_requests: u32, window: Duration, algorithm: Algorithm) -> RateLimiter {
     RateLimiter::new(
         name,
-        RateLimiterConfig {
-            max_requests,
-            window,
-            algorithm,
-            ..Default::default()
-        },
+        RateLimiterConfig::DEFAULT
+            .max_requests(max_requests)
+            .window(window)
+            .algorithm(algorithm),
     )
     .unwrap()
 }
@@ -120,12 +118,10 @@ async fn a_call_waits_up_to_max_wait_for_a_permit() {
 async fn a_wait_longer_than_max_wait_is_rejected_at_once() {
     let limiter = RateLimiter::new(
         "rl::too_long",
-        RateLimiterConfig {
-            max_requests: 1,
-            window: Duration::from_secs(10),
-            max_wait: Duration::from_secs(1),
-            ..Default::default()
-        },
+        RateLimiterConfig::DEFAULT
+            .max_requests(1)
+            .window(Duration::from_secs(10))
+            .max_wait(Duration::from_secs(1)),
     )
     .unwrap();
     limiter.acquire().await.unwrap();
@@ -141,12 +137,10 @@ async fn a_wait_longer_than_max_wait_is_rejected_at_once() {
 async fn a_waiter_that_gives_up_takes_no_permit() {
     let limiter = RateLimiter::new(
         "rl::give_up",
-        RateLimiterConfig {
-            max_requests: 1,
-            window: Duration::from_secs(1),
-            max_wait: Duration::from_secs(5),
-            ..Default::default()
-        },
+        RateLimiterConfig::DEFAULT
+            .max_requests(1)
+            .window(Duration::from_secs(1))
+            .max_wait(Duration::from_secs(5)),
     )
     .unwrap();
     limiter.acquire().await.unwrap();
@@ -178,13 +172,11 @@ async fn never_over_quota_under_contention_and_cancellation() {
         let limiter = Arc::new(
             RateLimiter::new(
                 "rl::stress",
-                RateLimiterConfig {
-                    max_requests: MAX,
-                    window: WINDOW,
-                    algorithm,
-                    max_wait: WINDOW + MS * 10,
-                    ..Default::default()
-                },
+                RateLimiterConfig::DEFAULT
+                    .max_requests(MAX)
+                    .window(WINDOW)
+                    .algorithm(algorithm)
+                    .max_wait(WINDOW + MS * 10),
             )
             .unwrap(),
         );
@@ -242,16 +234,11 @@ async fn a_bucket_slower_than_nanoseconds_can_count_still_limits() {
         (1, Duration::MAX, None),
     ];
     for (max_requests, window, burst) in cases {
-        let limiter = RateLimiter::new(
-            "rl::slow",
-            RateLimiterConfig {
-                max_requests,
-                window,
-                burst,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let config = RateLimiterConfig::DEFAULT
+            .max_requests(max_requests)
+            .window(window);
+        let config = burst.map_or(config.clone(), |burst| config.burst(burst));
+        let limiter = RateLimiter::new("rl::slow", config).unwrap();
         let admitted = (0..5000).filter(|_| limiter.try_acquire().is_ok()).count();
         assert_eq!(
             admitted,

@@ -141,12 +141,10 @@ async fn retry_if_false_returns_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn full_jitter_stays_in_its_envelope_and_repeats_with_a_seed() {
-    let config = RetryConfig {
-        max_attempts: 4,
-        base_delay: MS * 100,
-        jitter: Jitter::Full,
-        ..Default::default()
-    };
+    let config = RetryConfig::DEFAULT
+        .max_attempts(4)
+        .base_delay(MS * 100)
+        .jitter(Jitter::Full);
     let mut elapsed = Vec::new();
     for _ in 0..2 {
         let retry = Retry::new("retry::jitter", config.clone()).unwrap();
@@ -165,12 +163,10 @@ async fn full_jitter_stays_in_its_envelope_and_repeats_with_a_seed() {
 
 #[tokio::test(start_paused = true)]
 async fn equal_jitter_stays_between_half_and_one_and_a_half_of_the_delay() {
-    let config = RetryConfig {
-        max_attempts: 2,
-        base_delay: MS * 100,
-        jitter: Jitter::Equal,
-        ..Default::default()
-    };
+    let config = RetryConfig::DEFAULT
+        .max_attempts(2)
+        .base_delay(MS * 100)
+        .jitter(Jitter::Equal);
     let retry = Retry::new("retry::equal", config).unwrap();
     for seed in 0..50 {
         retry.reseed(seed);
@@ -240,13 +236,11 @@ async fn question_mark_and_owned_arguments_in_the_body() {
 async fn by_hand_with_backoff_and_predicate() {
     let retry = Retry::new(
         "retry::by_hand",
-        RetryConfig {
-            max_attempts: 3,
-            base_delay: MS * 10,
-            backoff: Backoff::Linear,
-            jitter: Jitter::None,
-            ..Default::default()
-        },
+        RetryConfig::DEFAULT
+            .max_attempts(3)
+            .base_delay(MS * 10)
+            .backoff(Backoff::Linear)
+            .jitter(Jitter::None),
     )
     .unwrap();
     let flaky = Flaky::new(2);
@@ -497,11 +491,9 @@ async fn a_retry_without_delay_lets_the_other_tasks_run() {
 async fn retries_cancelled_during_their_wait_are_not_counted() {
     let retry = Retry::new(
         "retry::cancelled",
-        RetryConfig {
-            base_delay: Duration::from_secs(1),
-            jitter: Jitter::None,
-            ..Default::default()
-        },
+        RetryConfig::DEFAULT
+            .base_delay(Duration::from_secs(1))
+            .jitter(Jitter::None),
     )
     .unwrap();
     let call = retry.call(|| async { Err::<(), _>(DbError::Deadlock(0)) });
@@ -514,14 +506,7 @@ async fn retries_cancelled_during_their_wait_are_not_counted() {
 
 #[tokio::test(start_paused = true)]
 async fn reset_zeroes_every_counter() {
-    let retry = Retry::new(
-        "retry::reset",
-        RetryConfig {
-            base_delay: MS,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let retry = Retry::new("retry::reset", RetryConfig::DEFAULT.base_delay(MS)).unwrap();
     let _ = retry.call(|| async { Ok::<_, DbError>(()) }).await;
     let _ = retry
         .call(|| async { Err::<(), _>(DbError::Constraint) })

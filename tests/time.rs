@@ -27,11 +27,9 @@ fn paused_runtime() -> tokio::runtime::Runtime {
 fn instances_first_used_late_in_one_runtime_start_over_in_the_next() {
     let breaker = CircuitBreaker::new(
         "time::breaker",
-        CircuitBreakerConfig {
-            failure_threshold: 1,
-            recovery_timeout: Duration::from_secs(30),
-            ..Default::default()
-        },
+        CircuitBreakerConfig::DEFAULT
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(30)),
     )
     .unwrap();
     let limiters = [
@@ -40,12 +38,10 @@ fn instances_first_used_late_in_one_runtime_start_over_in_the_next() {
         Algorithm::SlidingWindow,
     ]
     .map(|algorithm| {
-        let config = RateLimiterConfig {
-            max_requests: 1,
-            window: Duration::from_secs(60),
-            algorithm,
-            ..Default::default()
-        };
+        let config = RateLimiterConfig::DEFAULT
+            .max_requests(1)
+            .window(Duration::from_secs(60))
+            .algorithm(algorithm);
         RateLimiter::new("time::limiter", config).unwrap()
     });
 

@@ -71,9 +71,7 @@ async fn numeric_seconds_and_the_rejection_as_the_callers_error() {
 async fn by_hand() {
     let timeout = Timeout::new(
         "timeout::by_hand",
-        TimeoutConfig {
-            duration: Duration::from_secs(1),
-        },
+        TimeoutConfig::DEFAULT.duration(Duration::from_secs(1)),
     )
     .unwrap();
     assert_eq!(timeout.call(|| async { Ok::<_, Error>(1) }).await, Ok(1));
@@ -82,11 +80,5 @@ async fn by_hand() {
         Ok::<_, Error>(2)
     });
     assert!(matches!(late.await, Err(Error::Timeout { .. })));
-    assert!(Timeout::new(
-        "bad",
-        TimeoutConfig {
-            duration: Duration::ZERO
-        }
-    )
-    .is_err());
+    assert!(Timeout::new("bad", TimeoutConfig::DEFAULT.duration(Duration::ZERO)).is_err());
 }

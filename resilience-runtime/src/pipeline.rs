@@ -25,7 +25,7 @@
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), resilience::ConfigError> {
 //! let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::default())?;
 //! let retry = Retry::new("api", RetryConfig::default())?;
-//! let timeout = Timeout::new("api", TimeoutConfig { duration: Duration::from_secs(1) })?;
+//! let timeout = Timeout::new("api", TimeoutConfig::DEFAULT.duration(Duration::from_secs(1)))?;
 //!
 //! // #[circuit_breaker] #[retry] #[timeout("1s")], by hand: outermost first.
 //! let answer: Result<u32, resilience::Error> = finish(

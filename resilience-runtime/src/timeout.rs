@@ -18,10 +18,11 @@ use crate::{time, ConfigError, Error};
 /// use std::time::Duration;
 /// use resilience::TimeoutConfig;
 ///
-/// assert!(TimeoutConfig { duration: Duration::ZERO }.validate().is_err());
-/// assert!(TimeoutConfig { duration: Duration::from_secs(5) }.validate().is_ok());
+/// assert!(TimeoutConfig::DEFAULT.duration(Duration::ZERO).validate().is_err());
+/// assert!(TimeoutConfig::DEFAULT.duration(Duration::from_secs(5)).validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TimeoutConfig {
     /// The limit. Default 10s.
     pub duration: Duration,
@@ -68,7 +69,7 @@ impl Default for TimeoutConfig {
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use std::time::Duration;
 /// # use resilience::{Error, Timeout, TimeoutConfig};
-/// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+/// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
 /// let late = timeout.call(|| async { tokio::time::sleep(Duration::from_secs(3)).await; Ok::<_, Error>(()) });
 /// assert!(late.await.is_err());
 /// let stats = timeout.stats();
@@ -92,7 +93,7 @@ pub struct TimeoutStats {
 /// use resilience::{Error, Timeout, TimeoutConfig};
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
-/// let timeout = Timeout::new("report", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+/// let timeout = Timeout::new("report", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
 /// let slow = timeout.call(|| async {
 ///     tokio::time::sleep(Duration::from_secs(5)).await;
 ///     Ok::<_, Error>("done")
@@ -117,8 +118,8 @@ impl Timeout {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
-    /// assert!(Timeout::new("bad", TimeoutConfig { duration: Duration::ZERO }).is_err());
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
+    /// assert!(Timeout::new("bad", TimeoutConfig::DEFAULT.duration(Duration::ZERO)).is_err());
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: TimeoutConfig) -> Result<Self, ConfigError> {
         config.validate()?;
@@ -135,7 +136,7 @@ impl Timeout {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// assert_eq!(timeout.name(), "db");
     /// ```
     pub fn name(&self) -> &str {
@@ -147,7 +148,7 @@ impl Timeout {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// assert_eq!(timeout.duration(), Duration::from_secs(2));
     /// ```
     pub fn duration(&self) -> Duration {
@@ -164,7 +165,7 @@ impl Timeout {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// let quick: Result<u8, Error> = timeout.call(|| async { Ok(1) }).await;
     /// assert_eq!(quick, Ok(1));
     /// # }
@@ -184,7 +185,7 @@ impl Timeout {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// use resilience::pipeline::{body, Failure};
     /// let outcome = timeout.layer(|| body(async { tokio::time::sleep(Duration::from_secs(5)).await; Ok::<_, Error>(()) })).await;
     /// assert!(matches!(outcome, Err(Failure::Rejected(Error::Timeout { .. }))));
@@ -214,7 +215,7 @@ impl Timeout {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// assert_eq!(timeout.stats().calls, 0);
     /// ```
     pub fn stats(&self) -> TimeoutStats {
@@ -230,7 +231,7 @@ impl Timeout {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, Timeout, TimeoutConfig};
-    /// let timeout = Timeout::new("db", TimeoutConfig { duration: Duration::from_secs(2) }).unwrap();
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
     /// timeout.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
     /// timeout.reset();
     /// assert_eq!(timeout.stats().calls, 0);

@@ -10,11 +10,12 @@ use crate::setters::setters;
 /// use std::time::Duration;
 /// use resilience::BulkheadConfig;
 ///
-/// let config = BulkheadConfig { max_concurrent: 4, max_wait: Duration::ZERO, max_queued: None };
+/// let config = BulkheadConfig::DEFAULT.max_concurrent(4).max_wait(Duration::ZERO);
 /// assert!(config.validate().is_ok());
-/// assert!(BulkheadConfig { max_concurrent: 0, ..config }.validate().is_err());
+/// assert!(config.max_concurrent(0).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BulkheadConfig {
     /// Calls running at once. Default 10.
     pub max_concurrent: usize,
@@ -42,7 +43,7 @@ impl BulkheadConfig {
     /// ```
     /// # use resilience::BulkheadConfig;
     /// assert!(BulkheadConfig::default().validate().is_ok());
-    /// assert!(BulkheadConfig { max_concurrent: 0, ..Default::default() }.validate().is_err());
+    /// assert!(BulkheadConfig::DEFAULT.max_concurrent(0).validate().is_err());
     /// ```
     pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_concurrent == 0 {

@@ -48,7 +48,7 @@ pub struct BulkheadStats {
 /// use resilience::{Bulkhead, BulkheadConfig};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let bulkhead = Bulkhead::new("exports", BulkheadConfig { max_concurrent: 2, ..Default::default() }).unwrap();
+/// let bulkhead = Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
 /// let seen = bulkhead.call(|| async { Ok::<_, resilience::Error>(bulkhead.active()) }).await;
 /// assert_eq!(seen, Ok(1));
 /// assert_eq!(bulkhead.available(), 2);
@@ -71,7 +71,7 @@ impl Bulkhead {
     ///
     /// ```
     /// # use resilience::{Bulkhead, BulkheadConfig};
-    /// let bulkhead = Bulkhead::new("db", BulkheadConfig { max_concurrent: 4, ..Default::default() }).unwrap();
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(4)).unwrap();
     /// assert_eq!(bulkhead.available(), 4);
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: BulkheadConfig) -> Result<Self, ConfigError> {
@@ -125,7 +125,7 @@ impl Bulkhead {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{Bulkhead, BulkheadConfig, Error};
-    /// let bulkhead = Bulkhead::new("db", BulkheadConfig { max_concurrent: 2, ..Default::default() }).unwrap();
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
     /// let inside = bulkhead.call(|| async { Ok::<_, Error>(bulkhead.available()) }).await;
     /// assert_eq!((inside, bulkhead.available()), (Ok(1), 2));
     /// # }

@@ -11,15 +11,12 @@ use super::state::{MAX_PROBES, MAX_RECOVERY};
 /// use std::time::Duration;
 /// use resilience::CircuitBreakerConfig;
 ///
-/// let config = CircuitBreakerConfig {
-///     failure_threshold: 3,
-///     recovery_timeout: Duration::from_secs(10),
-///     ..Default::default()
-/// };
+/// let config = CircuitBreakerConfig::DEFAULT.failure_threshold(3).recovery_timeout(Duration::from_secs(10));
 /// assert!(config.validate().is_ok());
 /// assert_eq!(config.probes(), 2); // half_open_max_calls defaults to success_threshold
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CircuitBreakerConfig {
     /// Consecutive failures that open a closed breaker. Default 5.
     pub failure_threshold: u32,
@@ -49,7 +46,7 @@ impl CircuitBreakerConfig {
     ///
     /// ```
     /// # use resilience::CircuitBreakerConfig;
-    /// let config = CircuitBreakerConfig { half_open_max_calls: Some(0), ..Default::default() };
+    /// let config = CircuitBreakerConfig::DEFAULT.half_open_max_calls(0);
     /// assert_eq!(config.validate().unwrap_err().to_string(), "`half_open_max_calls` must be at least 1");
     /// ```
     pub const fn validate(&self) -> Result<(), InvalidConfig> {
@@ -82,9 +79,9 @@ impl CircuitBreakerConfig {
     ///
     /// ```
     /// # use resilience::CircuitBreakerConfig;
-    /// let config = CircuitBreakerConfig { success_threshold: 3, ..Default::default() };
+    /// let config = CircuitBreakerConfig::DEFAULT.success_threshold(3);
     /// assert_eq!(config.probes(), 3);
-    /// assert_eq!(CircuitBreakerConfig { half_open_max_calls: Some(1), ..config }.probes(), 1);
+    /// assert_eq!(config.half_open_max_calls(1).probes(), 1);
     /// ```
     pub fn probes(&self) -> u32 {
         self.half_open_max_calls.unwrap_or(self.success_threshold)

@@ -25,7 +25,7 @@ use crate::{ConfigError, Error};
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
 /// assert_eq!(breaker.state(), CircuitState::Closed);
 /// breaker.record_failure();
 /// assert_eq!(breaker.state().to_string(), "open");
@@ -65,7 +65,7 @@ impl fmt::Display for CircuitState {
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
 /// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
 /// breaker.record_failure(); // counted like a call
 /// let stats = breaker.stats();
@@ -107,10 +107,7 @@ pub struct CircuitBreakerStats {
 /// use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let breaker = CircuitBreaker::new("inventory", CircuitBreakerConfig {
-///     failure_threshold: 2,
-///     ..Default::default()
-/// })?;
+/// let breaker = CircuitBreaker::new("inventory", CircuitBreakerConfig::DEFAULT.failure_threshold(2))?;
 /// for _ in 0..2 {
 ///     let _ = breaker.call(|| async { Err::<(), Error>(down()) }).await;
 /// }
@@ -143,7 +140,7 @@ impl CircuitBreaker {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
     /// let breaker = CircuitBreaker::new("search", CircuitBreakerConfig::default()).unwrap();
     /// assert_eq!(breaker.name(), "search");
-    /// assert!(CircuitBreaker::new("bad", CircuitBreakerConfig { failure_threshold: 0, ..Default::default() }).is_err());
+    /// assert!(CircuitBreaker::new("bad", CircuitBreakerConfig::DEFAULT.failure_threshold(0)).is_err());
     /// ```
     pub fn new(
         name: impl Into<Arc<str>>,
@@ -167,7 +164,7 @@ impl CircuitBreaker {
     ///
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert_eq!(breaker.name(), "api");
     /// ```
     pub fn name(&self) -> &str {
@@ -178,7 +175,7 @@ impl CircuitBreaker {
     ///
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert_eq!(breaker.config().failure_threshold, 1);
     /// ```
     pub fn config(&self) -> &CircuitBreakerConfig {
@@ -223,7 +220,7 @@ impl CircuitBreaker {
     /// enum ApiError { NotFound, Unavailable, Rejected(resilience::Error) }
     /// impl From<resilience::Error> for ApiError { fn from(e: resilience::Error) -> Self { Self::Rejected(e) } }
     ///
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// let is_outage = |e: &ApiError| matches!(e, ApiError::Unavailable);
     /// let _ = breaker.call_with(is_outage, || async { Err::<(), _>(ApiError::NotFound) }).await;
     /// assert_eq!(breaker.state(), CircuitState::Closed);
@@ -252,7 +249,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// use resilience::pipeline::{body, Failure};
     /// let outcome = breaker.layer(|_| true, || body(async { Err::<(), _>(Error::BulkheadFull { name: "x".into(), max_concurrent: 1 }) })).await;
     /// assert!(matches!(outcome, Err(Failure::Inner(_))), "the body's error, kept apart from rejections");
@@ -288,7 +285,7 @@ impl CircuitBreaker {
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert_eq!(breaker.state(), CircuitState::Closed);
     /// breaker.record_failure();
     /// assert_eq!(breaker.state(), CircuitState::Open);
@@ -308,7 +305,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert!(!breaker.is_open());
     /// breaker.record_failure();
     /// assert!(breaker.is_open());
@@ -323,7 +320,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert!(breaker.is_closed());
     /// # }
     /// ```
@@ -336,7 +333,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// breaker.record_failure();
     /// tokio::time::advance(std::time::Duration::from_secs(60)).await;
     /// assert!(breaker.is_half_open());
@@ -351,7 +348,7 @@ impl CircuitBreaker {
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert!(breaker.can_execute());
     /// breaker.record_failure();
     /// assert!(!breaker.can_execute());
@@ -366,7 +363,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 2, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(2)).unwrap();
     /// breaker.record_failure();
     /// breaker.record_success(); // resets the consecutive count
     /// breaker.record_failure();
@@ -384,7 +381,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// breaker.record_failure();
     /// assert!(breaker.is_open());
     /// assert_eq!(breaker.stats().failures, 1);
@@ -421,7 +418,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// breaker.disable();
     /// for _ in 0..3 {
     ///     let _ = breaker.call(|| async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Default::default() }) }).await;
@@ -441,7 +438,7 @@ impl CircuitBreaker {
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("db", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// breaker.record_failure();
     /// breaker.reset();
     /// assert!(breaker.is_closed());
@@ -466,7 +463,7 @@ impl CircuitBreaker {
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig { failure_threshold: 1, ..Default::default() }).unwrap();
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
     /// assert_eq!(breaker.stats().calls, 0);
     /// # }
     /// ```

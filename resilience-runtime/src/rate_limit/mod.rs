@@ -26,7 +26,7 @@ use crate::{ConfigError, Error};
 ///
 /// ```
 /// use resilience::{Algorithm, RateLimiterConfig};
-/// let exact = RateLimiterConfig { algorithm: Algorithm::SlidingWindow, ..Default::default() };
+/// let exact = RateLimiterConfig::DEFAULT.algorithm(Algorithm::SlidingWindow);
 /// assert_eq!(RateLimiterConfig::default().algorithm, Algorithm::TokenBucket);
 /// assert!(exact.validate().is_ok());
 /// ```
@@ -50,15 +50,11 @@ pub enum Algorithm {
 /// use std::time::Duration;
 /// use resilience::{Algorithm, RateLimiterConfig};
 ///
-/// let config = RateLimiterConfig {
-///     max_requests: 100,
-///     window: Duration::from_secs(60),
-///     algorithm: Algorithm::SlidingWindow,
-///     ..Default::default()
-/// };
+/// let config = RateLimiterConfig::DEFAULT.max_requests(100).window(Duration::from_secs(60)).algorithm(Algorithm::SlidingWindow);
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimiterConfig {
     /// Calls allowed per `window`. Default 10 (the attribute requires it).
     pub max_requests: u32,
@@ -92,7 +88,7 @@ impl RateLimiterConfig {
     ///
     /// ```
     /// # use resilience::RateLimiterConfig;
-    /// assert!(RateLimiterConfig { max_requests: 0, ..Default::default() }.validate().is_err());
+    /// assert!(RateLimiterConfig::DEFAULT.max_requests(0).validate().is_err());
     /// ```
     pub const fn validate(&self) -> Result<(), InvalidConfig> {
         if self.max_requests == 0 {
@@ -137,7 +133,7 @@ impl Default for RateLimiterConfig {
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use std::time::Duration;
 /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-/// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+/// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
 /// limiter.try_acquire().unwrap();
 /// limiter.try_acquire().unwrap();
 /// assert!(limiter.try_acquire().is_err());
@@ -166,11 +162,7 @@ pub struct RateLimiterStats {
 /// use resilience::{Error, RateLimiter, RateLimiterConfig};
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
-/// let limiter = RateLimiter::new("geocode", RateLimiterConfig {
-///     max_requests: 2,
-///     window: Duration::from_secs(1),
-///     ..Default::default()
-/// }).unwrap();
+/// let limiter = RateLimiter::new("geocode", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
 /// assert!(limiter.try_acquire().is_ok());
 /// assert!(limiter.try_acquire().is_ok());
 /// assert_eq!(
@@ -206,7 +198,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// assert!(limiter.try_acquire().is_ok());
     /// # }
     /// ```
@@ -251,7 +243,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// assert_eq!(limiter.name(), "geo");
     /// # }
     /// ```
@@ -265,7 +257,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// assert_eq!(limiter.config().max_requests, 2);
     /// # }
     /// ```
@@ -283,7 +275,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// assert!(limiter.try_acquire().is_ok() && limiter.try_acquire().is_ok());
     /// assert_eq!(limiter.try_acquire(), Err(Error::RateLimited { name: "geo".into(), retry_after: Duration::from_millis(500) }));
     /// # }
@@ -313,7 +305,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{RateLimiter, RateLimiterConfig};
-    /// let config = RateLimiterConfig { max_requests: 1, window: Duration::from_secs(1), max_wait: Duration::from_secs(2), ..Default::default() };
+    /// let config = RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(1)).max_wait(Duration::from_secs(2));
     /// let limiter = RateLimiter::new("geo", config).unwrap();
     /// limiter.acquire().await.unwrap();
     /// let start = tokio::time::Instant::now();
@@ -361,7 +353,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// let found: Result<&str, Error> = limiter.call(|| async { Ok("Main St 1") }).await;
     /// assert_eq!(found, Ok("Main St 1"));
     /// # }
@@ -381,7 +373,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// use resilience::pipeline::{body, finish};
     /// let outcome = limiter.layer(|| body(async { Ok::<_, Error>(1) })).await;
     /// assert_eq!(finish(outcome), Ok(1));
@@ -404,7 +396,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 2, window: Duration::from_secs(1), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
     /// assert_eq!(limiter.stats().admitted, 0);
     /// # }
     /// ```
@@ -448,7 +440,7 @@ impl RateLimiter {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{RateLimiter, RateLimiterConfig};
-    /// let limiter = RateLimiter::new("geo", RateLimiterConfig { max_requests: 1, window: Duration::from_secs(60), ..Default::default() }).unwrap();
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(60))).unwrap();
     /// limiter.try_acquire().unwrap();
     /// assert!(limiter.try_acquire().is_err());
     /// limiter.reset();

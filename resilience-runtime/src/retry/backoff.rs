@@ -8,7 +8,7 @@ use std::time::Duration;
 /// ```
 /// use std::time::Duration;
 /// use resilience::{Backoff, Jitter, RetryConfig};
-/// let linear = RetryConfig { backoff: Backoff::Linear, base_delay: Duration::from_secs(1), jitter: Jitter::None, ..Default::default() };
+/// let linear = RetryConfig::DEFAULT.backoff(Backoff::Linear).base_delay(Duration::from_secs(1)).jitter(Jitter::None);
 /// assert_eq!(linear.delay(2), Duration::from_secs(3));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,7 +26,7 @@ pub enum Backoff {
 ///
 /// ```
 /// use resilience::{Jitter, RetryConfig};
-/// let exact = RetryConfig { jitter: Jitter::None, ..Default::default() };
+/// let exact = RetryConfig::DEFAULT.jitter(Jitter::None);
 /// assert_eq!(RetryConfig::default().jitter, Jitter::Full);
 /// assert!(exact.validate().is_ok());
 /// ```

@@ -15,17 +15,12 @@ use super::{Backoff, Jitter};
 /// use std::time::Duration;
 /// use resilience::{Backoff, Jitter, RetryConfig};
 ///
-/// let config = RetryConfig {
-///     max_attempts: 4,
-///     base_delay: Duration::from_millis(100),
-///     backoff: Backoff::Linear,
-///     jitter: Jitter::None,
-///     ..Default::default()
-/// };
+/// let config = RetryConfig::DEFAULT.max_attempts(4).base_delay(Duration::from_millis(100)).backoff(Backoff::Linear).jitter(Jitter::None);
 /// assert!(config.validate().is_ok());
 /// assert_eq!(config.delay(2), Duration::from_millis(300));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryConfig {
     /// Attempts in all, counting the first call. Default 3.
     pub max_attempts: u32,
@@ -66,7 +61,7 @@ impl RetryConfig {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::RetryConfig;
-    /// let config = RetryConfig { base_delay: Duration::from_secs(5), max_delay: Duration::from_secs(1), ..Default::default() };
+    /// let config = RetryConfig::DEFAULT.base_delay(Duration::from_secs(5)).max_delay(Duration::from_secs(1));
     /// assert_eq!(config.validate().unwrap_err().to_string(), "`max_delay` must not be shorter than `base_delay` (`max_delay` is 60s unless set)");
     /// ```
     pub const fn validate(&self) -> Result<(), InvalidConfig> {
@@ -98,7 +93,7 @@ impl RetryConfig {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::RetryConfig;
-    /// let config = RetryConfig { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(300), ..Default::default() };
+    /// let config = RetryConfig::DEFAULT.base_delay(Duration::from_millis(100)).max_delay(Duration::from_millis(300));
     /// assert_eq!([config.delay(0), config.delay(1), config.delay(2)], [100, 200, 300].map(Duration::from_millis));
     /// ```
     pub fn delay(&self, n: u32) -> Duration {

@@ -26,7 +26,7 @@ use crate::{ConfigError, Error};
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// # use std::time::Duration;
 /// # use resilience::{Error, Retry, RetryConfig};
-/// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+/// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
 /// let mut attempts = 0;
 /// let _ = retry.call(|| { attempts += 1; async move { if attempts < 2 { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) } else { Ok(()) } } }).await;
 /// let stats = retry.stats();
@@ -61,7 +61,7 @@ pub struct RetryStats {
 /// use resilience::{Retry, RetryConfig};
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
-/// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+/// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
 /// let calls = AtomicU32::new(0);
 /// let answer: Result<u32, anyhow::Error> = retry
 ///     .call(|| async {
@@ -96,8 +96,8 @@ impl Retry {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
-    /// assert!(Retry::new("bad", RetryConfig { max_attempts: 0, ..Default::default() }).is_err());
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// assert!(Retry::new("bad", RetryConfig::DEFAULT.max_attempts(0)).is_err());
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RetryConfig) -> Result<Self, ConfigError> {
         config.validate()?;
@@ -118,7 +118,7 @@ impl Retry {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
     /// assert_eq!(retry.name(), "fetch");
     /// ```
     pub fn name(&self) -> &str {
@@ -130,7 +130,7 @@ impl Retry {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
     /// assert_eq!(retry.config().max_attempts, 3);
     /// ```
     pub fn config(&self) -> &RetryConfig {
@@ -160,7 +160,7 @@ impl Retry {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
     /// let always: Result<(), Error> = retry.call(|| async { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) }).await;
     /// assert!(always.is_err()); // the last error, after three attempts
     /// # }
@@ -239,7 +239,7 @@ impl Retry {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
     /// use resilience::pipeline::body;
     /// let mut log = Vec::new();
     /// // `&mut log` is lent to each attempt and handed back with its outcome.
@@ -382,7 +382,7 @@ impl Retry {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience::{Error, Retry, RetryConfig};
-    /// let retry = Retry::new("fetch", RetryConfig { base_delay: Duration::from_millis(10), ..Default::default() }).unwrap();
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
     /// assert_eq!(retry.stats().calls, 0);
     /// ```
     pub fn stats(&self) -> RetryStats {
