@@ -143,11 +143,9 @@ fn rate_limiters(c: &mut Criterion) {
     group.bench_function("resilience attribute", |b| {
         b.to_async(&rt).iter(with_rate_limit)
     });
-    let config = RateLimiterConfig {
-        max_requests: 4_000_000_000,
-        window: Duration::from_secs(1),
-        ..Default::default()
-    };
+    let config = RateLimiterConfig::DEFAULT
+        .max_requests(4_000_000_000)
+        .window(Duration::from_secs(1));
     let ours = RateLimiter::new("bench::rl_by_hand", config).unwrap();
     group.bench_function("resilience try_acquire", |b| b.iter(|| ours.try_acquire()));
     let governor = governor::RateLimiter::direct(governor::Quota::per_second(NonZeroU32::MAX));
@@ -164,10 +162,7 @@ fn bulkheads(c: &mut Criterion) {
     });
     let ours = Bulkhead::new(
         "bench::bh_by_hand",
-        BulkheadConfig {
-            max_concurrent: 100,
-            ..Default::default()
-        },
+        BulkheadConfig::DEFAULT.max_concurrent(100),
     )
     .unwrap();
     group.bench_function("resilience by hand", |b| {
@@ -195,9 +190,7 @@ fn timeouts(c: &mut Criterion) {
     });
     let ours = Timeout::new(
         "bench::to_by_hand",
-        TimeoutConfig {
-            duration: Duration::from_secs(10),
-        },
+        TimeoutConfig::DEFAULT.duration(Duration::from_secs(10)),
     )
     .unwrap();
     group.bench_function("resilience by hand", |b| {

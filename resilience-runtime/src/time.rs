@@ -22,7 +22,9 @@
 //!
 //! Both sources are std instants underneath (tokio's paused clock starts at std's "now"
 //! and moves by `advance`), anchored once at one shared instant, so readings from
-//! different threads and runtimes land on the same timeline.
+//! different threads and runtimes land on the same timeline. Only differences between
+//! readings are used, and waits go to tokio as durations, never as instants: the counter's
+//! drift from the OS clock over a long uptime never shifts a deadline.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -122,17 +124,6 @@ fn from_tokio(instant: tokio::time::Instant) -> Tick {
     }
 }
 
-/// The tokio instant of `tick`, for timers; `None` when std cannot represent it.
-fn to_tokio(tick: Tick) -> Option<tokio::time::Instant> {
-    let anchor = anchor().std;
-    let instant = if tick >= ANCHOR_TICK {
-        anchor.checked_add(Duration::from_nanos(tick - ANCHOR_TICK))
-    } else {
-        anchor.checked_sub(Duration::from_nanos(ANCHOR_TICK - tick))
-    }?;
-    Some(tokio::time::Instant::from_std(instant))
-}
-
 /// Where an instance's times start, for times kept as nanoseconds since it.
 ///
 /// Each `#[tokio::test]` has its own clock, and a paused one starts at the moment its
@@ -193,11 +184,14 @@ pub(crate) async fn timeout<F: Future>(limit: Duration, future: F) -> Option<F::
         return Some(output);
     }
     let deadline = start.saturating_add(nanos(limit));
-    let mut sleep = std::pin::pin!(match to_tokio(deadline) {
-        Some(deadline) => tokio::time::sleep_until(deadline),
-        // Past what an instant can hold: no timer would ever fire anyway.
-        None => tokio::time::sleep(limit),
-    });
+    let left = deadline.saturating_sub(now());
+    if left == 0 {
+        return None;
+    }
+    // The timer gets the time left, not an instant: tokio measures it on its own clock, so
+    // however far the counter has drifted from tokio's clock since the anchor, only the
+    // drift over this one wait counts.
+    let mut sleep = std::pin::pin!(tokio::time::sleep(Duration::from_nanos(left)));
     // The deadline is checked before each poll, not only when the timer fires: the timer
     // wheel notices time only when the runtime gets control back, which a future that
     // blocked past its deadline did not give it.
@@ -272,7 +266,7 @@ mod tests {
             let start = now();
             tokio::time::advance(Duration::from_secs(150)).await;
             assert_eq!(now() - start, 150_000_000_000);
-            assert_eq!(to_tokio(now()), Some(tokio::time::Instant::now()));
+            assert_eq!(now(), from_tokio(tokio::time::Instant::now()));
         });
     }
 }

@@ -314,13 +314,17 @@ impl RateLimiter {
     /// # }
     /// ```
     pub async fn acquire(&self) -> Result<(), Error> {
-        let mut wait = match self.admit() {
+        match self.admit() {
             Ok(()) => {
                 self.admitted.increment();
-                return Ok(());
+                Ok(())
             }
-            Err(wait) => wait,
-        };
+            Err(wait) => self.wait_for_permit(wait).await,
+        }
+    }
+
+    /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
+    async fn wait_for_permit(&self, mut wait: Duration) -> Result<(), Error> {
         let start = time::now();
         loop {
             // Give up at once when the next permit comes later than `max_wait` allows.
@@ -384,10 +388,17 @@ impl RateLimiter {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        match self.acquire().await {
-            Ok(()) => next().await,
-            Err(limited) => Err(Failure::Rejected(limited)),
+        // The admitted path stays out of the waiting future: no state machine to set up
+        // around one compare-and-swap.
+        match self.admit() {
+            Ok(()) => self.admitted.increment(),
+            Err(wait) => {
+                if let Err(limited) = self.wait_for_permit(wait).await {
+                    return Err(Failure::Rejected(limited));
+                }
+            }
         }
+        next().await
     }
 
     /// Counters since creation.

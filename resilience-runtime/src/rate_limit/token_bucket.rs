@@ -51,7 +51,9 @@ impl TokenBucket {
     /// starts over full rather than wait for this clock to catch up.
     #[inline]
     pub(crate) fn admit(self, tat: u64, elapsed: u64) -> Result<u64, u64> {
-        let now = elapsed >> self.shift;
+        // A shift past 63 (a `Duration::MAX` window with a huge burst) counts in units so
+        // long that no elapsed time reaches one.
+        let now = elapsed.checked_shr(self.shift).unwrap_or(0);
         let tat = if tat.saturating_sub(now) > self.span {
             now
         } else {
@@ -62,7 +64,8 @@ impl TokenBucket {
         if ahead <= self.span {
             Ok(next)
         } else {
-            Err((ahead - self.span).saturating_mul(1 << self.shift))
+            let wait = u128::from(ahead - self.span) << self.shift.min(64);
+            Err(u64::try_from(wait).unwrap_or(u64::MAX))
         }
     }
 }
@@ -106,6 +109,17 @@ mod tests {
     }
 
     #[test]
+    fn the_slowest_bucket_with_the_largest_burst_still_counts() {
+        let bucket = TokenBucket::new(1, Duration::MAX, u32::MAX);
+        assert!(bucket.shift >= 64);
+        assert_eq!(bucket.admit(0, u64::MAX), Ok(bucket.interval));
+        assert!(
+            bucket.admit(u64::MAX, 0).is_ok(),
+            "a tat beyond the span starts over"
+        );
+    }
+
+    #[test]
     fn the_interval_rounds_up() {
         let bucket = TokenBucket::new(3, Duration::from_secs(1), 1);
         assert_eq!((bucket.shift, bucket.interval), (0, 333_333_334));
@@ -118,6 +132,7 @@ mod tests {
             (1, Duration::from_secs(600 * YEAR), 1),
             (1, Duration::from_secs(YEAR), 1000),
             (1, Duration::MAX, 1),
+            (1, Duration::MAX, 64),
         ];
         for (max_requests, window, capacity) in cases {
             let bucket = TokenBucket::new(max_requests, window, capacity);
