@@ -11,7 +11,8 @@ use syn::{Attribute, GenericArgument, PathArguments, Type};
 
 use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
-use crate::lending::{rename_self, Lending};
+use crate::lending::Lending;
+use crate::rename::rename_self;
 use crate::stack::{self, Declared, Marker, Stack};
 
 /// Expands `#[attribute(args)]` on `item`.

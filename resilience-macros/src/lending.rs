@@ -23,9 +23,9 @@
 //!          body, with `self` renamed `__resilience_self`
 //! ```
 
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::{LitStr, Pat, Type};
+use syn::{Pat, Type};
 
 use crate::item::{bindings, Function};
 
@@ -140,141 +140,5 @@ fn unwrap_group(ty: &Type) -> &Type {
         Type::Group(group) => unwrap_group(&group.elem),
         Type::Paren(paren) => unwrap_group(&paren.elem),
         other => other,
-    }
-}
-
-/// Replaces the body's `self` with `__resilience_self`, leaving alone `self::` paths and
-/// nested items (`fn`, `impl`, `trait`, `mod`), which have a `self` of their own. Inline
-/// format arguments (`format!("{self}")`) are renamed too, in the string literals passed
-/// to a macro (`name!(..)`), where format strings are.
-pub(crate) fn rename_self(tokens: TokenStream) -> TokenStream {
-    rename(tokens, false)
-}
-
-fn rename(tokens: TokenStream, macro_arguments: bool) -> TokenStream {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out = Vec::with_capacity(tokens.len());
-    let mut i = 0;
-    while i < tokens.len() {
-        match &tokens[i] {
-            TokenTree::Ident(ident) if ident == "self" && !starts_path(tokens.get(i + 1)) => {
-                out.push(TokenTree::Ident(Ident::new(
-                    "__resilience_self",
-                    ident.span(),
-                )));
-            }
-            TokenTree::Ident(ident) if starts_item(ident, tokens.get(i + 1)) => {
-                // Copy the item through its body untouched.
-                while i < tokens.len() {
-                    let token = tokens[i].clone();
-                    let end = matches!(&token, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-                        || matches!(&token, TokenTree::Punct(p) if p.as_char() == ';');
-                    out.push(token);
-                    if end {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            TokenTree::Group(group) => {
-                let invoked = i >= 2
-                    && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '!')
-                    && matches!(&tokens[i - 2], TokenTree::Ident(_));
-                let mut renamed = Group::new(group.delimiter(), rename(group.stream(), invoked));
-                renamed.set_span(group.span());
-                out.push(TokenTree::Group(renamed));
-            }
-            TokenTree::Literal(literal) if macro_arguments => {
-                out.push(TokenTree::Literal(rename_in_format(literal)))
-            }
-            other => out.push(other.clone()),
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
-/// A string literal whose format arguments name `self` (`"{self}"`, `"{self:>8}"`), with
-/// `self` renamed; any other literal as it is. A string that is not a format string keeps
-/// its meaning: only `{self}` and `{self:` change, never `{{self}}`.
-fn rename_in_format(literal: &Literal) -> Literal {
-    let Ok(lit) = syn::parse2::<LitStr>(literal.to_token_stream()) else {
-        return literal.clone();
-    };
-    let text = lit.value();
-    if !text.contains("{self") {
-        return literal.clone();
-    }
-    let mut renamed = String::with_capacity(text.len() + 16);
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find('{') {
-        renamed.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(escaped) = after.strip_prefix('{') {
-            renamed.push_str("{{");
-            rest = escaped;
-        } else if let Some(tail) = after
-            .strip_prefix("self")
-            .filter(|tail| tail.starts_with('}') || tail.starts_with(':'))
-        {
-            renamed.push_str("{__resilience_self");
-            rest = tail;
-        } else {
-            renamed.push('{');
-            rest = after;
-        }
-    }
-    renamed.push_str(rest);
-    let mut out = Literal::string(&renamed);
-    out.set_span(literal.span());
-    out
-}
-
-fn starts_path(next: Option<&TokenTree>) -> bool {
-    matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Joint)
-}
-
-/// `fn name`, `impl`, `trait`, `mod`: an item with its own `self`. (`fn(u32)` is a type.)
-fn starts_item(ident: &Ident, next: Option<&TokenTree>) -> bool {
-    (ident == "fn" && matches!(next, Some(TokenTree::Ident(_))))
-        || ident == "impl"
-        || ident == "trait"
-        || ident == "mod"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn renamed(text: &str) -> String {
-        let literal: Literal = text.parse().unwrap();
-        rename_in_format(&literal).to_string()
-    }
-
-    #[test]
-    fn format_arguments_naming_self_are_renamed() {
-        assert_eq!(renamed(r#""{self}""#), r#""{__resilience_self}""#);
-        assert_eq!(
-            renamed(r#""a {self:?} b {self:>8}""#),
-            r#""a {__resilience_self:?} b {__resilience_self:>8}""#
-        );
-        assert_eq!(
-            renamed(r#""{{self}} {selfish}""#),
-            r#""{{self}} {selfish}""#
-        );
-        assert_eq!(renamed(r#"r"{self}""#), r#""{__resilience_self}""#);
-        assert_eq!(renamed("7"), "7");
-    }
-
-    #[test]
-    fn only_strings_passed_to_macros_are_format_strings() {
-        let body: TokenStream =
-            r#"let plain = "{self}"; println!("{self} {}", "{self}"); self.go()"#
-                .parse()
-                .unwrap();
-        assert_eq!(
-            rename_self(body).to_string(),
-            r#"let plain = "{self}" ; println ! ("{__resilience_self} {}" , "{__resilience_self}") ; __resilience_self . go ()"#
-        );
     }
 }

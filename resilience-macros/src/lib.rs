@@ -36,6 +36,7 @@ mod args;
 mod expand;
 mod item;
 mod lending;
+mod rename;
 #[cfg(test)]
 mod snapshots;
 mod stack;
