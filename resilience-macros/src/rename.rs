@@ -96,7 +96,8 @@ fn format_string(name: String) -> Option<Position> {
 fn rename_format_string(stream: TokenStream, position: Position) -> TokenStream {
     let mut tokens: Vec<TokenTree> = stream.into_iter().collect();
     // Each argument's tokens, as index ranges between top-level commas.
-    let mut arguments: Vec<std::ops::Range<usize>> = Vec::from([0..0]);
+    let mut arguments = Vec::new();
+    arguments.push(0..0);
     for (i, token) in tokens.iter().enumerate() {
         match token {
             TokenTree::Punct(p) if p.as_char() == ',' && p.spacing() == Spacing::Alone => {
