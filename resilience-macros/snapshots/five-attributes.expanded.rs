@@ -1,12 +1,4 @@
 pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
-    #[allow(unused_imports)]
-    use retry as _;
-    #[allow(unused_imports)]
-    use timeout as _;
-    #[allow(unused_imports)]
-    use bulkhead as _;
-    #[allow(unused_imports)]
-    use rate_limit as _;
     static __RESILIENCE_0: ::resilience::__private::CallSite<
         ::resilience::CircuitBreakerConfig,
     > = {

@@ -4,8 +4,6 @@ async fn query(
     rows: &mut Vec<u32>,
     label: String,
 ) -> Result<usize, DbError> {
-    #[allow(unused_imports)]
-    use timeout as _;
     static __RESILIENCE_0: ::resilience::__private::CallSite<
         ::resilience::RetryConfig,
     > = {

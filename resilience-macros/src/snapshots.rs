@@ -13,18 +13,35 @@ use quote::ToTokens;
 
 use crate::args;
 
+/// Expands as rustc does: the outermost attribute of ours, again and again, until none is
+/// left (a bare `#[retry]` below the first is handed over, see `stack`).
 fn expand(source: &str) -> String {
-    let mut function: syn::ItemFn = syn::parse_str(source).expect("a snapshot is one fn");
-    let first = function.attrs.remove(0);
-    let table = args::table(&first.path().segments.last().unwrap().ident.to_string())
-        .expect("a snapshot's first attribute is one of ours");
-    let arguments = match &first.meta {
-        syn::Meta::List(list) => list.tokens.clone(),
-        _ => TokenStream::new(),
-    };
-    let expanded = crate::expand::attribute(table, arguments, function.into_token_stream());
-    let file: syn::File = syn::parse2(expanded).expect("the expansion parses");
+    let mut tokens: TokenStream = source.parse().expect("a snapshot is Rust");
+    loop {
+        let mut function: syn::ItemFn = syn::parse2(tokens.clone()).expect("one fn");
+        let Some(at) = function.attrs.iter().position(is_ours) else {
+            break;
+        };
+        let attribute = function.attrs.remove(at);
+        let name = attribute.path().segments.last().unwrap().ident.to_string();
+        let arguments = match &attribute.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => TokenStream::new(),
+        };
+        tokens = match args::table(&name) {
+            Some(table) => crate::expand::attribute(table, arguments, function.into_token_stream()),
+            None => crate::expand::stacked(arguments, function.into_token_stream()),
+        };
+    }
+    let file: syn::File = syn::parse2(tokens).expect("the expansion parses");
     prettyplease::unparse(&file)
+}
+
+/// One of our attributes, or the hand-over marker; `rl::` in a snapshot stands for
+/// `use resilience as rl;`.
+fn is_ours(attribute: &syn::Attribute) -> bool {
+    let name = attribute.path().segments.last().unwrap().ident.to_string();
+    args::table(&name).is_some() || name == "stacked"
 }
 
 #[test]

@@ -2,9 +2,10 @@
 //!
 //! rustc expands the outermost attribute first and hands it the fn with the others still on
 //! it, so the first of ours to expand collects the rest and emits one pipeline. It knows a
-//! sibling by its path: `#[retry]` and `#[resilience::retry]` are ours. `#[rl::retry]`
-//! (through `use resilience as rl;`) or `#[corp::retry]` (a re-export) may be ours or not:
-//! a path cannot be resolved from inside a macro. So at such a sibling the expansion stops
+//! sibling by its path: `#[resilience::retry]` is ours. `#[retry]` (ours through `use
+//! resilience::retry;`, or `ntest`'s), `#[rl::retry]` (through `use resilience as rl;`) or
+//! `#[corp::retry]` (a re-export) may be ours or not: a path cannot be resolved from inside
+//! a macro. So at such a sibling the expansion stops
 //! and hands over: it re-emits the fn with the layers collected so far in a marker,
 //! `#[resilience::__private::stacked(..)]`, right below that sibling. If the sibling is
 //! ours, it expands next, finds the marker and puts those layers outside its own. If it is
@@ -97,7 +98,8 @@ enum Sibling {
     Other,
 }
 
-/// `#[retry]`, `#[resilience::retry]` and `#[::x::resilience::retry]` are ours.
+/// `#[resilience::retry]` and `#[::x::resilience::retry]` are ours. `#[retry]` may be ours
+/// or another crate's (`use ntest::timeout;`), so it is handed over like an alias.
 fn sibling(attr: &Attribute) -> Sibling {
     let segments = &attr.path().segments;
     let Some(table) = segments
@@ -106,12 +108,11 @@ fn sibling(attr: &Attribute) -> Sibling {
     else {
         return Sibling::Other;
     };
-    let qualified_by_us = segments.len() == 1
-        || segments
-            .iter()
-            .rev()
-            .nth(1)
-            .is_some_and(|s| s.ident == "resilience");
+    let qualified_by_us = segments
+        .iter()
+        .rev()
+        .nth(1)
+        .is_some_and(|s| s.ident == "resilience");
     if qualified_by_us {
         Sibling::Ours(table)
     } else {
@@ -261,6 +262,15 @@ mod tests {
         );
         assert!(out.contains("retry (max_attempts = 3)"), "{out}");
         assert!(!out.contains("CallSite"), "nothing expands yet: {out}");
+    }
+
+    #[test]
+    fn a_bare_sibling_is_handed_over_too_since_it_may_be_another_crate_s() {
+        let out = expand_first(
+            r#"#[resilience::retry] #[timeout(100)] async fn f() -> Result<(), E> { Ok(()) }"#,
+        );
+        assert!(out.contains("stacked (above = timeout"), "{out}");
+        assert!(!out.contains("CallSite"), "{out}");
     }
 
     #[test]
