@@ -214,3 +214,31 @@ async fn an_error_type_without_the_trait_compiles_and_counts_as_the_body_s() {
         .unwrap()
         .is_open());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_carried_rejection_is_retried_only_when_retry_if_says_so() {
+    use resilience::{rate_limit, retry};
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+
+    static BODIES: AtomicU32 = AtomicU32::new(0);
+    fn never(_: &Error) -> bool {
+        false
+    }
+    #[rate_limit(max_requests = 1, window = "1s")]
+    async fn callee_refused() -> Result<(), Error> {
+        Ok(())
+    }
+    // A POST that must not run twice: the caller's body ran before its callee refused.
+    #[retry(max_attempts = 3, base_delay = "10ms", retry_if = never)]
+    async fn post_once() -> Result<(), Error> {
+        BODIES.fetch_add(1, SeqCst);
+        callee_refused().await
+    }
+    post_once().await.unwrap();
+    let result = post_once().await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { .. })),
+        "{result:?}"
+    );
+    assert_eq!(BODIES.load(SeqCst), 2, "the second call's body ran once");
+}

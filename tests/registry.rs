@@ -248,6 +248,12 @@ mod meters {
         pub async fn new() -> Result<Self, Error> {
             Ok(Counter)
         }
+
+        /// Spells its type in the signature, and says `Self` in the body only.
+        #[retry(base_delay = 0)]
+        pub async fn fresh() -> Result<Counter, Error> {
+            Ok(Self)
+        }
     }
 
     impl Gauge {
@@ -296,6 +302,10 @@ async fn associated_fns_are_named_after_their_type_whatever_the_call_order() {
     assert!(registry()
         .retry(concat!(module_path!(), "::meters::new#2"))
         .is_none());
+    let _fresh = Counter::fresh().await.unwrap();
+    assert!(registry()
+        .retry(concat!(module_path!(), "::meters::Counter::fresh"))
+        .is_some());
 }
 
 #[tokio::test(start_paused = true)]

@@ -12,7 +12,7 @@ use syn::{Attribute, GenericArgument, PathArguments, Type};
 use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
 use crate::lending::Lending;
-use crate::rename::rename_self;
+use crate::rename::{rename_self, starts_item};
 use crate::stack::{self, Declared, Marker, Stack};
 
 /// Expands `#[attribute(args)]` on `item`.
@@ -162,6 +162,7 @@ impl<'a> Expansion<'a> {
         } else {
             Lending::default()
         };
+        let method = function.receiver().is_some() || names_self(&function.sig, &body);
         let body = if lending.rename_self {
             rename_self(body)
         } else {
@@ -175,7 +176,7 @@ impl<'a> Expansion<'a> {
             body,
             boxed,
             lending,
-            method: function.receiver().is_some() || names_self(&function.sig),
+            method,
         }
     }
 
@@ -446,16 +447,33 @@ fn site(i: usize) -> Ident {
     format_ident!("__RESILIENCE_{}", i, span = Span::mixed_site())
 }
 
-/// Whether `Self` appears in the signature: an associated fn without a receiver.
-fn names_self(sig: &syn::Signature) -> bool {
+/// Whether `Self` appears in the signature or the body (outside items nested in it, which
+/// have a `Self` of their own): an associated fn without a receiver, `fn new() -> Counter {
+/// Self { .. } }`. One that names neither cannot be told from a free fn.
+fn names_self(sig: &syn::Signature, body: &TokenStream) -> bool {
     fn any_self(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|token| match token {
-            TokenTree::Ident(ident) => ident == "Self",
-            TokenTree::Group(group) => any_self(group.stream()),
-            _ => false,
-        })
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < tokens.len() {
+            match &tokens[i] {
+                TokenTree::Ident(ident) if ident == "Self" => return true,
+                TokenTree::Ident(ident) if starts_item(ident, tokens.get(i + 1)) => {
+                    while i < tokens.len()
+                        && !matches!(&tokens[i], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
+                    {
+                        i += 1;
+                    }
+                }
+                TokenTree::Group(group) if any_self(group.stream()) => return true,
+                _ => {}
+            }
+            i += 1;
+        }
+        false
     }
-    any_self(sig.inputs.to_token_stream()) || any_self(sig.output.to_token_stream())
+    any_self(sig.inputs.to_token_stream())
+        || any_self(sig.output.to_token_stream())
+        || any_self(body.clone())
 }
 
 /// `impl Trait` cannot be named in a turbofish; `_` lets the body's type fill it in.

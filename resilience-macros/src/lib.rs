@@ -15,7 +15,7 @@
 //!
 //! Every attribute takes `name = "..."`; without it the instance is private to the fn and
 //! named after it: `module::fn`, or `module::Type::method` for a method or an associated fn
-//! with `Self` in its signature (one instance per `Self` type, so a trait's default method
+//! that says `Self` (one instance per `Self` type, so a trait's default method
 //! has one per implementing type). Every attribute takes `crate = "path::to::resilience"`
 //! for crates that re-export `resilience`. Each declared instance is registered at link
 //! time: `resilience::registry()` knows it before its first call.

@@ -165,8 +165,9 @@ fn starts_path(next: Option<&TokenTree>) -> bool {
     matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
 }
 
-/// `fn name`, `impl`, `trait`, `mod`: an item with its own `self`. (`fn(u32)` is a type.)
-fn starts_item(ident: &Ident, next: Option<&TokenTree>) -> bool {
+/// `fn name`, `impl`, `trait`, `mod`: an item with its own `self` and `Self`. (`fn(u32)`
+/// is a type.)
+pub(crate) fn starts_item(ident: &Ident, next: Option<&TokenTree>) -> bool {
     (ident == "fn" && matches!(next, Some(TokenTree::Ident(_))))
         || ident == "impl"
         || ident == "trait"

@@ -9,7 +9,10 @@
 //! rejections, transitions) use a plain `AtomicU64`: they are slow paths already.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 const STRIPES: usize = 16;
 /// The stripe that threads without one of their own share.
@@ -82,14 +85,16 @@ impl Drop for StripeOwner {
     fn drop(&mut self) {
         let stripe = STRIPE.with(|cell| cell.replace(SHARED));
         if stripe < SHARED {
-            FREE.fetch_or(1 << stripe, Relaxed);
+            // Release: the next owner's `Acquire` sees this thread's last plain store to the
+            // stripe, which it goes on from.
+            FREE.fetch_or(1 << stripe, Release);
         }
     }
 }
 
 /// Takes the lowest free stripe, if any.
 fn take_free() -> Option<usize> {
-    FREE.fetch_update(Relaxed, Relaxed, |free| {
+    FREE.fetch_update(Acquire, Acquire, |free| {
         (free != 0).then(|| free & (free - 1))
     })
     .ok()

@@ -322,8 +322,11 @@ impl Retry {
                 rejection: Error::Timeout { .. },
             }
             | Failure::Inner(error) => retry_if(error).then_some(Duration::ZERO)?,
-            Failure::Rejected(rejection) | Failure::Carried { rejection, .. } => {
-                rejection.retry_after().unwrap_or_default()
+            Failure::Rejected(rejection) => rejection.retry_after().unwrap_or_default(),
+            // A callee's rejection came back through a body that ran: whether running it
+            // again is safe is `retry_if`'s to say, as for any error of the body.
+            Failure::Carried { error, rejection } => {
+                retry_if(error).then(|| rejection.retry_after().unwrap_or_default())?
             }
         };
         let max_delay = self.config.max_delay;
