@@ -83,6 +83,39 @@ pub use resilience_runtime::{
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
 
+/// Implements [`AsRejection`] for an error enum with a variant that wraps a
+/// `resilience::Error`, in one line, so that its policies see a callee's rejection as one.
+///
+/// ```
+/// #[derive(Debug)]
+/// enum ApiError {
+///     NotFound,
+///     Rejected(resilience::Error),
+/// }
+///
+/// resilience::as_rejection!(ApiError::Rejected);
+///
+/// use resilience::AsRejection;
+/// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 4 };
+/// assert_eq!(ApiError::Rejected(full).as_rejection().map(|e| e.name()), Some("db"));
+/// assert!(ApiError::NotFound.as_rejection().is_none());
+/// ```
+#[macro_export]
+macro_rules! as_rejection {
+    ($error:ident :: $variant:ident) => {
+        impl $crate::AsRejection for $error {
+            fn as_rejection(&self) -> ::core::option::Option<&$crate::Error> {
+                // An enum of that one variant makes the second arm unreachable.
+                #[allow(unreachable_patterns)]
+                match self {
+                    $error::$variant(rejection) => ::core::option::Option::Some(rejection),
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    };
+}
+
 /// Not public API. Used by resilience-macros.
 #[doc(hidden)]
 pub mod __private {

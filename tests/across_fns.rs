@@ -20,15 +20,7 @@ impl From<Error> for AppError {
     }
 }
 
-impl AsRejection for AppError {
-    fn as_rejection(&self) -> Option<&Error> {
-        if let AppError::Rejected(rejection) = self {
-            Some(rejection)
-        } else {
-            None
-        }
-    }
-}
+resilience::as_rejection!(AppError::Rejected);
 
 type Boxed = Box<dyn std::error::Error + Send + Sync>;
 

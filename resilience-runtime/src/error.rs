@@ -112,7 +112,8 @@ impl Error {
 /// `dyn std::error::Error` (`anyhow::Error`, `eyre::Report`, `Box<dyn Error + Send + Sync>`,
 /// `Box<dyn Error>`, `Arc<dyn Error>`, ...), which finds the rejection by downcasting the
 /// error and then each of its sources in turn, so context added on the way keeps it found.
-/// An error enum implements it in one line. Where the error type does not implement it,
+/// An error enum implements it in one line, `resilience::as_rejection!(ApiError::Rejected);`,
+/// or by hand as below. Where the error type does not implement it,
 /// guarded fns still compile and read its errors as the body's own.
 ///
 /// ```
