@@ -405,3 +405,35 @@ async fn reset_returns_every_instance_to_its_initial_state() {
     );
     limited().await.expect("a full quota again");
 }
+
+mod generic {
+    use resilience::{retry, Error};
+
+    pub struct Client<T>(pub T);
+
+    impl<T: Send + Sync> Client<T> {
+        #[retry(base_delay = 0)]
+        pub async fn fetch(&self) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_client_of_a_generic_impl_shares_one_instance_from_any_thread() {
+    use generic::Client;
+    let calls = (0..4).map(|i| {
+        tokio::spawn(async move {
+            Client(1u8).fetch().await.unwrap();
+            Client(String::from("a")).fetch().await.unwrap();
+            Client(vec![i]).fetch().await.unwrap();
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap();
+    }
+    let retry = registry()
+        .retry(concat!(module_path!(), "::generic::Client::fetch"))
+        .unwrap();
+    assert_eq!(retry.stats().calls, 12, "three types, one instance");
+}

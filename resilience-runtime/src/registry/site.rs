@@ -1,7 +1,7 @@
 //! Call sites: what each attribute declares, collected at link time, and its handle on the
 //! instance.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use super::{registry, PolicyConfig, Registry};
 
@@ -39,9 +39,22 @@ pub struct CallSite<C: PolicyConfig> {
     at: Location,
     /// The instance, and for a method the `Self` type it is for (`""` for a fn).
     first: OnceLock<(&'static str, Arc<C::Policy>)>,
-    /// A method's instances for `Self` types after the first one: a trait's default method
-    /// has one instance per implementing type.
-    more_types: Mutex<Vec<(&'static str, &'static C::Policy)>>,
+    /// A method's instances for `Self` types after the first one (a trait's default method
+    /// has one per implementing type), each found with atomic loads.
+    more_types: OnceLock<Box<TypeEntry<C::Policy>>>,
+}
+
+/// One `Self` type's instance in a chain that only grows, so reading it takes no lock.
+struct TypeEntry<P> {
+    type_name: &'static str,
+    policy: Arc<P>,
+    next: OnceLock<Box<TypeEntry<P>>>,
+}
+
+/// `type_name` of one type is one string, though not always at one address.
+#[inline]
+fn same_type(a: &'static str, b: &'static str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +108,7 @@ impl<C: PolicyConfig> CallSite<C> {
             config,
             at,
             first: OnceLock::new(),
-            more_types: Mutex::new(Vec::new()),
+            more_types: OnceLock::new(),
         }
     }
 
@@ -118,8 +131,7 @@ impl<C: PolicyConfig> CallSite<C> {
         let (first_type, first) = self
             .first
             .get_or_init(|| (ty, self.resolve(registry(), Some(ty))));
-        // `type_name` of one type is one string, though not always at one address.
-        if std::ptr::eq(*first_type, ty) || *first_type == ty {
+        if same_type(first_type, ty) {
             return first;
         }
         self.for_another_type(ty)
@@ -127,18 +139,23 @@ impl<C: PolicyConfig> CallSite<C> {
 
     #[cold]
     fn for_another_type(&'static self, ty: &'static str) -> &'static C::Policy {
-        let mut more = self
-            .more_types
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, policy)) = more.iter().find(|(t, _)| *t == ty) {
-            return policy;
+        let mut slot = &self.more_types;
+        loop {
+            match slot.get() {
+                Some(entry) if same_type(entry.type_name, ty) => return &entry.policy,
+                Some(entry) => slot = &entry.next,
+                None => {
+                    let entry = TypeEntry {
+                        type_name: ty,
+                        policy: self.resolve(registry(), Some(ty)),
+                        next: OnceLock::new(),
+                    };
+                    // Another thread may have appended first (this type or another one):
+                    // then the loop reads what it appended and goes on from there.
+                    let _ = slot.set(Box::new(entry));
+                }
+            }
         }
-        // Kept for the life of the process, as the registry keeps every instance.
-        let policy: &'static Arc<C::Policy> =
-            Box::leak(Box::new(self.resolve(registry(), Some(ty))));
-        more.push((ty, policy));
-        policy
     }
 
     /// The instance of this site in `registry`, declared now if start-up did not.
