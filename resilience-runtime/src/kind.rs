@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// The kinds of policy; each has its own namespace in the [`Registry`].
+/// The kinds of policy; each has its own namespace in the [`Registry`](crate::Registry).
 ///
 /// ```
 /// use resilience::Kind;
@@ -10,15 +10,15 @@ use std::fmt;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
-    /// [`CircuitBreaker`]
+    /// [`CircuitBreaker`](crate::CircuitBreaker)
     CircuitBreaker,
-    /// [`Retry`]
+    /// [`Retry`](crate::Retry)
     Retry,
-    /// [`Timeout`]
+    /// [`Timeout`](crate::Timeout)
     Timeout,
-    /// [`Bulkhead`]
+    /// [`Bulkhead`](crate::Bulkhead)
     Bulkhead,
-    /// [`RateLimiter`]
+    /// [`RateLimiter`](crate::RateLimiter)
     RateLimiter,
 }
 

@@ -3,7 +3,7 @@ use std::time::Duration;
 use crate::error::{invalid, InvalidConfig};
 use crate::setters::setters;
 
-/// How many calls a [`Bulkhead`] runs at once, and how long and how many of the rest may
+/// How many calls a [`Bulkhead`](crate::Bulkhead) runs at once, and how long and how many of the rest may
 /// wait.
 ///
 /// ```

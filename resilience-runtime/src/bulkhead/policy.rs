@@ -1,0 +1,238 @@
+//! The bulkhead itself: slots, the queue's limits, and its pipeline layer.
+
+use super::config::BulkheadConfig;
+use super::slots::{Permit, Slots, Wait};
+use super::stats::BulkheadStats;
+use crate::counter::Counter;
+use crate::pipeline::{self, Failure, Outcome};
+use crate::{time, ConfigError, Error};
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// Runs at most `max_concurrent` calls at once; the others queue in arrival order for up
+/// to `max_wait`, then are rejected with [`Error::BulkheadFull`]. So is a call that finds
+/// `max_queued` calls queued already.
+///
+/// A slot comes back when its call finishes, is dropped (while running or while queued),
+/// or panics. Taking a free slot and giving it back while nobody queues are one atomic
+/// operation each; the queue's lock is touched only when every slot is taken.
+///
+/// ```
+/// use resilience::{Bulkhead, BulkheadConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let bulkhead = Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
+/// let seen = bulkhead.call(|| async { Ok::<_, resilience::Error>(bulkhead.active()) }).await;
+/// assert_eq!(seen, Ok(1));
+/// assert_eq!(bulkhead.available(), 2);
+/// # }
+/// ```
+pub struct Bulkhead {
+    name: Arc<str>,
+    config: BulkheadConfig,
+    slots: Slots,
+    admitted: Counter,
+    rejections: AtomicU64,
+}
+
+impl Bulkhead {
+    /// A bulkhead named `name`, every slot free.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`BulkheadConfig::validate`].
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(4)).unwrap();
+    /// assert_eq!(bulkhead.available(), 4);
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: BulkheadConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            name: name.into(),
+            slots: Slots::new(config.max_concurrent),
+            config,
+            admitted: Counter::default(),
+            rejections: AtomicU64::new(0),
+        })
+    }
+
+    /// The bulkhead's name.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// assert_eq!(Bulkhead::new("db", BulkheadConfig::default()).unwrap().name(), "db");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bulkhead's configuration.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// assert_eq!(bulkhead.config().max_concurrent, 10);
+    /// ```
+    pub fn config(&self) -> &BulkheadConfig {
+        &self.config
+    }
+
+    /// Calls running now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let inside = bulkhead.call(|| async { Ok::<_, Error>(bulkhead.active()) }).await;
+    /// assert_eq!((inside, bulkhead.active()), (Ok(1), 0));
+    /// # }
+    /// ```
+    pub fn active(&self) -> usize {
+        self.config.max_concurrent - self.slots.free()
+    }
+
+    /// Free slots now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
+    /// let inside = bulkhead.call(|| async { Ok::<_, Error>(bulkhead.available()) }).await;
+    /// assert_eq!((inside, bulkhead.available()), (Ok(1), 2));
+    /// # }
+    /// ```
+    pub fn available(&self) -> usize {
+        self.slots.free()
+    }
+
+    /// Calls waiting for a slot now.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// assert_eq!(Bulkhead::new("db", BulkheadConfig::default()).unwrap().queued(), 0);
+    /// ```
+    pub fn queued(&self) -> usize {
+        self.slots.queued()
+    }
+
+    /// Runs `f` once a slot is free.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BulkheadFull`], converted into `E`, when no slot frees within `max_wait`;
+    /// otherwise what `f` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let rows: Result<u32, anyhow::Error> = bulkhead.call(|| async { Ok(3) }).await;
+    /// assert_eq!(rows.unwrap(), 3);
+    /// # }
+    /// ```
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        pipeline::finish(self.layer(|| pipeline::body(f())).await)
+    }
+
+    /// The bulkhead as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// use resilience::pipeline::{body, finish};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let outcome = bulkhead.layer(|| body(async { Ok::<_, Error>(1) })).await;
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// # }
+    /// ```
+    pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
+    {
+        // A free slot is taken without going through a future: the common case stays one
+        // compare-and-swap.
+        let slot = match self.slots.try_acquire() {
+            Some(slot) => Some(slot),
+            None => self.wait_for_slot().await,
+        };
+        let Some(_slot) = slot else {
+            self.rejections.fetch_add(1, Relaxed);
+            let full = Error::BulkheadFull {
+                name: Arc::clone(&self.name),
+                max_concurrent: self.config.max_concurrent,
+            };
+            return Err(Failure::Rejected(full));
+        };
+        self.admitted.increment();
+        next().await
+    }
+
+    /// Counters since creation, and the load now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
+    /// assert_eq!(bulkhead.stats().admitted, 1);
+    /// # }
+    /// ```
+    pub fn stats(&self) -> BulkheadStats {
+        BulkheadStats {
+            active: self.active(),
+            queued: self.queued(),
+            admitted: self.admitted.get(),
+            rejections: self.rejections.load(Relaxed),
+        }
+    }
+
+    /// Sets the counters back to zero. Running and queued calls keep their slots and their
+    /// places.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let _ = bulkhead.call(|| async { Ok::<_, Error>(()) }).await;
+    /// bulkhead.reset();
+    /// assert_eq!(bulkhead.stats().admitted, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.admitted.reset();
+        self.rejections.store(0, Relaxed);
+    }
+
+    /// Queues for a slot for up to `max_wait`; `None` when none freed in time or the queue
+    /// is full.
+    async fn wait_for_slot(&self) -> Option<Permit<'_>> {
+        if self.config.max_wait.is_zero() {
+            return None;
+        }
+        match self.slots.acquire_or_queue(self.config.max_queued) {
+            Wait::Acquired(slot) => Some(slot),
+            Wait::Queued(queued) => time::timeout(self.config.max_wait, queued).await,
+            Wait::Full => None,
+        }
+    }
+}
+
+impl fmt::Debug for Bulkhead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bulkhead")
+            .field("name", &self.name)
+            .field("active", &self.active())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,77 @@
+//! What a breaker reports: its state and its counters.
+
+use std::fmt;
+
+/// Where a breaker stands.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+/// assert_eq!(breaker.state(), CircuitState::Closed);
+/// breaker.record_failure();
+/// assert_eq!(breaker.state().to_string(), "open");
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Calls go through; consecutive failures are counted.
+    Closed,
+    /// Calls are rejected with [`Error::CircuitOpen`](crate::Error::CircuitOpen) until the recovery timeout is over.
+    Open,
+    /// A limited number of probe calls go through; their outcomes close or re-open it.
+    HalfOpen,
+    /// Opened by hand with [`CircuitBreaker::force_open`](crate::CircuitBreaker::force_open): every call is rejected until
+    /// [`CircuitBreaker::reset`](crate::CircuitBreaker::reset).
+    ForcedOpen,
+    /// Switched off by hand with [`CircuitBreaker::disable`](crate::CircuitBreaker::disable): every call goes through and
+    /// is counted, none changes the state, until [`CircuitBreaker::reset`](crate::CircuitBreaker::reset).
+    Disabled,
+}
+
+impl fmt::Display for CircuitState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half-open",
+            CircuitState::ForcedOpen => "forced-open",
+            CircuitState::Disabled => "disabled",
+        })
+    }
+}
+
+/// What a breaker has seen since it was created (or last reset).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+/// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
+/// breaker.record_failure(); // counted like a call
+/// let stats = breaker.stats();
+/// assert_eq!((stats.state, stats.calls, stats.successes, stats.failures), (CircuitState::Open, 2, 1, 1));
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CircuitBreakerStats {
+    /// The state now.
+    pub state: CircuitState,
+    /// Calls let through or rejected, and outcomes recorded by hand.
+    pub calls: u64,
+    /// Calls that counted as successes (including errors the failure predicate let pass,
+    /// and [`record_success`](crate::CircuitBreaker::record_success)).
+    pub successes: u64,
+    /// Calls that counted as failures (including
+    /// [`record_failure`](crate::CircuitBreaker::record_failure)).
+    pub failures: u64,
+    /// Calls that ended without a verdict: dropped, panicked, or shed by an inner policy.
+    pub abandoned: u64,
+    /// Calls rejected because the breaker was open, forced open, or half-open with every
+    /// probe slot taken.
+    pub rejections: u64,
+    /// Changes of state (closed → open → half-open → closed each count one).
+    pub transitions: u64,
+}

@@ -1,0 +1,449 @@
+//! The limiter itself: admission by the chosen algorithm, waiting, and its pipeline layer.
+
+use super::config::{Algorithm, RateLimiterConfig};
+use super::stats::RateLimiterStats;
+use super::token_bucket::TokenBucket;
+use super::window::{FixedWindow, SlidingLog};
+use crate::counter::Counter;
+use crate::pipeline::{self, Failure, Outcome};
+use crate::sync::AtomicU64;
+use crate::time::{self, Origin};
+use crate::{ConfigError, Error};
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::AtomicU64 as Count;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// Admits at most `max_requests` calls per `window`, by the chosen [`Algorithm`]; a call
+/// over the quota waits up to `max_wait` for a permit, then is rejected with
+/// [`Error::RateLimited`] saying when one will be free. A call that gives up waiting (or is
+/// dropped while waiting) takes no permit.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{Error, RateLimiter, RateLimiterConfig};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let limiter = RateLimiter::new("geocode", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+/// assert!(limiter.try_acquire().is_ok());
+/// assert!(limiter.try_acquire().is_ok());
+/// assert_eq!(
+///     limiter.try_acquire(),
+///     Err(Error::RateLimited { name: "geocode".into(), retry_after: Duration::from_millis(500) }),
+/// );
+/// # }
+/// ```
+pub struct RateLimiter {
+    name: Arc<str>,
+    config: RateLimiterConfig,
+    origin: Origin,
+    state: Algo,
+    admitted: Counter,
+    waited: Count,
+    rejections: Count,
+}
+
+enum Algo {
+    TokenBucket { bucket: TokenBucket, tat: AtomicU64 },
+    FixedWindow { fixed: FixedWindow, word: AtomicU64 },
+    SlidingWindow { window: u64, log: Mutex<SlidingLog> },
+}
+
+impl RateLimiter {
+    /// A rate limiter named `name` with its full quota available.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RateLimiterConfig::validate`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// assert!(limiter.try_acquire().is_ok());
+    /// # }
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let window = time::nanos(config.window);
+        let state = match config.algorithm {
+            Algorithm::TokenBucket => Algo::TokenBucket {
+                bucket: TokenBucket::new(
+                    config.max_requests,
+                    config.window,
+                    config.burst.unwrap_or(config.max_requests),
+                ),
+                tat: AtomicU64::new(0),
+            },
+            Algorithm::FixedWindow => Algo::FixedWindow {
+                fixed: FixedWindow {
+                    window,
+                    max: config.max_requests,
+                },
+                word: AtomicU64::new(0),
+            },
+            Algorithm::SlidingWindow => Algo::SlidingWindow {
+                window,
+                log: Mutex::default(),
+            },
+        };
+        Ok(Self {
+            name: name.into(),
+            config,
+            origin: Origin::new(time::now()),
+            state,
+            admitted: Counter::default(),
+            waited: Count::new(0),
+            rejections: Count::new(0),
+        })
+    }
+
+    /// The limiter's name.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// assert_eq!(limiter.name(), "geo");
+    /// # }
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The limiter's configuration.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// assert_eq!(limiter.config().max_requests, 2);
+    /// # }
+    /// ```
+    pub fn config(&self) -> &RateLimiterConfig {
+        &self.config
+    }
+
+    /// Takes a permit now if one is free, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] with the time until a permit is free.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// assert!(limiter.try_acquire().is_ok() && limiter.try_acquire().is_ok());
+    /// assert_eq!(limiter.try_acquire(), Err(Error::RateLimited { name: "geo".into(), retry_after: Duration::from_millis(500) }));
+    /// # }
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Result<(), Error> {
+        match self.admit() {
+            Ok(()) => {
+                self.admitted.increment();
+                Ok(())
+            }
+            Err(wait) => {
+                self.rejections.fetch_add(1, Relaxed);
+                Err(self.limited(wait))
+            }
+        }
+    }
+
+    /// Takes a permit, waiting up to `max_wait` for one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] when no permit is free within `max_wait`; it is returned as
+    /// soon as the wait is known to be longer, without sleeping first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let config = RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(1)).max_wait(Duration::from_secs(2));
+    /// let limiter = RateLimiter::new("geo", config).unwrap();
+    /// limiter.acquire().await.unwrap();
+    /// let start = tokio::time::Instant::now();
+    /// limiter.acquire().await.unwrap(); // waited for the next permit
+    /// assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// # }
+    /// ```
+    pub async fn acquire(&self) -> Result<(), Error> {
+        match self.admit() {
+            Ok(()) => {
+                self.admitted.increment();
+                Ok(())
+            }
+            Err(wait) => self.wait_for_permit(wait).await,
+        }
+    }
+
+    /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
+    async fn wait_for_permit(&self, mut wait: Duration) -> Result<(), Error> {
+        let start = time::now();
+        loop {
+            // Give up at once when the next permit comes later than `max_wait` allows.
+            let waited = Duration::from_nanos(time::now().saturating_sub(start));
+            if waited.saturating_add(wait) > self.config.max_wait {
+                self.rejections.fetch_add(1, Relaxed);
+                return Err(self.limited(wait));
+            }
+            // Waiting holds nothing: a caller dropped here has taken no permit.
+            time::sleep(wait).await;
+            match self.admit() {
+                Ok(()) => {
+                    self.admitted.increment();
+                    self.waited.fetch_add(1, Relaxed);
+                    return Ok(());
+                }
+                Err(next) => wait = next,
+            }
+        }
+    }
+
+    /// Runs `f` once a permit is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`], converted into `E`, when no permit is free within
+    /// `max_wait`; otherwise what `f` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// let found: Result<&str, Error> = limiter.call(|| async { Ok("Main St 1") }).await;
+    /// assert_eq!(found, Ok("Main St 1"));
+    /// # }
+    /// ```
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        pipeline::finish(self.layer(|| pipeline::body(f())).await)
+    }
+
+    /// The limiter as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// use resilience::pipeline::{body, finish};
+    /// let outcome = limiter.layer(|| body(async { Ok::<_, Error>(1) })).await;
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// # }
+    /// ```
+    pub async fn layer<T, E, F, Fut>(&self, next: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome<T, E>>,
+    {
+        // The admitted path stays out of the waiting future: no state machine to set up
+        // around one compare-and-swap.
+        match self.admit() {
+            Ok(()) => self.admitted.increment(),
+            Err(wait) => {
+                if let Err(limited) = self.wait_for_permit(wait).await {
+                    return Err(Failure::Rejected(limited));
+                }
+            }
+        }
+        next().await
+    }
+
+    /// Counters since creation.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// assert_eq!(limiter.stats().admitted, 0);
+    /// # }
+    /// ```
+    pub fn stats(&self) -> RateLimiterStats {
+        RateLimiterStats {
+            admitted: self.admitted.get(),
+            waited: self.waited.load(Relaxed),
+            rejections: self.rejections.load(Relaxed),
+        }
+    }
+
+    /// Admits a call now, or says how long until one could be admitted.
+    #[inline]
+    fn admit(&self) -> Result<(), Duration> {
+        self.admit_at(time::now)
+    }
+
+    /// [`admit`](Self::admit) on the clock `now`, which the loom models drive.
+    #[inline]
+    fn admit_at(&self, now: impl Fn() -> time::Tick) -> Result<(), Duration> {
+        // Read the clock after the state it is compared with, on every attempt: a time read
+        // before another caller's update would judge the new state by an older instant
+        // (loom found this: a false rejection in the bucket, a count reset in a window).
+        let elapsed = || self.origin.elapsed(now());
+        let result = match &self.state {
+            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, elapsed())),
+            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, elapsed())),
+            Algo::SlidingWindow { window, log } => {
+                // No user code runs under this lock, so a poisoned lock holds a sound log.
+                let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                log.admit(elapsed(), *window, self.config.max_requests)
+            }
+        };
+        result.map_err(Duration::from_nanos)
+    }
+
+    /// Returns the limiter to its initial state: the full quota available, every counter at
+    /// zero. Calls waiting for a permit go on waiting and try again when they wake.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(60))).unwrap();
+    /// limiter.try_acquire().unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// limiter.reset();
+    /// assert_eq!(limiter.stats().rejections, 0);
+    /// assert!(limiter.try_acquire().is_ok());
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.origin.restart(time::now(), 0);
+        match &self.state {
+            Algo::TokenBucket { tat, .. } => tat.store(0, Release),
+            Algo::FixedWindow { word, .. } => word.store(0, Release),
+            Algo::SlidingWindow { log, .. } => {
+                *log.lock().unwrap_or_else(PoisonError::into_inner) = SlidingLog::default();
+            }
+        }
+        self.admitted.reset();
+        self.waited.store(0, Relaxed);
+        self.rejections.store(0, Relaxed);
+    }
+
+    fn limited(&self, retry_after: Duration) -> Error {
+        Error::RateLimited {
+            name: Arc::clone(&self.name),
+            retry_after,
+        }
+    }
+}
+
+/// Applies `admit` to `cell` with compare-and-swap until it sticks or refuses; `admit` runs
+/// after each load, so what it reads (the clock) is no older than the state it sees.
+#[inline]
+fn update(cell: &AtomicU64, admit: impl Fn(u64) -> Result<u64, u64>) -> Result<(), u64> {
+    let mut current = cell.load(Acquire);
+    loop {
+        let next = admit(current)?;
+        match cell.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            Ok(_) => return Ok(()),
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod concurrency {
+    //! The lock-free limiters under concurrent admission: model-checked under `--cfg loom`,
+    //! repeated on real threads otherwise.
+
+    use std::sync::atomic::Ordering::SeqCst;
+
+    use super::*;
+
+    use crate::sync::model::{model, thread, Arc};
+
+    #[test]
+    fn three_callers_two_permits_two_admitted() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 2,
+                    window: Duration::from_secs(3600),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config).expect("valid"));
+                let threads: Vec<_> = (0..2)
+                    .map(|_| {
+                        let limiter = Arc::clone(&limiter);
+                        thread::spawn(move || limiter.try_acquire().is_ok())
+                    })
+                    .collect();
+                let here = usize::from(limiter.try_acquire().is_ok());
+                let admitted = here
+                    + threads
+                        .into_iter()
+                        .map(|t| usize::from(t.join().unwrap()))
+                        .sum::<usize>();
+                assert_eq!(admitted, 2, "{algorithm:?}");
+            });
+        }
+    }
+
+    /// Where the fixed-window bug lived: a caller that read the clock before another moved
+    /// the window on reset the new window's count to its own, older one. Here one caller
+    /// moves the clock across a window boundary while two others admit: a quota of one per
+    /// window admits at most two in the two windows the model spans.
+    #[test]
+    fn one_per_window_across_a_boundary_admits_at_most_one_per_window() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 1,
+                    window: Duration::from_nanos(1000),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config).expect("valid"));
+                let start = time::now();
+                limiter.origin.restart(start, 0);
+                let clock = Arc::new(AtomicU64::new(start + 500));
+                let admits = |limiter: &RateLimiter, clock: &AtomicU64| {
+                    usize::from(limiter.admit_at(|| clock.load(SeqCst)).is_ok())
+                };
+                let crossing = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || {
+                        clock.store(start + 1500, SeqCst);
+                        admits(&limiter, &clock)
+                    })
+                };
+                let other = {
+                    let (limiter, clock) = (Arc::clone(&limiter), Arc::clone(&clock));
+                    thread::spawn(move || admits(&limiter, &clock))
+                };
+                let here = admits(&limiter, &clock);
+                let admitted = here + crossing.join().unwrap() + other.join().unwrap();
+                assert!(admitted <= 2, "{algorithm:?}: {admitted} admitted");
+                assert!(admitted >= 1, "{algorithm:?}: nothing admitted");
+            });
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The retry itself: attempts, waits between them, and its pipeline layer.
+
+use super::backoff::Random;
+use super::config::RetryConfig;
+use super::stats::RetryStats;
+use crate::counter::Counter;
+use crate::pipeline::{self, Failure, Outcome};
+use crate::time::{self, Tick};
+use crate::{ConfigError, Error};
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs a call up to `max_attempts` times, sleeping between attempts as the
+/// [`RetryConfig`] says, and gives back the last error when attempts run out.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+/// use resilience::{Retry, RetryConfig};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+/// let calls = AtomicU32::new(0);
+/// let answer: Result<u32, anyhow::Error> = retry
+///     .call(|| async {
+///         match calls.fetch_add(1, Ordering::SeqCst) {
+///             0 => Err(anyhow::anyhow!("flaky")),
+///             _ => Ok(42),
+///         }
+///     })
+///     .await;
+/// assert_eq!(answer.unwrap(), 42);
+/// assert_eq!(calls.into_inner(), 2);
+/// # }
+/// ```
+pub struct Retry {
+    name: Arc<str>,
+    config: RetryConfig,
+    random: Random,
+    succeeded_first_try: Counter,
+    succeeded_after_retry: AtomicU64,
+    failed_without_retry: AtomicU64,
+    failed_after_retry: AtomicU64,
+    retries: AtomicU64,
+}
+
+impl Retry {
+    /// A retry named `name`.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RetryConfig::validate`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// assert!(Retry::new("bad", RetryConfig::DEFAULT.max_attempts(0)).is_err());
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>, config: RetryConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            name: name.into(),
+            config,
+            random: Random::new(Random::entropy()),
+            succeeded_first_try: Counter::default(),
+            succeeded_after_retry: AtomicU64::new(0),
+            failed_without_retry: AtomicU64::new(0),
+            failed_after_retry: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+        })
+    }
+
+    /// The retry's name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// assert_eq!(retry.name(), "fetch");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The retry's configuration.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// assert_eq!(retry.config().max_attempts, 3);
+    /// ```
+    pub fn config(&self) -> &RetryConfig {
+        &self.config
+    }
+
+    /// Makes the jitter deterministic from now on: the same seed gives the same delays.
+    ///
+    /// ```
+    /// # use resilience::{Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::default()).unwrap();
+    /// retry.reseed(42);
+    /// ```
+    pub fn reseed(&self, seed: u64) {
+        self.random.reseed(seed);
+    }
+
+    /// Calls `f` until it succeeds or `max_attempts` are used; every `Err` is retried.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error. A rejection by a policy that `f` itself calls through
+    /// arrives as `E`, so this retries it like any other error; stack policies with the
+    /// attributes (or [`layer`](Self::layer)) to have rejections read for what they are.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// let always: Result<(), Error> = retry.call(|| async { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) }).await;
+    /// assert!(always.is_err()); // the last error, after three attempts
+    /// # }
+    /// ```
+    pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.call_with(|_| true, f).await
+    }
+
+    /// Calls `f` until it succeeds, returns an error for which `retry_if` is `false`, or
+    /// `max_attempts` are used.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Retry, RetryConfig};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// #[derive(Debug, PartialEq)]
+    /// enum DbError { Deadlock, Constraint, Rejected }
+    /// impl From<resilience::Error> for DbError { fn from(_: resilience::Error) -> Self { Self::Rejected } }
+    ///
+    /// let retry = Retry::new("insert", RetryConfig::default()).unwrap();
+    /// let mut attempts = 0;
+    /// let result: Result<(), DbError> = retry
+    ///     .call_with(|e| *e == DbError::Deadlock, || { attempts += 1; async { Err(DbError::Constraint) } })
+    ///     .await;
+    /// assert_eq!(result, Err(DbError::Constraint));
+    /// assert_eq!(attempts, 1);
+    /// # }
+    /// ```
+    pub async fn call_with<T, E, F, Fut>(
+        &self,
+        retry_if: impl Fn(&E) -> bool,
+        mut f: F,
+    ) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let attempt = |()| {
+            let body = pipeline::body(f());
+            async { ((), body.await) }
+        };
+        pipeline::finish(self.layer((), retry_if, |_| None, attempt).await)
+    }
+
+    /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
+    ///
+    /// A rejection, from an inner layer or carried by the body's error
+    /// ([`Failure::rejection`]), is read for what it is: `CircuitOpen` ends the call at once;
+    /// `RateLimited` and `BulkheadFull` are retried after at least their `retry_after`, and
+    /// end the call at once when that is longer than `max_delay` or than what is left of
+    /// `max_elapsed`; a `Timeout` is retried when `retry_if` says so of it converted into
+    /// `E` (pass `|_| true` to always retry timeouts). The body's other errors are retried
+    /// when `retry_if` says so.
+    ///
+    /// `retry_after` reads a hint from the body's error (a server's `Retry-After`, see
+    /// [`parse_retry_after`](crate::parse_retry_after)): when it gives one, that is the next
+    /// wait, capped at `max_delay`, instead of the backoff's.
+    ///
+    /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
+    /// when the attempts borrow nothing exclusively.
+    ///
+    /// Every retry yields to the scheduler first, so a retry without delay never keeps the
+    /// other tasks of its thread waiting.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// use resilience::pipeline::body;
+    /// let mut log = Vec::new();
+    /// // `&mut log` is lent to each attempt and handed back with its outcome.
+    /// let outcome = retry.layer(&mut log, |_: &Error| true, |_| None, |log: &mut Vec<u8>| async move {
+    ///     log.push(1);
+    ///     let outcome = body(async { Ok::<_, Error>(()) }).await;
+    ///     (log, outcome)
+    /// }).await;
+    /// assert!(outcome.is_ok());
+    /// assert_eq!(log, [1]);
+    /// # }
+    /// ```
+    pub async fn layer<C, T, E, F, Fut>(
+        &self,
+        mut lent: C,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+        mut next: F,
+    ) -> Outcome<T, E>
+    where
+        E: From<Error>,
+        F: FnMut(C) -> Fut,
+        Fut: Future<Output = (C, Outcome<T, E>)>,
+    {
+        // The clock is read for `max_elapsed` only, so a call without it reads none.
+        let start = self.config.max_elapsed.map(|_| time::now());
+        let mut failures = 0;
+        loop {
+            let (returned, outcome) = next(lent).await;
+            let failure = match outcome {
+                Ok(value) => {
+                    self.count_success(failures);
+                    return Ok(value);
+                }
+                Err(failure) => failure,
+            };
+            failures += 1;
+            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
+                self.count_failure(failures);
+                return Err(failure);
+            };
+            // Only the last error is given back; this one goes before the next attempt
+            // borrows what it may have borrowed.
+            drop(failure);
+            if wait.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                time::sleep(wait).await;
+            }
+            self.retries.fetch_add(1, Relaxed);
+            lent = returned;
+        }
+    }
+
+    /// How long to wait before the next attempt after `failure`, the `failures`-th; `None`
+    /// to give up now.
+    fn wait<E: From<Error>>(
+        &self,
+        failure: &Failure<E>,
+        failures: u32,
+        start: Option<Tick>,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+    ) -> Option<Duration> {
+        if failures >= self.config.max_attempts {
+            return None;
+        }
+        // The least wait a rejection asks for, after the rejections that end the call.
+        let floor = match failure {
+            Failure::Rejected(Error::CircuitOpen { .. })
+            | Failure::Carried {
+                rejection: Error::CircuitOpen { .. },
+                ..
+            } => return None,
+            Failure::Rejected(timeout @ Error::Timeout { .. }) => {
+                retry_if(&E::from(timeout.clone())).then_some(Duration::ZERO)?
+            }
+            Failure::Carried {
+                error,
+                rejection: Error::Timeout { .. },
+            }
+            | Failure::Inner(error) => retry_if(error).then_some(Duration::ZERO)?,
+            Failure::Rejected(rejection) => rejection.retry_after().unwrap_or_default(),
+            // A callee's rejection came back through a body that ran: whether running it
+            // again is safe is `retry_if`'s to say, as for any error of the body.
+            Failure::Carried { error, rejection } => {
+                retry_if(error).then(|| rejection.retry_after().unwrap_or_default())?
+            }
+        };
+        let max_delay = self.config.max_delay;
+        if floor > max_delay {
+            return None;
+        }
+        let hint = match failure {
+            Failure::Inner(error) | Failure::Carried { error, .. } => retry_after(error),
+            Failure::Rejected(_) => None,
+        };
+        let wait = match hint {
+            Some(hint) => hint.min(max_delay),
+            None => super::backoff::jitter(
+                self.config.jitter,
+                self.config.delay(failures - 1),
+                &self.random,
+            ),
+        };
+        let wait = wait.max(floor);
+        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
+            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
+            if elapsed.saturating_add(wait) > max_elapsed {
+                return None;
+            }
+        }
+        Some(wait)
+    }
+
+    /// Back to its initial state: every counter at zero. The jitter's random sequence goes
+    /// on (use [`reseed`](Self::reseed) to repeat it); calls running go on and are counted
+    /// when they end.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::default()).unwrap();
+    /// let _ = retry.call(|| async { Ok::<_, Error>(()) }).await;
+    /// retry.reset();
+    /// assert_eq!(retry.stats().calls, 0);
+    /// # }
+    /// ```
+    pub fn reset(&self) {
+        self.succeeded_first_try.reset();
+        for counter in [
+            &self.succeeded_after_retry,
+            &self.failed_without_retry,
+            &self.failed_after_retry,
+            &self.retries,
+        ] {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    /// Counters since creation (or the last [`reset`](Self::reset)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10))).unwrap();
+    /// assert_eq!(retry.stats().calls, 0);
+    /// ```
+    pub fn stats(&self) -> RetryStats {
+        let succeeded_first_try = self.succeeded_first_try.get();
+        let succeeded_after_retry = self.succeeded_after_retry.load(Relaxed);
+        let failed_without_retry = self.failed_without_retry.load(Relaxed);
+        let failed_after_retry = self.failed_after_retry.load(Relaxed);
+        RetryStats {
+            calls: succeeded_first_try
+                + succeeded_after_retry
+                + failed_without_retry
+                + failed_after_retry,
+            succeeded_first_try,
+            succeeded_after_retry,
+            failed_without_retry,
+            failed_after_retry,
+            retries: self.retries.load(Relaxed),
+        }
+    }
+
+    #[inline]
+    fn count_success(&self, failures: u32) {
+        if failures == 0 {
+            self.succeeded_first_try.increment();
+        } else {
+            self.succeeded_after_retry.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn count_failure(&self, failures: u32) {
+        let counter = if failures == 1 {
+            &self.failed_without_retry
+        } else {
+            &self.failed_after_retry
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+}
+
+impl fmt::Debug for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retry")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
