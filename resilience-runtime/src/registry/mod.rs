@@ -8,15 +8,17 @@ mod namespace;
 mod policy;
 mod site;
 mod snapshot;
+mod suggest;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use namespace::Namespace;
-use namespace::Slot;
+use namespace::{private_name, Slot};
 pub use policy::{Policy, PolicyConfig};
 pub use site::{CallSite, Declaration, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
+use suggest::nearest;
 
 use crate::{Bulkhead, CircuitBreaker, ConfigError, Kind, RateLimiter, Retry, Timeout};
 
@@ -481,55 +483,6 @@ impl Registry {
             conflicts.push(conflict);
         }
     }
-}
-
-/// The name of `owner`'s default-named instance: `name` unless another call site has it
-/// already, then `name#2`, `name#3`, ... (two fns with one path: nested fns, or associated
-/// fns of two types that name neither `self` nor `Self`).
-fn private_name<P: Policy>(
-    slots: &std::collections::BTreeMap<Arc<str>, Slot<P>>,
-    name: &str,
-    owner: usize,
-) -> Arc<str> {
-    let mut n = 1;
-    loop {
-        let candidate: Arc<str> = match n {
-            1 => Arc::from(name),
-            _ => Arc::from(format!("{name}#{n}")),
-        };
-        match slots.get(&candidate) {
-            None => return candidate,
-            Some(slot) if slot.owner == Some(owner) => return candidate,
-            // Configured by name before its method's first call: this site claims it.
-            Some(slot) if slot.owner.is_none() && slot.declared.is_none() => return candidate,
-            Some(_) => n += 1,
-        }
-    }
-}
-
-/// The declared name closest to `name`, when it is close enough to be a typo.
-fn nearest(name: &str, declared: Vec<Arc<str>>) -> Option<Arc<str>> {
-    declared
-        .into_iter()
-        .map(|candidate| (edit_distance(name, &candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 4).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance over chars, two rows at a time.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 impl Default for Registry {

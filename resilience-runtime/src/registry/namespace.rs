@@ -88,3 +88,27 @@ impl<P: Policy> Namespace<P> {
             .collect()
     }
 }
+
+/// The name of `owner`'s default-named instance: `name` unless another call site has it
+/// already, then `name#2`, `name#3`, ... (two fns with one path: nested fns, or associated
+/// fns of two types that name neither `self` nor `Self`).
+pub(super) fn private_name<P: Policy>(
+    slots: &BTreeMap<Arc<str>, Slot<P>>,
+    name: &str,
+    owner: usize,
+) -> Arc<str> {
+    let mut n = 1;
+    loop {
+        let candidate: Arc<str> = match n {
+            1 => Arc::from(name),
+            _ => Arc::from(format!("{name}#{n}")),
+        };
+        match slots.get(&candidate) {
+            None => return candidate,
+            Some(slot) if slot.owner == Some(owner) => return candidate,
+            // Configured by name before its method's first call: this site claims it.
+            Some(slot) if slot.owner.is_none() && slot.declared.is_none() => return candidate,
+            Some(_) => n += 1,
+        }
+    }
+}
