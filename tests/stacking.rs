@@ -351,3 +351,17 @@ async fn the_written_order_holds_with_an_aliased_attribute_in_the_middle() {
         "the breaker is outermost: it saw one call"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_written_order_holds_when_a_sibling_is_renamed_on_import() {
+    use resilience::timeout as deadline;
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    #[retry(max_attempts = 3, base_delay = 0)]
+    #[deadline("100ms")]
+    async fn call() -> Result<(), Error> {
+        CALLS.fetch_add(1, SeqCst);
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+    assert_retried_timeouts(call(), &CALLS).await;
+}

@@ -26,30 +26,51 @@ pub(crate) fn attribute(
         tokens: args,
         span: Span::call_site(),
     };
-    expand(vec![outer], item, table.attribute)
+    expand(vec![outer], Vec::new(), item, table.attribute)
 }
 
 /// Expands the hand-over marker of [`stack`], which is reached only when the attribute it
-/// was left for did not take it: that attribute is not ours.
+/// was left for did not take it: that attribute is another crate's, and has expanded. The
+/// layers go on around what it made, unless it bears one of our names: then it was written
+/// as one of ours, and the stack cannot be what was written.
 pub(crate) fn stacked(args: TokenStream, item: TokenStream) -> TokenStream {
-    let error = match syn::parse2::<Marker>(args) {
-        Ok(marker) => {
-            let above = args::key_name(&marker.above);
-            syn::Error::new_spanned(
-                &marker.above,
-                format_args!(
-                    "`#[{above}]` stands between resilience attributes but is not one of them, so their written order cannot be kept; \
-                     move it above them, or name resilience's attribute as `#[resilience::...]` or through a `use`"
-                ),
-            )
+    let marker = match syn::parse2::<Marker>(args) {
+        Ok(marker) => marker,
+        Err(error) => {
+            let error = error.into_compile_error();
+            return quote!(#item #error);
         }
-        Err(error) => error,
+    };
+    let named_like_ours = marker
+        .above
+        .segments
+        .last()
+        .is_some_and(|last| args::table(&last.ident.to_string()).is_some());
+    if named_like_ours {
+        let above = args::key_name(&marker.above);
+        let error = syn::Error::new_spanned(
+            &marker.above,
+            format_args!(
+                "`#[{above}]` stands between resilience attributes but is not one of them, so their written order cannot be kept; \
+                 move it above them, or name resilience's attribute as `#[resilience::...]` or through a `use`"
+            ),
+        )
+        .into_compile_error();
+        return quote!(#item #error);
     }
-    .into_compile_error();
-    quote!(#item #error)
+    let attribute = marker
+        .layers
+        .first()
+        .map_or("retry", |layer| layer.table.attribute);
+    expand(marker.layers, marker.paths, item, attribute)
 }
 
-fn expand(outer: Vec<Declared>, item: TokenStream, attribute: &str) -> TokenStream {
+fn expand(
+    outer: Vec<Declared>,
+    outer_paths: Vec<syn::Path>,
+    item: TokenStream,
+    attribute: &str,
+) -> TokenStream {
     let function: Function = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
@@ -78,8 +99,9 @@ fn expand(outer: Vec<Declared>, item: TokenStream, attribute: &str) -> TokenStre
     };
     // The collected siblings are never resolved by rustc; naming their paths keeps the
     // user's `use resilience::timeout;` from reading as unused.
-    let uses: Vec<TokenStream> = paths
+    let uses: Vec<TokenStream> = outer_paths
         .iter()
+        .chain(&paths)
         .map(|path| quote!(#[allow(unused_imports)] use #path as _;))
         .collect();
     let parsed: Vec<Parsed> = layers
@@ -95,7 +117,10 @@ fn expand(outer: Vec<Declared>, item: TokenStream, attribute: &str) -> TokenStre
             ),
             Some(_) => errors.push(
                 function.sig.fn_token,
-                format_args!("`#[{attribute}]` can only be applied to an `async fn`"),
+                format_args!(
+                    "`#[{attribute}]` can only be applied to an `async fn`; if the fn is written `async`, an attribute above this one \
+                     made it a plain fn (`#[tokio::test]`, `#[tokio::main]`): put that attribute below the resilience attributes"
+                ),
             ),
         }
     }

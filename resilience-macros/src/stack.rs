@@ -9,7 +9,13 @@
 //! and hands over: it re-emits the fn with the layers collected so far in a marker,
 //! `#[resilience::__private::stacked(..)]`, right below that sibling. If the sibling is
 //! ours, it expands next, finds the marker and puts those layers outside its own. If it is
-//! not, the marker expands on its own and reports that the written order cannot be kept.
+//! not, see below.
+//!
+//! If the sibling is another crate's attribute, it expands next, and the marker then expands
+//! on its own and goes on: another crate's attribute between ours always ends up inside our
+//! layers (a `#[tracing::instrument]` under a `#[retry]` records each attempt), whatever
+//! the spelling of ours. One that bears one of our names (`ntest`'s `#[timeout]`) is a
+//! compile error instead, since it was written as one of ours.
 //!
 //! ```text
 //! #[retry(max_attempts = 3)]                    #[rl::timeout("1s")]
@@ -72,7 +78,12 @@ pub(crate) fn collect(outer: Vec<Declared>, function: &Function, errors: &mut Er
                     layers.push(Declared {
                         table,
                         tokens,
-                        span: attr.span(),
+                        // Its name: a multi-token span shows only its first token, the `#`.
+                        span: attr
+                            .path()
+                            .segments
+                            .last()
+                            .map_or_else(|| attr.span(), |s| s.ident.span()),
                     });
                     paths.push(attr.path().clone());
                 }
@@ -98,26 +109,66 @@ enum Sibling {
     Other,
 }
 
-/// `#[resilience::retry]` and `#[::x::resilience::retry]` are ours. `#[retry]` may be ours
-/// or another crate's (`use ntest::timeout;`), so it is handed over like an alias.
+/// `#[resilience::retry]` and `#[::x::resilience::retry]` are ours. rustc's inert
+/// attributes (`#[doc]`, `#[allow]`, `#[inline]`, tool attributes) are nobody's. Any other
+/// may be ours (`#[retry]`, `#[rl::retry]`, `#[deadline]` after `use resilience::timeout as
+/// deadline;`) or another crate's (`#[tracing::instrument]`), so it is handed the layers
+/// above it.
 fn sibling(attr: &Attribute) -> Sibling {
     let segments = &attr.path().segments;
-    let Some(table) = segments
+    let table = segments
         .last()
-        .and_then(|last| args::table(&last.ident.to_string()))
-    else {
-        return Sibling::Other;
-    };
+        .and_then(|last| args::table(&last.ident.to_string()));
     let qualified_by_us = segments
         .iter()
         .rev()
         .nth(1)
         .is_some_and(|s| s.ident == "resilience");
-    if qualified_by_us {
-        Sibling::Ours(table)
-    } else {
-        Sibling::Maybe
+    match table {
+        Some(table) if qualified_by_us => Sibling::Ours(table),
+        _ if is_inert(attr.path()) => Sibling::Other,
+        _ => Sibling::Maybe,
     }
+}
+
+/// rustc's own attributes that expand to nothing, and tool attributes.
+fn is_inert(path: &Path) -> bool {
+    const INERT: &[&str] = &[
+        "doc",
+        "allow",
+        "warn",
+        "deny",
+        "forbid",
+        "expect",
+        "inline",
+        "cold",
+        "must_use",
+        "deprecated",
+        "track_caller",
+        "cfg",
+        "cfg_attr",
+        "ignore",
+        "should_panic",
+        "no_mangle",
+        "export_name",
+        "link_section",
+        "target_feature",
+        "optimize",
+        "instruction_set",
+        "used",
+    ];
+    const TOOLS: &[&str] = &["rustfmt", "clippy", "diagnostic", "rustdoc"];
+    const ENTRY_POINTS: &[&str] = &["test", "main", "bench"];
+    let entry_point = path
+        .segments
+        .last()
+        .is_some_and(|last| ENTRY_POINTS.iter().any(|name| last.ident == name));
+    entry_point
+        || match path.segments.first() {
+            Some(first) if path.segments.len() == 1 => INERT.iter().any(|name| first.ident == name),
+            Some(first) => TOOLS.iter().any(|tool| first.ident == tool),
+            None => false,
+        }
 }
 
 /// `#[..::__private::stacked(..)]`, the hand-over marker.
@@ -282,6 +333,44 @@ mod tests {
         let retry = out.find("RetryConfig").expect(&out);
         let timeout = out.find("TimeoutConfig").expect(&out);
         assert!(retry < timeout, "the retry is the outer layer: {out}");
+    }
+
+    #[test]
+    fn a_marker_left_by_another_crate_s_attribute_goes_on_expanding() {
+        let out = expand::stacked(
+            quote!(
+                above = tracing::instrument,
+                paths(),
+                retry(max_attempts = 3)
+            ),
+            quote!(
+                #[timeout("1s")]
+                async fn f() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("stacked (above = timeout"),
+            "the bare sibling is handed over: {out}"
+        );
+    }
+
+    #[test]
+    fn a_renamed_sibling_is_handed_over() {
+        let out = expand_first(
+            r#"#[retry(max_attempts = 3)] #[deadline("1s")] #[inline] async fn f() -> Result<(), E> { Ok(()) }"#,
+        );
+        assert!(out.contains("stacked (above = deadline"), "{out}");
+        let out = expand_first(
+            r#"#[retry(max_attempts = 3)] #[inline] #[doc = "x"] async fn f() -> Result<(), E> { Ok(()) }"#,
+        );
+        assert!(
+            out.contains("CallSite"),
+            "inert attributes are nobody's: {out}"
+        );
     }
 
     #[test]
