@@ -251,3 +251,62 @@ pub mod __private {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks the attributes run at compile time, which keep every invalid config from
+    //! reaching the registry; run here on configs no attribute can spell today.
+
+    use crate::__private::{refused, refused_besides, refused_name};
+    use crate::{RateLimiterConfig, RetryConfig};
+    use std::time::Duration;
+
+    #[test]
+    fn an_argument_refused_alone_is_reported_at_it_whatever_the_field_named() {
+        let alone = RetryConfig::DEFAULT
+            .base_delay(Duration::from_secs(120))
+            .validate();
+        assert_eq!(
+            refused(alone, Ok(()), "base_delay"),
+            Some(
+                "`max_delay` must not be shorter than `base_delay` (`max_delay` is 60s unless set)"
+            )
+        );
+        assert_eq!(
+            refused(RetryConfig::DEFAULT.validate(), Ok(()), "base_delay"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_rule_between_arguments_is_reported_at_the_argument_it_names() {
+        let whole = RateLimiterConfig::DEFAULT
+            .algorithm(crate::Algorithm::FixedWindow)
+            .burst(5)
+            .validate();
+        let fine = RateLimiterConfig::DEFAULT.validate();
+        assert!(refused(fine, whole, "burst").is_some());
+        assert_eq!(refused(fine, whole, "algorithm"), None);
+    }
+
+    #[test]
+    fn a_refusal_of_a_field_no_argument_set_is_reported_once_at_the_attribute() {
+        let whole = RetryConfig::DEFAULT
+            .base_delay(Duration::from_secs(120))
+            .validate();
+        let fine = RetryConfig::DEFAULT.validate();
+        // Names `max_delay`, which no argument set, and every argument passed alone.
+        assert!(refused_besides(whole, &[fine, fine], &["base_delay", "jitter"]).is_some());
+        // Reported at the argument instead when one was refused alone, or when it is named.
+        assert_eq!(refused_besides(whole, &[whole], &["base_delay"]), None);
+        assert_eq!(refused_besides(whole, &[fine], &["max_delay"]), None);
+        assert_eq!(refused_besides(fine, &[fine], &["base_delay"]), None);
+    }
+
+    #[test]
+    fn a_blank_name_is_refused() {
+        assert_eq!(refused_name(""), Some("`name` must not be empty"));
+        assert_eq!(refused_name(" \t"), Some("`name` must not be empty"));
+        assert_eq!(refused_name("payments"), None);
+    }
+}
