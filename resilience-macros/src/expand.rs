@@ -12,7 +12,7 @@ use syn::{Attribute, GenericArgument, PathArguments, Type};
 use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
 use crate::lending::Lending;
-use crate::rename::{rename_self, starts_item};
+use crate::rename::{item_end, rename_self, starts_item};
 use crate::stack::{self, Declared, Marker, Stack};
 
 /// Expands `#[attribute(args)]` on `item`.
@@ -472,33 +472,54 @@ fn site(i: usize) -> Ident {
     format_ident!("__RESILIENCE_{}", i, span = Span::mixed_site())
 }
 
-/// Whether `Self` appears in the signature or the body (outside items nested in it, which
-/// have a `Self` of their own): an associated fn without a receiver, `fn new() -> Counter {
-/// Self { .. } }`. One that names neither cannot be told from a free fn.
+/// Whether `Self` appears in the signature or the body (outside items nested in the body,
+/// which have a `Self` of their own): an associated fn without a receiver, `fn new() ->
+/// Counter { Self { .. } }`. One that names neither cannot be told from a free fn.
 fn names_self(sig: &syn::Signature, body: &TokenStream) -> bool {
-    fn any_self(tokens: TokenStream) -> bool {
+    fn any_self(tokens: TokenStream, skip_items: bool) -> bool {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let mut i = 0;
         while i < tokens.len() {
             match &tokens[i] {
                 TokenTree::Ident(ident) if ident == "Self" => return true,
-                TokenTree::Ident(ident) if starts_item(ident, tokens.get(i + 1)) => {
-                    while i < tokens.len()
-                        && !matches!(&tokens[i], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-                    {
-                        i += 1;
-                    }
+                TokenTree::Ident(ident) if skip_items && starts_item(ident, tokens.get(i + 1)) => {
+                    i = item_end(&tokens, i);
                 }
-                TokenTree::Group(group) if any_self(group.stream()) => return true,
+                TokenTree::Group(group) if any_self(group.stream(), skip_items) => return true,
                 _ => {}
             }
             i += 1;
         }
         false
     }
-    any_self(sig.inputs.to_token_stream())
-        || any_self(sig.output.to_token_stream())
-        || any_self(body.clone())
+    // A signature holds no items: its `impl` is a type, `impl Into<Self>`.
+    any_self(sig.inputs.to_token_stream(), false)
+        || any_self(sig.output.to_token_stream(), false)
+        || any_self(body.clone(), true)
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    fn named_after_its_type(item: &str) -> bool {
+        let function: Function = syn::parse_str(item).unwrap();
+        names_self(&function.sig, function.body.as_ref().unwrap())
+    }
+
+    #[test]
+    fn self_in_the_signature_or_the_body_but_not_in_a_nested_item() {
+        assert!(named_after_its_type(
+            "async fn new() -> Result<Self, E> { todo() }"
+        ));
+        assert!(named_after_its_type(
+            "async fn from(x: impl Into<Self>) -> R { todo() }"
+        ));
+        assert!(named_after_its_type("async fn fresh() -> R { Ok(Self) }"));
+        assert!(!named_after_its_type(
+            "async fn free() -> R { struct S; impl S { fn f() -> Self { S } } Ok(()) }"
+        ));
+    }
 }
 
 /// `impl Trait` cannot be named in a turbofish; `_` lets the body's type fill it in.

@@ -32,16 +32,9 @@ pub(crate) fn rename_self(tokens: TokenStream) -> TokenStream {
             }
             TokenTree::Ident(ident) if starts_item(ident, tokens.get(i + 1)) => {
                 // Copy the item through its body untouched.
-                while i < tokens.len() {
-                    let token = tokens[i].clone();
-                    let end = matches!(&token, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
-                        || matches!(&token, TokenTree::Punct(p) if p.as_char() == ';');
-                    out.push(token);
-                    if end {
-                        break;
-                    }
-                    i += 1;
-                }
+                let end = item_end(&tokens, i);
+                out.extend_from_slice(&tokens[i..=end]);
+                i = end;
             }
             TokenTree::Group(group) => {
                 let mut stream = rename_self(group.stream());
@@ -163,6 +156,19 @@ fn rename_in_format(literal: &Literal) -> Literal {
 
 fn starts_path(next: Option<&TokenTree>) -> bool {
     matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
+}
+
+/// The index of the token that ends the item starting at `start`: its body's braces, or
+/// its `;`.
+pub(crate) fn item_end(tokens: &[TokenTree], start: usize) -> usize {
+    tokens[start..]
+        .iter()
+        .position(|token| match token {
+            TokenTree::Group(group) => group.delimiter() == Delimiter::Brace,
+            TokenTree::Punct(punct) => punct.as_char() == ';',
+            _ => false,
+        })
+        .map_or(tokens.len() - 1, |at| start + at)
 }
 
 /// `fn name`, `impl`, `trait`, `mod`: an item with its own `self` and `Self`. (`fn(u32)`
