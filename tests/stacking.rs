@@ -290,44 +290,46 @@ async fn assert_retried_timeouts<F: std::future::Future<Output = Result<(), Erro
     assert_eq!(start.elapsed(), 300 * MS);
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_written_order_holds_when_a_sibling_is_named_through_an_alias() {
-    static CALLS: AtomicU32 = AtomicU32::new(0);
+/// A test that a retry written above a timeout, spelled as given, retries each attempt the
+/// timeout cuts short. The attributes go through as tokens, as a user writes them.
+macro_rules! retry_over_timeout {
+    ($test:ident, $(#[$($attribute:tt)*])+) => {
+        #[tokio::test(start_paused = true)]
+        async fn $test() {
+            static CALLS: AtomicU32 = AtomicU32::new(0);
+            $(#[$($attribute)*])+
+            async fn call() -> Result<(), Error> {
+                CALLS.fetch_add(1, SeqCst);
+                sleep(Duration::from_secs(1)).await;
+                Ok(())
+            }
+            assert_retried_timeouts(call(), &CALLS).await;
+        }
+    };
+}
+
+use resilience::timeout as deadline;
+
+retry_over_timeout!(
+    the_written_order_holds_when_a_sibling_is_named_through_an_alias,
     #[retry(max_attempts = 3, base_delay = 0)]
     #[rl::timeout("100ms")]
-    async fn call() -> Result<(), Error> {
-        CALLS.fetch_add(1, SeqCst);
-        sleep(Duration::from_secs(1)).await;
-        Ok(())
-    }
-    assert_retried_timeouts(call(), &CALLS).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_written_order_holds_when_every_attribute_is_named_through_an_alias() {
-    static CALLS: AtomicU32 = AtomicU32::new(0);
+);
+retry_over_timeout!(
+    the_written_order_holds_when_every_attribute_is_named_through_an_alias,
     #[rl::retry(max_attempts = 3, base_delay = 0)]
     #[rl::timeout("100ms")]
-    async fn call() -> Result<(), Error> {
-        CALLS.fetch_add(1, SeqCst);
-        sleep(Duration::from_secs(1)).await;
-        Ok(())
-    }
-    assert_retried_timeouts(call(), &CALLS).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_written_order_holds_through_a_re_export() {
-    static CALLS: AtomicU32 = AtomicU32::new(0);
+);
+retry_over_timeout!(
+    the_written_order_holds_through_a_re_export,
     #[corp::retry(max_attempts = 3, base_delay = 0)]
     #[corp::timeout("100ms")]
-    async fn call() -> Result<(), Error> {
-        CALLS.fetch_add(1, SeqCst);
-        sleep(Duration::from_secs(1)).await;
-        Ok(())
-    }
-    assert_retried_timeouts(call(), &CALLS).await;
-}
+);
+retry_over_timeout!(
+    the_written_order_holds_when_a_sibling_is_renamed_on_import,
+    #[retry(max_attempts = 3, base_delay = 0)]
+    #[deadline("100ms")]
+);
 
 #[tokio::test(start_paused = true)]
 async fn the_written_order_holds_with_an_aliased_attribute_in_the_middle() {
@@ -350,18 +352,4 @@ async fn the_written_order_holds_with_an_aliased_attribute_in_the_middle() {
         (1, 1),
         "the breaker is outermost: it saw one call"
     );
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_written_order_holds_when_a_sibling_is_renamed_on_import() {
-    use resilience::timeout as deadline;
-    static CALLS: AtomicU32 = AtomicU32::new(0);
-    #[retry(max_attempts = 3, base_delay = 0)]
-    #[deadline("100ms")]
-    async fn call() -> Result<(), Error> {
-        CALLS.fetch_add(1, SeqCst);
-        sleep(Duration::from_secs(1)).await;
-        Ok(())
-    }
-    assert_retried_timeouts(call(), &CALLS).await;
 }
