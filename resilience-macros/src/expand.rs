@@ -324,7 +324,7 @@ impl<'a> Expansion<'a> {
                 return None;
             };
             Some(match layer.get(key.name) {
-                Some((_, value)) => {
+                Some(value) => {
                     let span = value.span();
                     let value = value.to_tokens(krate);
                     let wrap = Ident::new(wrap, Span::call_site());

@@ -117,11 +117,11 @@ pub(crate) struct Parsed {
 
 impl Parsed {
     /// The value of `key`, if it was given and accepted.
-    pub(crate) fn get(&self, key: &str) -> Option<(&Path, &Value)> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.given
             .iter()
             .find(|(k, _, _)| k.name == key)
-            .and_then(|(_, path, value)| Some((path, value.as_ref()?)))
+            .and_then(|(_, _, value)| value.as_ref())
     }
 }
 

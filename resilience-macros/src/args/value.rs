@@ -325,7 +325,7 @@ const UNITS: &str = "`ns`, `us`, `ms`, `s`, `m` and `h`";
 
 /// A duration in nanoseconds: `"250ms"`, `250ms`, `"1h30m"`, `1.5s`, `30` or `0.25`
 /// (seconds).
-pub(crate) fn duration(expr: &Expr, errors: &mut Errors) -> Option<u128> {
+fn duration(expr: &Expr, errors: &mut Errors) -> Option<u128> {
     let parsed = match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
