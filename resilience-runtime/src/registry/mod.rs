@@ -279,34 +279,15 @@ impl Registry {
         name: &str,
         config: C,
     ) -> Result<Arc<C::Policy>, ConfigError> {
-        let namespace = C::Policy::namespace(self);
-        if let Some(slot) = namespace.read().get(name) {
-            if let Some(policy) = &slot.policy {
-                self.compare(name, slot.declared.as_ref(), &config);
-                return Ok(Arc::clone(policy));
-            }
-        }
-        let mut slots = namespace.write();
-        let name: Arc<str> = Arc::from(name);
-        let slot = match slots.get_mut(&name) {
-            Some(slot) => {
-                self.compare(&name, slot.declared.as_ref(), &config);
-                slot
-            }
-            None => {
-                config.check()?;
-                slots
-                    .entry(Arc::clone(&name))
-                    .or_insert(Slot::declared(config.clone(), None))
-            }
-        };
-        if slot.declared.is_none() {
+        // `config` is recorded only where nothing declared the name: check it then.
+        let recorded = C::Policy::namespace(self)
+            .read()
+            .get(name)
+            .is_some_and(|slot| slot.declared.is_some());
+        if !recorded {
             config.check()?;
-            slot.declared = Some(config);
         }
-        Ok(slot
-            .materialize(&name)
-            .expect("every config is validated before it is recorded"))
+        Ok(self.instance_of(0, name, false, &config))
     }
 
     /// Records a call site's declaration at start-up: a named instance shared with every
@@ -334,8 +315,9 @@ impl Registry {
         methods.push((C::Policy::KIND, module, function));
     }
 
-    /// The instance of a call site, declared now if start-up did not (an instance first
-    /// named at its call, or a registry built without declarations).
+    /// The instance named `name` for a call site (`owner`, which a shared name ignores),
+    /// declared now from `config` if nothing declared it: an instance first named at its
+    /// call, one used by hand, or a registry built without declarations.
     fn instance_of<C: PolicyConfig>(
         &self,
         owner: usize,
@@ -361,8 +343,9 @@ impl Registry {
                 slot.owner = private.then_some(owner);
             }
         }
-        slot.materialize(&name)
-            .expect("declared configs are checked at compile time, configured ones by `configure`")
+        slot.materialize(&name).expect(
+            "every recorded config was checked: at compile time, by `configure`, or by `get_or_create`",
+        )
     }
 
     /// Returns every instance to its initial state: closed breakers, full limiters, empty
@@ -609,6 +592,24 @@ mod tests {
                 .config()
                 .failure_threshold,
             2
+        );
+    }
+
+    #[test]
+    fn by_hand_an_invalid_config_is_refused_unless_a_declaration_wins() {
+        let registry = Registry::new();
+        let zero = TimeoutConfig::DEFAULT.duration(Duration::ZERO);
+        let error = registry.get_or_create("t", zero.clone()).unwrap_err();
+        assert_eq!(error.to_string(), "`duration` must be longer than zero");
+        assert!(registry.timeout("t").is_none(), "nothing was recorded");
+        let declared = site(Some("d"), TimeoutConfig::DEFAULT, 1);
+        declare_all(&registry, &mut [Declaration::new(declared)]);
+        let timeout = registry.get_or_create("d", zero).unwrap();
+        assert_eq!(timeout.duration(), TimeoutConfig::DEFAULT.duration);
+        assert_eq!(
+            registry.conflicts().len(),
+            1,
+            "the disagreement is recorded"
         );
     }
 
