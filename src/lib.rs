@@ -75,6 +75,8 @@
 extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
+#[cfg(feature = "tower")]
+pub use resilience_runtime::tower;
 pub use resilience_runtime::{
     parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
     BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,

@@ -18,6 +18,8 @@ mod setters;
 mod sync;
 mod time;
 mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, OwnedBulkheadPermit};
 pub use circuit_breaker::{

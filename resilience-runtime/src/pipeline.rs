@@ -251,12 +251,22 @@ impl Verdict {
     pub(crate) fn of<T, E>(outcome: &Outcome<T, E>, is_failure: impl Fn(&E) -> bool) -> Self {
         match outcome {
             Ok(_) => Verdict::Success,
-            Err(failure) => match (failure.rejection(), failure) {
-                (Some(Error::Timeout { .. }), _) => Verdict::Failure,
-                (Some(_), _) => Verdict::Neither,
-                (None, Failure::Inner(error)) if !is_failure(error) => Verdict::Success,
-                (None, _) => Verdict::Failure,
-            },
+            // Only `Inner` carries no rejection, so the predicate is asked of it alone.
+            Err(failure) => Verdict::of_error(failure.rejection(), || match failure {
+                Failure::Inner(error) => is_failure(error),
+                Failure::Rejected(_) | Failure::Carried { .. } => true,
+            }),
+        }
+    }
+
+    /// The verdict on an error that carries `rejection`, or none; `is_failure` says
+    /// whether an error that carries none counts as a failure.
+    pub(crate) fn of_error(rejection: Option<&Error>, is_failure: impl FnOnce() -> bool) -> Self {
+        match rejection {
+            Some(Error::Timeout { .. }) => Verdict::Failure,
+            Some(_) => Verdict::Neither,
+            None if is_failure() => Verdict::Failure,
+            None => Verdict::Success,
         }
     }
 }

@@ -194,6 +194,18 @@ impl RateLimiter {
         }
     }
 
+    /// Takes a permit now and counts it, or takes and counts nothing: the decision
+    /// [`acquire`](Self::acquire) takes before it waits, for a caller that waits, when it
+    /// must, in a future of its own (which calls `acquire`).
+    #[cfg(feature = "tower")]
+    pub(crate) fn try_admit(&self) -> bool {
+        let admitted = self.admit().is_ok();
+        if admitted {
+            self.admitted.increment();
+        }
+        admitted
+    }
+
     /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
     async fn wait_for_permit(&self, mut wait: Duration) -> Result<(), Error> {
         let start = time::now();

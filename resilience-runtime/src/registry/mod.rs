@@ -182,6 +182,22 @@ impl Registry {
         self.rate_limiters.get(name)
     }
 
+    /// The instance of `P`'s kind named `name`, declared or created: what the tower layers'
+    /// `named` constructors look up.
+    ///
+    /// A name nothing declared or created is an error that suggests the nearest declared
+    /// one, as in [`configure`](Self::configure): a typo in a route's layer must not get a
+    /// breaker of its own that no attribute and no operator ever sees.
+    #[cfg(feature = "tower")]
+    pub(crate) fn named<P: Policy>(&self, name: &str) -> Result<Arc<P>, ConfigError> {
+        let namespace = P::namespace(self);
+        namespace.get(name).ok_or_else(|| ConfigError::Undeclared {
+            kind: P::KIND,
+            name: Arc::from(name),
+            did_you_mean: nearest(name, namespace.declared_names()),
+        })
+    }
+
     /// Sets the configuration the instance `name` is created with, whatever its
     /// declaration says. The kind is the config's: a [`CircuitBreakerConfig`](crate::CircuitBreakerConfig)
     /// configures a circuit breaker.

@@ -1,0 +1,126 @@
+//! tower [`Layer`](tower_layer::Layer)s over the registry's named instances (feature
+//! `tower`).
+//!
+//! Each policy is also a layer for tower's `ServiceBuilder` (axum, tonic, hyper,
+//! reqwest-middleware style clients), built from the instance an attribute of the same
+//! name uses, so a route and an annotated fn naming `"payments"` share one breaker, one
+//! snapshot row, one set of counters:
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience::tower::{CircuitBreakerLayer, TimeoutLayer};
+//! use resilience::{circuit_breaker, registry, Kind, Timeout, TimeoutConfig};
+//! use tower::{service_fn, BoxError, Service, ServiceBuilder, ServiceExt};
+//!
+//! #[circuit_breaker(name = "docs::tower::payments", failure_threshold = 5)]
+//! async fn refund(cents: u64) -> Result<u64, resilience::Error> { Ok(cents) }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), BoxError> {
+//! let timeout = Timeout::new("charge", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2)))?;
+//! let mut charge = ServiceBuilder::new()
+//!     .layer(CircuitBreakerLayer::named("docs::tower::payments")?) // the attribute's instance
+//!     .layer(TimeoutLayer::new(timeout.into()))                    // an instance by hand
+//!     .service(service_fn(|cents: u64| async move { Ok::<_, BoxError>(cents) }));
+//!
+//! assert_eq!(charge.ready().await?.call(250).await?, 250);
+//! assert_eq!(refund(100).await?, 100);
+//! let shared = registry().snapshot();
+//! assert!(shared.get(Kind::CircuitBreaker, "docs::tower::payments").is_some());
+//! let breaker = registry().circuit_breaker("docs::tower::payments").unwrap();
+//! assert_eq!(breaker.stats().calls, 2, "one instance, counting both");
+//! # Ok(()) }
+//! ```
+//!
+//! # Building a layer
+//!
+//! - `XLayer::named(name)` takes the registry's instance `name`: one an attribute
+//!   declares (known from the start of `main`), or one created by
+//!   [`Registry::get_or_create`](crate::Registry::get_or_create) or
+//!   [`Registry::configure`](crate::Registry::configure)d before. A name nothing declared
+//!   or created is an error, [`ConfigError::Undeclared`](crate::ConfigError::Undeclared)
+//!   with the nearest declared name, not a fresh instance: a typo must not give a route a
+//!   breaker of its own that no attribute shares and no operator looks for. For an
+//!   instance only layers use, create it first: `XLayer::new(registry().get_or_create(name,
+//!   config)?)`.
+//! - `XLayer::new(instance)` takes any `Arc` of an instance: made by hand (`X::new(name,
+//!   config)?.into()`, outside the registry) or from the registry.
+//!
+//! # Order and rejections
+//!
+//! Layers apply in the order written, the first outermost, as the attributes do, and by
+//! the same rules: each layer reads an inner layer's rejection as the attributes read one,
+//! whether it arrives as the inner service's error itself or anywhere in its
+//! [`source`](std::error::Error::source) chain ([`AsRejection`](crate::AsRejection)). A
+//! retry above a breaker does not retry `CircuitOpen`; a breaker above a timeout counts
+//! its `Timeout` as a failure but not an inner `RateLimited` or `BulkheadFull`.
+//!
+//! # tower's conventions
+//!
+//! - Every service's error is [`BoxError`]: a rejection is a boxed
+//!   [`resilience::Error`](crate::Error) (`error.downcast_ref::<resilience::Error>()`), and
+//!   the inner service's error is passed through as it was, converted with `Into<BoxError>`
+//!   (a `BoxError` stays the same box).
+//! - Readiness: a [`BulkheadService`] reserves its slot in `poll_ready`, as tower's
+//!   `ConcurrencyLimit` does; the reservation is given back if the service is dropped
+//!   before `call`, and a clone starts without one. A breaker and a rate limiter decide in
+//!   `call` (see their types for why), so a service made ready is never pinned to a
+//!   decision taken before it was called.
+//! - Services are `Clone` when the inner one is, and clones share the instance.
+//! - [`RetryService`] needs `Req: Clone` to send the request again, as tower's
+//!   `Policy::clone_request` does.
+//! - On the axum side, a layer's errors become responses through axum's
+//!   `HandleErrorLayer`; see the README's "tower" section for a 503 with `Retry-After` for
+//!   an open breaker and a 429 for a rate limit.
+
+mod bulkhead;
+mod circuit_breaker;
+mod rate_limit;
+mod retry;
+mod timeout;
+
+pub use bulkhead::{BulkheadFuture, BulkheadLayer, BulkheadService};
+pub use circuit_breaker::{CircuitBreakerFuture, CircuitBreakerLayer, CircuitBreakerService};
+pub use rate_limit::{RateLimitFuture, RateLimitLayer, RateLimitService};
+pub use retry::{RetryLayer, RetryService};
+pub use timeout::{TimeoutLayer, TimeoutService};
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::pipeline::{Failure, Outcome};
+use crate::{AsRejection, Error};
+
+/// The error of every service here, tower's `BoxError`: a rejection is a boxed
+/// [`resilience::Error`](crate::Error), any other error is the inner service's.
+///
+/// ```
+/// use resilience::tower::BoxError;
+/// let error: BoxError = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 }.into();
+/// assert!(error.downcast_ref::<resilience::Error>().is_some());
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The boxed response future of the services whose work is more than one future
+/// ([`RetryService`], [`TimeoutService`]).
+///
+/// ```
+/// use resilience::tower::{BoxError, ResponseFuture};
+/// let ready: ResponseFuture<u8> = Box::pin(async { Ok::<_, BoxError>(1) });
+/// # drop(ready);
+/// ```
+pub type ResponseFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+
+/// Reads an inner service's error as the pipeline does: a rejection of an inner layer
+/// (the error itself is a `resilience::Error`) is that rejection, one carried in its
+/// source chain is read as it but kept, anything else is the inner service's own.
+fn failure(error: BoxError) -> Failure<BoxError> {
+    match error.downcast::<Error>() {
+        Ok(rejection) => Failure::Rejected(*rejection),
+        Err(error) => Failure::of(error, AsRejection::as_rejection),
+    }
+}
+
+/// An inner service's result as a layer's [`Outcome`].
+fn outcome<T, E: Into<BoxError>>(result: Result<T, E>) -> Outcome<T, BoxError> {
+    result.map_err(|error| failure(error.into()))
+}

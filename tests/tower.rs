@@ -1,0 +1,614 @@
+//! The tower layers (feature `tower`): each layer's behaviour against tower-test's mock
+//! service, the permit rules under a multi-threaded runtime with cancellation, and an
+//! axum gateway over real HTTP on loopback sharing instances with attributes.
+
+#![cfg(feature = "tower")]
+
+#[path = "../examples/tower/gateway.rs"]
+mod gateway;
+
+use std::future::pending;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use resilience::tower::{
+    BoxError, BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+};
+use resilience::{
+    circuit_breaker, registry, Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig,
+    ConfigError, Error, Jitter, Kind, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout,
+    TimeoutConfig,
+};
+use tokio::time::{advance, Instant};
+use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+use tower_test::mock::{self, Spawn};
+
+/// The rejection a layer answered with.
+fn rejection(error: &BoxError) -> &Error {
+    error
+        .downcast_ref::<Error>()
+        .unwrap_or_else(|| panic!("not a rejection: {error}"))
+}
+
+fn breaker(failure_threshold: u32) -> Arc<CircuitBreaker> {
+    let config = CircuitBreakerConfig::DEFAULT
+        .failure_threshold(failure_threshold)
+        .success_threshold(1)
+        .recovery_timeout(Duration::from_secs(10));
+    Arc::new(CircuitBreaker::new("breaker", config).unwrap())
+}
+
+fn retry(max_attempts: u32) -> Arc<Retry> {
+    let config = RetryConfig::DEFAULT
+        .max_attempts(max_attempts)
+        .base_delay(Duration::from_millis(100))
+        .jitter(Jitter::None);
+    Arc::new(Retry::new("retry", config).unwrap())
+}
+
+fn timeout(secs: u64) -> Arc<Timeout> {
+    let config = TimeoutConfig::DEFAULT.duration(Duration::from_secs(secs));
+    Arc::new(Timeout::new("timeout", config).unwrap())
+}
+
+/// An error of the inner service's own type, to be found again behind the layers.
+#[derive(Debug, PartialEq)]
+struct Declined(u32);
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "declined {}", self.0)
+    }
+}
+
+impl std::error::Error for Declined {}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_breaker_rejects_without_calling_the_inner_service() {
+    let breaker = breaker(1);
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(CircuitBreakerLayer::new(Arc::clone(&breaker)));
+
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let call = service.call("a");
+    let (_, respond) = handle.next_request().await.unwrap();
+    respond.send_error(Declined(1));
+    let error = call.await.unwrap_err();
+    assert_eq!(error.downcast_ref::<Declined>(), Some(&Declined(1)));
+    assert!(breaker.is_open(), "the inner error counted as a failure");
+
+    // Open: still ready (the breaker decides in `call`), and the call never reaches it.
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let error = service.call("b").await.unwrap_err();
+    assert!(
+        matches!(rejection(&error), Error::CircuitOpen { retry_after, .. } if *retry_after == Duration::from_secs(10)),
+        "{error}"
+    );
+    assert!(
+        handle.poll_request().is_pending(),
+        "the inner service was not called"
+    );
+    assert_eq!(breaker.stats().rejections, 1);
+
+    // The service made ready while the breaker was open is not pinned to that: once the
+    // recovery timeout is over, its call is the probe.
+    advance(Duration::from_secs(10)).await;
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let call = service.call("c");
+    let (request, respond) = handle.next_request().await.unwrap();
+    assert_eq!(request, "c");
+    respond.send_response("ok");
+    assert_eq!(call.await.unwrap(), "ok");
+    assert!(breaker.is_closed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_breaker_decides_at_the_call_not_at_readiness() {
+    let breaker = breaker(1);
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(CircuitBreakerLayer::new(Arc::clone(&breaker)));
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    breaker.force_open();
+    let error = service.call("a").await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::CircuitOpen { .. }));
+    assert!(handle.poll_request().is_pending());
+    // A response future dropped before its end counts as abandoned, not as a failure.
+    breaker.reset();
+    let call = service.call("b");
+    let _request = handle.next_request().await.unwrap();
+    drop(call);
+    let stats = breaker.stats();
+    assert_eq!((stats.failures, stats.abandoned), (0, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_breaker_reads_inner_rejections_as_the_attributes_do() {
+    // An inner timeout is a failure: it opens the breaker.
+    let opened = breaker(1);
+    let mut slow = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(Arc::clone(&opened)))
+        .layer(TimeoutLayer::new(timeout(1)))
+        .service(service_fn(|()| pending::<Result<(), BoxError>>()));
+    let error = slow.ready().await.unwrap().call(()).await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::Timeout { .. }));
+    assert!(opened.is_open());
+
+    // An inner rate limit is neither: the breaker stays closed however many there are.
+    let closed = breaker(1);
+    let limiter = RateLimiter::new("quota", RateLimiterConfig::DEFAULT.max_requests(1)).unwrap();
+    let mut limited = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(Arc::clone(&closed)))
+        .layer(RateLimitLayer::new(limiter.into()))
+        .service(service_fn(|()| async { Ok::<_, BoxError>(()) }));
+    for _ in 0..3 {
+        let _ = limited.ready().await.unwrap().call(()).await;
+    }
+    assert!(closed.is_closed());
+    assert_eq!((closed.stats().failures, closed.stats().abandoned), (0, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_inner_error_passes_every_layer_unchanged() {
+    let bulkhead = Bulkhead::new("pool", BulkheadConfig::DEFAULT).unwrap();
+    let limiter = RateLimiter::new("quota", RateLimiterConfig::DEFAULT).unwrap();
+    let mut service = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(breaker(5)))
+        .layer(RetryLayer::new(retry(2)))
+        .layer(TimeoutLayer::new(timeout(1)))
+        .layer(BulkheadLayer::new(bulkhead.into()))
+        .layer(RateLimitLayer::new(limiter.into()))
+        .service(service_fn(
+            |n: u32| async move { Err::<(), _>(Declined(n)) },
+        ));
+    let error = service.ready().await.unwrap().call(7).await.unwrap_err();
+    assert_eq!(error.downcast_ref::<Declined>(), Some(&Declined(7)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bulkhead_reserves_in_poll_ready_and_a_dropped_or_cloned_service_gives_it_back() {
+    let config = BulkheadConfig::DEFAULT
+        .max_concurrent(1)
+        .max_wait(Duration::from_secs(1));
+    let bulkhead = Arc::new(Bulkhead::new("pool", config).unwrap());
+    let (mut first, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(BulkheadLayer::new(Arc::clone(&bulkhead)));
+
+    assert!(matches!(first.poll_ready(), Poll::Ready(Ok(()))));
+    assert_eq!(bulkhead.available(), 0, "reserved by readiness alone");
+    let mut second = Spawn::new(first.get_ref().clone());
+    assert_eq!(
+        bulkhead.available(),
+        0,
+        "a clone starts without a reservation"
+    );
+    assert!(second.poll_ready().is_pending(), "and queues for one");
+    assert_eq!(bulkhead.queued(), 1);
+
+    drop(first);
+    assert!(
+        matches!(second.poll_ready(), Poll::Ready(Ok(()))),
+        "the dropped reservation passed on"
+    );
+    assert_eq!((bulkhead.available(), bulkhead.queued()), (0, 0));
+
+    // Queued past `max_wait`: ready, and the call is rejected without reaching the inner
+    // service, which the reservation still held keeps busy.
+    let mut third = Spawn::new(second.get_ref().clone());
+    assert!(third.poll_ready().is_pending());
+    advance(Duration::from_secs(1)).await;
+    assert!(matches!(third.poll_ready(), Poll::Ready(Ok(()))));
+    let error = third.call("rejected").await.unwrap_err();
+    assert!(matches!(
+        rejection(&error),
+        Error::BulkheadFull {
+            max_concurrent: 1,
+            ..
+        }
+    ));
+
+    let call = second.call("admitted");
+    let (request, respond) = handle.next_request().await.unwrap();
+    assert_eq!(request, "admitted");
+    assert_eq!(bulkhead.active(), 1, "held while the call runs");
+    respond.send_response("done");
+    assert_eq!(call.await.unwrap(), "done");
+    assert_eq!(bulkhead.available(), 1, "given back as the call ends");
+    assert!(
+        handle.poll_request().is_pending(),
+        "the rejected call was never made"
+    );
+}
+
+/// Counts the calls inside the inner service, and the most at once.
+#[derive(Default)]
+struct Load {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+struct Running(Arc<Load>);
+
+impl Running {
+    fn start(load: &Arc<Load>) -> Self {
+        let now = load.running.fetch_add(1, SeqCst) + 1;
+        load.most.fetch_max(now, SeqCst);
+        load.calls.fetch_add(1, SeqCst);
+        Running(Arc::clone(load))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulkhead_layer_never_runs_more_than_its_limit_under_cancellation() {
+    const LIMIT: usize = 3;
+    let bulkhead =
+        Arc::new(Bulkhead::new("pool", BulkheadConfig::DEFAULT.max_concurrent(LIMIT)).unwrap());
+    let load = Arc::new(Load::default());
+    let inner_load = Arc::clone(&load);
+    let service = ServiceBuilder::new()
+        .layer(BulkheadLayer::new(Arc::clone(&bulkhead)))
+        .service(service_fn(move |n: u64| {
+            let running = Running::start(&inner_load);
+            async move {
+                let _running = running;
+                tokio::time::sleep(Duration::from_micros(50 * (n % 7))).await;
+                Ok::<_, BoxError>(n)
+            }
+        }));
+    let cancelled = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..48u64)
+        .map(|task| {
+            let service = service.clone();
+            let cancelled = Arc::clone(&cancelled);
+            tokio::spawn(async move {
+                for i in 0..20u64 {
+                    let mut service = service.clone();
+                    let n = task * 20 + i;
+                    match n % 4 {
+                        // Readiness cancelled after one poll: queued or reserved, then dropped.
+                        0 => {
+                            if tokio::time::timeout(Duration::ZERO, service.ready())
+                                .await
+                                .is_err()
+                            {
+                                cancelled.fetch_add(1, SeqCst);
+                            }
+                        }
+                        // Reserved, then the service dropped without a call.
+                        1 => drop(service.ready().await.unwrap()),
+                        // A call cancelled while it runs.
+                        2 => {
+                            let call = service.ready().await.unwrap().call(n);
+                            if tokio::time::timeout(Duration::from_micros(100), call)
+                                .await
+                                .is_err()
+                            {
+                                cancelled.fetch_add(1, SeqCst);
+                            }
+                        }
+                        _ => assert_eq!(service.ready().await.unwrap().call(n).await.unwrap(), n),
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(
+        load.most.load(SeqCst) <= LIMIT,
+        "over the limit: {}",
+        load.most.load(SeqCst)
+    );
+    assert_eq!(
+        load.most.load(SeqCst),
+        LIMIT,
+        "the limit was reached: contention happened"
+    );
+    assert!(cancelled.load(SeqCst) > 0, "cancellations happened");
+    assert_eq!(bulkhead.available(), LIMIT, "every slot came back");
+    assert_eq!(bulkhead.queued(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_layer_admits_its_quota_and_readiness_spends_nothing() {
+    let config = RateLimiterConfig::DEFAULT
+        .max_requests(2)
+        .window(Duration::from_secs(1));
+    let limiter = Arc::new(RateLimiter::new("quota", config).unwrap());
+    let (mut service, mut handle) =
+        mock::spawn_layer::<u32, u32, _>(RateLimitLayer::new(Arc::clone(&limiter)));
+
+    for _ in 0..10 {
+        let mut ready = Spawn::new(service.get_ref().clone());
+        assert!(matches!(ready.poll_ready(), Poll::Ready(Ok(()))));
+    }
+    assert_eq!(
+        limiter.stats().admitted,
+        0,
+        "services made ready and dropped spent nothing"
+    );
+
+    for n in 0..2 {
+        assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+        let call = service.call(n);
+        let (request, respond) = handle.next_request().await.unwrap();
+        respond.send_response(request);
+        assert_eq!(call.await.unwrap(), n);
+    }
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let error = service.call(2).await.unwrap_err();
+    assert_eq!(
+        rejection(&error),
+        &Error::RateLimited {
+            name: "quota".into(),
+            retry_after: Duration::from_millis(500)
+        }
+    );
+    assert!(
+        handle.poll_request().is_pending(),
+        "over quota, the inner service was not called"
+    );
+
+    advance(Duration::from_millis(500)).await;
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let call = service.call(3);
+    let (request, respond) = handle.next_request().await.unwrap();
+    respond.send_response(request);
+    assert_eq!(
+        call.await.unwrap(),
+        3,
+        "the readied service is still ready; a permit came back"
+    );
+    assert_eq!(limiter.stats().admitted, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_layer_waits_up_to_max_wait_before_calling() {
+    let config = RateLimiterConfig::DEFAULT
+        .max_requests(1)
+        .window(Duration::from_secs(1))
+        .max_wait(Duration::from_secs(2));
+    let limiter = Arc::new(RateLimiter::new("quota", config).unwrap());
+    let (mut service, mut handle) =
+        mock::spawn_layer::<u32, u32, _>(RateLimitLayer::new(Arc::clone(&limiter)));
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let first = service.call(1);
+    let (_, respond) = handle.next_request().await.unwrap();
+    respond.send_response(1);
+    first.await.unwrap();
+
+    let start = Instant::now();
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let waiting = tokio::spawn(service.call(2));
+    advance(Duration::from_millis(999)).await;
+    assert!(
+        handle.poll_request().is_pending(),
+        "not before the next permit"
+    );
+    let (request, respond) = handle.next_request().await.unwrap();
+    assert_eq!((request, start.elapsed()), (2, Duration::from_secs(1)));
+    respond.send_response(2);
+    assert_eq!(waiting.await.unwrap().unwrap(), 2);
+    assert_eq!(limiter.stats().waited, 1);
+}
+
+/// Sets its flag when dropped: shows that a future holding it was dropped.
+struct DropGuard(Arc<AtomicBool>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_layer_drops_the_inner_future_when_time_runs_out() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&dropped);
+    let mut service = ServiceBuilder::new()
+        .layer(TimeoutLayer::new(timeout(2)))
+        .service(service_fn(move |()| {
+            let guard = DropGuard(Arc::clone(&flag));
+            async move {
+                let _guard = guard;
+                pending::<Result<(), BoxError>>().await
+            }
+        }));
+    let start = Instant::now();
+    let call = tokio::spawn(service.ready().await.unwrap().call(()));
+    tokio::task::yield_now().await; // its first poll starts the clock
+    advance(Duration::from_millis(1999)).await;
+    assert!(!dropped.load(SeqCst), "still running before the deadline");
+    let error = call.await.unwrap().unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(
+        rejection(&error),
+        &Error::Timeout {
+            name: "timeout".into(),
+            after: Duration::from_secs(2)
+        }
+    );
+    assert!(dropped.load(SeqCst), "the inner future was dropped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_layer_sends_a_clone_of_the_request_to_each_attempt() {
+    let retry = retry(3);
+    let (mut service, mut handle) =
+        mock::spawn_layer::<String, &str, _>(RetryLayer::new(Arc::clone(&retry)));
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let start = Instant::now();
+    let call = tokio::spawn(service.call("order-1".to_string()));
+    let mut seen = Vec::new();
+    for attempt in 0..3 {
+        let (request, respond) = handle.next_request().await.unwrap();
+        seen.push((request, start.elapsed()));
+        if attempt < 2 {
+            respond.send_error("busy");
+        } else {
+            respond.send_response("charged");
+        }
+    }
+    assert_eq!(call.await.unwrap().unwrap(), "charged");
+    let at = |ms| Duration::from_millis(ms);
+    assert_eq!(
+        seen,
+        [
+            ("order-1".to_string(), at(0)),
+            ("order-1".to_string(), at(100)),
+            ("order-1".to_string(), at(300)),
+        ],
+        "the same request each time, after the backoff's delays"
+    );
+    assert_eq!(retry.stats().retries, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_above_a_breaker_does_not_retry_circuit_open_but_retries_a_timeout() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let open = breaker(1);
+    open.force_open();
+    let outer = retry(3);
+    let mut service = ServiceBuilder::new()
+        .layer(RetryLayer::new(Arc::clone(&outer)))
+        .layer(CircuitBreakerLayer::new(open))
+        .service(service_fn(move |()| {
+            counted.fetch_add(1, SeqCst);
+            async { Ok::<_, BoxError>(()) }
+        }));
+    let error = service.ready().await.unwrap().call(()).await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::CircuitOpen { .. }));
+    assert_eq!(calls.load(SeqCst), 0);
+    let stats = outer.stats();
+    assert_eq!((stats.retries, stats.failed_without_retry), (0, 1));
+
+    // The first attempt hangs past the timeout, the second answers.
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&attempts);
+    let mut service = ServiceBuilder::new()
+        .layer(RetryLayer::new(retry(3)))
+        .layer(TimeoutLayer::new(timeout(1)))
+        .service(service_fn(move |()| {
+            let first = counted.fetch_add(1, SeqCst) == 0;
+            async move {
+                if first {
+                    pending::<()>().await;
+                }
+                Ok::<_, BoxError>("answered")
+            }
+        }));
+    assert_eq!(
+        service.ready().await.unwrap().call(()).await.unwrap(),
+        "answered"
+    );
+    assert_eq!(attempts.load(SeqCst), 2);
+}
+
+#[circuit_breaker(name = "tower::shared", failure_threshold = 2)]
+async fn guarded() -> Result<(), Error> {
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_named_layer_uses_the_attribute_s_instance() {
+    let layer = CircuitBreakerLayer::named("tower::shared").unwrap();
+    let attribute = registry().circuit_breaker("tower::shared").unwrap();
+    assert!(Arc::ptr_eq(layer.breaker(), &attribute));
+    assert_eq!(
+        attribute.config().failure_threshold,
+        2,
+        "the attribute's config"
+    );
+    let mut service = ServiceBuilder::new()
+        .layer(layer)
+        .service(service_fn(|()| async { Ok::<_, BoxError>(()) }));
+    service.ready().await.unwrap().call(()).await.unwrap();
+    guarded().await.unwrap();
+    assert_eq!(attribute.stats().successes, 2, "both count in one instance");
+}
+
+#[test]
+fn a_name_nothing_declares_is_an_error_that_suggests_the_nearest() {
+    let error = CircuitBreakerLayer::named("tower::shraed").err().unwrap();
+    assert!(
+        matches!(&error, ConfigError::Undeclared { kind: Kind::CircuitBreaker, did_you_mean: Some(near), .. } if &**near == "tower::shared"),
+        "{error}"
+    );
+    assert!(
+        RetryLayer::named("tower::shared").is_err(),
+        "kinds have their own names"
+    );
+    assert!(
+        registry().retry("tower::shared").is_none(),
+        "and looking created nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_axum_gateway_shares_instances_with_attributes_and_answers_503_and_429() {
+    let story = gateway::run().await.unwrap();
+    let answers: Vec<(&str, u16)> = story
+        .answers
+        .iter()
+        .map(|(what, a)| (*what, a.status))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("payment", 200),
+            ("payment during the outage", 503),
+            ("search", 200),
+            ("search", 200),
+            ("search over quota", 429),
+        ]
+    );
+    // The settlement job's failures opened the breaker the route uses: 503 until the
+    // recovery timeout (30s) is over, rounded up to whole seconds.
+    let open = story.answers[1].1.retry_after.as_deref().unwrap();
+    assert!(matches!(open, "30" | "31"), "{open}");
+    // The indexer took one of the 3 permits per minute: the next comes in 20s.
+    let limited = story.answers[4].1.retry_after.as_deref().unwrap();
+    assert!(matches!(limited, "20" | "21"), "{limited}");
+    assert_eq!(story.answers[0].1.retry_after, None);
+
+    // One instance each, counting the route's calls and the attributes' together.
+    let breakers: Vec<_> = story
+        .snapshot
+        .instances
+        .iter()
+        .filter(|i| i.name.starts_with("gateway::"))
+        .map(|i| (i.kind, &*i.name))
+        .collect();
+    assert_eq!(
+        breakers,
+        [
+            (Kind::CircuitBreaker, gateway::PAYMENTS),
+            (Kind::RateLimiter, gateway::SEARCH)
+        ]
+    );
+    let payments = registry()
+        .circuit_breaker(gateway::PAYMENTS)
+        .unwrap()
+        .stats();
+    assert_eq!(
+        (payments.successes, payments.failures, payments.rejections),
+        (1, 3, 1),
+        "the route's payment, the job's three failures, the route's rejected payment"
+    );
+    let search = registry().rate_limiter(gateway::SEARCH).unwrap().stats();
+    assert_eq!(
+        (search.admitted, search.rejections),
+        (3, 1),
+        "the indexer's and the route's"
+    );
+}
