@@ -53,6 +53,15 @@ fn timeout(secs: u64) -> Arc<Timeout> {
     Arc::new(Timeout::new("timeout", config).unwrap())
 }
 
+/// The next request the mock received; fails instead of hanging when none comes (on the
+/// paused clock, the wait is over at once once every task is idle).
+async fn next_request<T, U>(handle: &mut mock::Handle<T, U>) -> (T, mock::SendResponse<U>) {
+    tokio::time::timeout(Duration::from_secs(60), handle.next_request())
+        .await
+        .expect("a request reaches the inner service")
+        .expect("the service is alive")
+}
+
 /// An error of the inner service's own type, to be found again behind the layers.
 #[derive(Debug, PartialEq)]
 struct Declined(u32);
@@ -73,7 +82,7 @@ async fn an_open_breaker_rejects_without_calling_the_inner_service() {
 
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let call = service.call("a");
-    let (_, respond) = handle.next_request().await.unwrap();
+    let (_, respond) = next_request(&mut handle).await;
     respond.send_error(Declined(1));
     let error = call.await.unwrap_err();
     assert_eq!(error.downcast_ref::<Declined>(), Some(&Declined(1)));
@@ -97,7 +106,7 @@ async fn an_open_breaker_rejects_without_calling_the_inner_service() {
     advance(Duration::from_secs(10)).await;
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let call = service.call("c");
-    let (request, respond) = handle.next_request().await.unwrap();
+    let (request, respond) = next_request(&mut handle).await;
     assert_eq!(request, "c");
     respond.send_response("ok");
     assert_eq!(call.await.unwrap(), "ok");
@@ -117,7 +126,7 @@ async fn a_breaker_decides_at_the_call_not_at_readiness() {
     // A response future dropped before its end counts as abandoned, not as a failure.
     breaker.reset();
     let call = service.call("b");
-    let _request = handle.next_request().await.unwrap();
+    let _request = next_request(&mut handle).await;
     drop(call);
     let stats = breaker.stats();
     assert_eq!((stats.failures, stats.abandoned), (0, 1));
@@ -209,7 +218,7 @@ async fn a_bulkhead_reserves_in_poll_ready_and_a_dropped_or_cloned_service_gives
     ));
 
     let call = second.call("admitted");
-    let (request, respond) = handle.next_request().await.unwrap();
+    let (request, respond) = next_request(&mut handle).await;
     assert_eq!(request, "admitted");
     assert_eq!(bulkhead.active(), 1, "held while the call runs");
     respond.send_response("done");
@@ -340,7 +349,7 @@ async fn a_rate_limit_layer_admits_its_quota_and_readiness_spends_nothing() {
     for n in 0..2 {
         assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
         let call = service.call(n);
-        let (request, respond) = handle.next_request().await.unwrap();
+        let (request, respond) = next_request(&mut handle).await;
         respond.send_response(request);
         assert_eq!(call.await.unwrap(), n);
     }
@@ -361,7 +370,7 @@ async fn a_rate_limit_layer_admits_its_quota_and_readiness_spends_nothing() {
     advance(Duration::from_millis(500)).await;
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let call = service.call(3);
-    let (request, respond) = handle.next_request().await.unwrap();
+    let (request, respond) = next_request(&mut handle).await;
     respond.send_response(request);
     assert_eq!(
         call.await.unwrap(),
@@ -382,7 +391,7 @@ async fn a_rate_limit_layer_waits_up_to_max_wait_before_calling() {
         mock::spawn_layer::<u32, u32, _>(RateLimitLayer::new(Arc::clone(&limiter)));
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let first = service.call(1);
-    let (_, respond) = handle.next_request().await.unwrap();
+    let (_, respond) = next_request(&mut handle).await;
     respond.send_response(1);
     first.await.unwrap();
 
@@ -394,7 +403,7 @@ async fn a_rate_limit_layer_waits_up_to_max_wait_before_calling() {
         handle.poll_request().is_pending(),
         "not before the next permit"
     );
-    let (request, respond) = handle.next_request().await.unwrap();
+    let (request, respond) = next_request(&mut handle).await;
     assert_eq!((request, start.elapsed()), (2, Duration::from_secs(1)));
     respond.send_response(2);
     assert_eq!(waiting.await.unwrap().unwrap(), 2);
@@ -450,7 +459,7 @@ async fn a_retry_layer_sends_a_clone_of_the_request_to_each_attempt() {
     let call = tokio::spawn(service.call("order-1".to_string()));
     let mut seen = Vec::new();
     for attempt in 0..3 {
-        let (request, respond) = handle.next_request().await.unwrap();
+        let (request, respond) = next_request(&mut handle).await;
         seen.push((request, start.elapsed()));
         if attempt < 2 {
             respond.send_error("busy");
@@ -611,4 +620,22 @@ async fn an_axum_gateway_shares_instances_with_attributes_and_answers_503_and_42
         (3, 1),
         "the indexer's and the route's"
     );
+}
+
+#[test]
+fn every_service_is_clone_send_and_sync_when_its_inner_one_is() {
+    // What axum's `Router::layer` asks of a layer's service; checked at compile time.
+    fn shareable<S: Clone + Send + Sync + 'static>(_: &S) {}
+    type Inner = tower::util::ServiceFn<fn(u8) -> std::future::Ready<Result<u8, BoxError>>>;
+    let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
+    let bulkhead = Bulkhead::new("pool", BulkheadConfig::DEFAULT).unwrap();
+    let limiter = RateLimiter::new("quota", RateLimiterConfig::DEFAULT).unwrap();
+    let every = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(breaker(1)))
+        .layer(RetryLayer::new(retry(1)))
+        .layer(TimeoutLayer::new(timeout(1)))
+        .layer(BulkheadLayer::new(bulkhead.into()))
+        .layer(RateLimitLayer::new(limiter.into()))
+        .service(inner);
+    shareable(&every);
 }
