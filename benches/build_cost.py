@@ -5,17 +5,19 @@
     python3 benches/build_cost.py --functions 50  # a quicker run
     python3 benches/build_cost.py --write         # and puts it in README.md between the markers
 
-Two measurements, in a scratch directory that is removed afterwards:
+Three measurements, in a scratch directory that is removed afterwards:
 
 1. A clean debug build of a new crate that depends on `resilience` alone (`cargo build
-   --timings`): its wall time, the `syn` versions it compiles, and the time of the heaviest
-   crates in it, read from cargo's timing report.
-2. Three crates of N functions each, in one workspace: bare `async fn`s, the same under three
+   --timings`): its wall time, the `syn` versions it compiles, and the time of `syn` and of
+   our macro crate, read from cargo's timing report.
+2. A clean build of a crate that depends on `resilience` and on `tracing` with its
+   attribute: `resilience-macros`'s compile time beside `tracing-attributes`'s. Both clean
+   builds turn incremental compilation off, as cargo does for crates from crates.io.
+3. Three crates of N functions each, in one workspace: bare `async fn`s, the same under three
    stacked attributes of ours, and the same under `#[tracing::instrument(err)]`. Once their
    dependencies are built, each crate is rebuilt alone after an edit (`cargo check`, then
    `cargo build`), three times, and the median is kept: that is the cost of the attributes
-   themselves. The same build gives `resilience-macros`'s own compile time beside
-   `tracing-attributes`'s.
+   themselves.
 
 Timings are wall-clock and move with the machine's load: run it on an idle machine.
 """
@@ -34,6 +36,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BEGIN, END = "<!-- build-cost:begin -->", "<!-- build-cost:end -->"
 RUNS = 3
+TRACING = 'tracing = { version = "0.1", features = ["attributes"] }'
 
 # What each function of the per-use crates looks like: the attributes over it, and the line
 # it needs at the top of the file.
@@ -47,10 +50,16 @@ FLAVOURS = {
 }
 
 
-def cargo(args, cwd, target):
-    """Runs cargo quietly and returns its wall time in seconds."""
+def cargo(args, cwd, target, incremental=True):
+    """Runs cargo quietly and returns its wall time in seconds.
+
+    `incremental=False` builds our path dependencies as cargo builds a crate from crates.io:
+    without incremental compilation, whose bookkeeping would be charged to us alone.
+    """
     start = time.monotonic()
     environment = dict(os.environ, CARGO_TARGET_DIR=str(target))
+    if not incremental:
+        environment["CARGO_INCREMENTAL"] = "0"
     subprocess.run(["cargo", *args, "--quiet"], cwd=cwd, check=True, env=environment)
     return time.monotonic() - start
 
@@ -108,24 +117,38 @@ def unit_times(target):
 
 
 def crate_time(times, name):
-    found = [(key, seconds) for key, seconds in times.items() if key.split()[0] == name]
-    return ", ".join(f"{key.split()[1]}: {seconds:.2f} s" for key, seconds in sorted(found))
+    found = sorted((key.split()[1], seconds) for key, seconds in times.items()
+                   if key.split()[0] == name)
+    if len(found) == 1:
+        return f"{found[0][1]:.2f} s"
+    return ", ".join(f"{version}: {seconds:.2f} s" for version, seconds in found)
 
 
-def clean_build(scratch):
-    crate = scratch / "alone"
+def clean_build(scratch, name, dependencies):
+    """A clean build of a one-line crate: its wall time and the per-crate times."""
+    crate = scratch / name
     (crate / "src").mkdir(parents=True)
-    (crate / "Cargo.toml").write_text(manifest("alone", []))
+    (crate / "Cargo.toml").write_text(manifest(name, dependencies))
     (crate / "src" / "lib.rs").write_text("pub use resilience::circuit_breaker;\n")
-    target = scratch / "target-alone"
+    target = scratch / f"target-{name}"
     cargo(["fetch"], crate, target)
-    wall = cargo(["build", "--timings"], crate, target)
+    wall = cargo(["build", "--timings"], crate, target, incremental=False)
+    return crate, wall, unit_times(target)
+
+
+def alone(scratch):
+    crate, wall, times = clean_build(scratch, "alone", [])
     tree = subprocess.run(
         ["cargo", "tree", "-e", "normal", "--prefix", "none", "--format", "{p}"],
         cwd=crate, check=True, capture_output=True, text=True,
     ).stdout
     syns = sorted({line.split()[1] for line in tree.splitlines() if line.startswith("syn ")})
-    return wall, syns, unit_times(target)
+    return wall, syns, times
+
+
+def beside_tracing(scratch):
+    """Our macro crate and tracing's, compiled in the same build."""
+    return clean_build(scratch, "beside", [TRACING])[2]
 
 
 def per_use(scratch, count):
@@ -138,13 +161,11 @@ def per_use(scratch, count):
         crate = scratch / "uses" / member
         (crate / "src").mkdir(parents=True)
         (crate / "Cargo.toml").write_text(
-            manifest(member, ['tracing = { version = "0.1", features = ["attributes"] }'])
+            manifest(member, [TRACING])
         )
         (crate / "src" / "lib.rs").write_text(functions(member, count))
     workspace, target = scratch / "uses", scratch / "target-uses"
     cargo(["fetch"], workspace, target)
-    cargo(["build", "--workspace", "--timings"], workspace, target)
-    macros = unit_times(target)
 
     results = {}
     for mode in ("check", "build"):
@@ -160,17 +181,16 @@ def per_use(scratch, count):
                 runs.append(cargo([mode, "-p", member], workspace, target))
             source.write_text(text)
             results[(mode, member)] = statistics.median(runs)
-    return results, macros
+    return results
 
 
-def table(count, clean, uses):
+def table(count, clean, macros, results):
     wall, syns, times = clean
-    results, macros = uses
     lines = [
         f"Clean debug build of a new crate that depends on `resilience` alone: **{wall:.1f} s** "
-        f"wall; it compiles one `syn` ({', '.join(syns)}). In that build `syn` took "
+        f"wall; it compiles `syn` {', '.join(syns)} and no other. In that build `syn` took "
         f"{crate_time(times, 'syn')} and `resilience-macros` {crate_time(times, 'resilience-macros')}. "
-        f"Beside `tracing`'s attribute in another build: `resilience-macros` "
+        f"Beside `tracing`'s attribute, in one clean build: `resilience-macros` "
         f"{crate_time(macros, 'resilience-macros')}, `tracing-attributes` "
         f"{crate_time(macros, 'tracing-attributes')}.",
         "",
@@ -209,7 +229,12 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resilience-build-cost-") as scratch:
         scratch = pathlib.Path(scratch)
-        text = table(args.functions, clean_build(scratch), per_use(scratch, args.functions))
+        text = table(
+            args.functions,
+            alone(scratch),
+            beside_tracing(scratch),
+            per_use(scratch, args.functions),
+        )
     print(text)
     if args.write:
         write(text)
