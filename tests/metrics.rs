@@ -16,8 +16,11 @@ use tokio::time::{advance, sleep};
 
 const SECOND: Duration = Duration::from_secs(1);
 
-/// Series by name and labels (sorted), to their values.
-type Series = BTreeMap<(String, Vec<(String, String)>), f64>;
+/// A series: its name and its labels, sorted.
+type Key = (String, Vec<(String, String)>);
+
+/// Series and their values.
+type Series = BTreeMap<Key, f64>;
 
 /// A registry of its own (the collector wants it `'static`), after a scripted scenario:
 /// a breaker that opens, probes, re-opens and closes; retries of each outcome; a timeout
@@ -567,7 +570,7 @@ fn promtool(args: &[&str], stdin: Option<&str>) -> Option<std::process::Output> 
 
 /// A `metrics` recorder that keeps the last value of each series.
 #[derive(Default)]
-struct Recorded(Mutex<BTreeMap<(String, Vec<(String, String)>), Arc<Cell>>>);
+struct Recorded(Mutex<BTreeMap<Key, Arc<Cell>>>);
 
 #[derive(Default)]
 struct Cell(Mutex<f64>);

@@ -41,10 +41,13 @@ pub struct Family {
     pub help: &'static str,
     /// The label besides `name`, if any: `state` or `outcome`.
     pub label: Option<&'static str>,
-    /// Its series for one instance: the extra label's value, if any, and the value. Empty
-    /// for instances of another kind.
-    pub(crate) read: fn(&Stats) -> Vec<(Option<&'static str>, Value)>,
+    /// Its series for one instance; none for an instance of another kind.
+    pub(crate) read: fn(&Stats) -> Vec<Series>,
 }
+
+/// One series of a family for one instance: the extra label's value, if the family has
+/// one, and the value.
+pub(crate) type Series = (Option<&'static str>, Value);
 
 /// Families are told apart by name, which is unique in [`FAMILIES`].
 impl PartialEq for Family {
