@@ -10,7 +10,10 @@ use super::sample::{samples, Sample, Value};
 use crate::{registry, Registry};
 
 /// Every family of every instance of a [`Registry`], collected on each scrape of the
-/// `prometheus_client` registry it is registered in.
+/// `prometheus_client` registry it is registered in. Needs the feature `prometheus`.
+///
+/// `prometheus-client` writes OpenMetrics, which names a counter's family without its
+/// `_total`; the samples keep the names of [`FAMILIES`], so queries are the same.
 ///
 /// ```
 /// use prometheus_client::encoding::text::encode;

@@ -10,7 +10,7 @@ use crate::{registry, Snapshot};
 /// Sets every family of every instance of the process-wide [`registry`](crate::registry)
 /// in the installed `metrics` recorder: counters with `Counter::absolute`, gauges with
 /// `Gauge::set`. Call it before each scrape (or on an interval); between calls the
-/// recorder keeps the values of the last one.
+/// recorder keeps the values of the last one. Needs the feature `metrics`.
 ///
 /// `metrics` histograms record single observations, and the counts are kept per bucket
 /// here, so the `retry_attempts` histogram is published as the series Prometheus stores
