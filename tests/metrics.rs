@@ -437,6 +437,93 @@ async fn a_retry_of_more_than_sixteen_attempts_keeps_the_rest_past_the_last_buck
     );
 }
 
+/// Scrapes taken while calls run on other threads: every counter only grows from one scrape
+/// to the next, and every histogram is whole (buckets rising to `+Inf`, which is its count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scrapes_during_calls_see_counters_only_grow_and_histograms_whole() {
+    let registry: &'static Registry = Box::leak(Box::default());
+    let retry = registry
+        .get_or_create(
+            "busy",
+            RetryConfig::DEFAULT
+                .max_attempts(3)
+                .base_delay(Duration::from_micros(1))
+                .max_delay(Duration::from_micros(1)),
+        )
+        .unwrap();
+    let breaker = registry
+        .get_or_create(
+            "busy",
+            CircuitBreakerConfig::DEFAULT.failure_threshold(1_000_000),
+        )
+        .unwrap();
+    let callers: Vec<_> = (0..3u64)
+        .map(|caller| {
+            let (retry, breaker) = (Arc::clone(&retry), Arc::clone(&breaker));
+            tokio::spawn(async move {
+                for call in 0..500u64 {
+                    let mut failures = (caller + call) % 4; // 0 to 3 failures: all outcomes
+                    let body = || {
+                        let fail = failures > 0;
+                        failures = failures.saturating_sub(1);
+                        async move {
+                            if fail {
+                                Err(anyhow::anyhow!("flaky"))
+                            } else {
+                                Ok(())
+                            }
+                        }
+                    };
+                    let _ = breaker.call(|| retry.call(body)).await;
+                }
+            })
+        })
+        .collect();
+    let mut scrapes = 0;
+    let mut last = Series::new();
+    for _ in 0..100_000 {
+        if callers.iter().all(|c| c.is_finished()) {
+            break;
+        }
+        let now = parse(&text_of(&registry.snapshot()));
+        for (key, value) in &now {
+            let counter = key.0.ends_with("_total") || key.0.starts_with("retry_attempts_");
+            if let Some(before) = last.get(key).filter(|_| counter) {
+                assert!(value >= before, "{key:?} went from {before} to {value}");
+            }
+        }
+        let bucket = |le: &str| {
+            now[&(
+                "retry_attempts_bucket".to_owned(),
+                vec![
+                    ("le".to_owned(), le.to_owned()),
+                    ("name".to_owned(), "busy".to_owned()),
+                ],
+            )]
+        };
+        let buckets = ["1", "2", "3", "+Inf"].map(bucket);
+        assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+        let count = now[&(
+            "retry_attempts_count".to_owned(),
+            vec![("name".to_owned(), "busy".to_owned())],
+        )];
+        assert_eq!(buckets[3], count);
+        last = now;
+        scrapes += 1;
+        tokio::task::yield_now().await;
+    }
+    for caller in callers {
+        caller.await.unwrap();
+    }
+    assert!(
+        scrapes >= 10,
+        "scraped only {scrapes} times while the calls ran"
+    );
+    let snapshot = registry.snapshot();
+    assert_eq!(parse(&text_of(&snapshot)), expected(&snapshot));
+    assert_eq!(retry.stats().calls, 1_500);
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_text_passes_promtool_check_metrics() {
     let text = text_of(&scripted().await.snapshot());
