@@ -76,7 +76,7 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
+    metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
     BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
     CircuitState, ConfigError, Conflict, Error, Instance, InvalidConfig, Jitter, Kind, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,

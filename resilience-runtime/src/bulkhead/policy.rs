@@ -190,6 +190,7 @@ impl Bulkhead {
     pub fn stats(&self) -> BulkheadStats {
         BulkheadStats {
             active: self.active(),
+            max_concurrent: self.config.max_concurrent,
             queued: self.queued(),
             admitted: self.admitted.get(),
             rejections: self.rejections.load(Relaxed),

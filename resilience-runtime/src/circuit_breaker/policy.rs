@@ -47,7 +47,8 @@ pub struct CircuitBreaker {
     failures: Count,
     abandoned: Count,
     rejections: Count,
-    transitions: Count,
+    /// Changes of state, by the state entered (indexed by [`CircuitState::index`]).
+    transitions: [Count; CircuitState::ALL.len()],
 }
 
 impl CircuitBreaker {
@@ -77,7 +78,7 @@ impl CircuitBreaker {
             failures: Count::new(0),
             abandoned: Count::new(0),
             rejections: Count::new(0),
-            transitions: Count::new(0),
+            transitions: Default::default(),
         })
     }
 
@@ -369,12 +370,10 @@ impl CircuitBreaker {
     pub fn reset(&self) {
         self.update(|state| Some(state.reset()));
         self.successes.reset();
-        for counter in [
-            &self.failures,
-            &self.abandoned,
-            &self.rejections,
-            &self.transitions,
-        ] {
+        for counter in [&self.failures, &self.abandoned, &self.rejections]
+            .into_iter()
+            .chain(&self.transitions)
+        {
             counter.store(0, Relaxed);
         }
     }
@@ -393,6 +392,7 @@ impl CircuitBreaker {
         let failures = self.failures.load(Relaxed);
         let abandoned = self.abandoned.load(Relaxed);
         let rejections = self.rejections.load(Relaxed);
+        let entered = self.transitions.each_ref().map(|count| count.load(Relaxed));
         CircuitBreakerStats {
             state: self.state(),
             calls: successes + failures + abandoned + rejections,
@@ -400,7 +400,8 @@ impl CircuitBreaker {
             failures,
             abandoned,
             rejections,
-            transitions: self.transitions.load(Relaxed),
+            transitions: entered.iter().sum(),
+            entered,
         }
     }
 
@@ -494,8 +495,9 @@ impl CircuitBreaker {
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
-        if std::mem::discriminant(&state) != std::mem::discriminant(&next) {
-            self.transitions.fetch_add(1, Relaxed);
+        let entered = next.circuit_state();
+        if state.circuit_state() != entered {
+            self.transitions[entered.index()].fetch_add(1, Relaxed);
         }
         Ok(())
     }
@@ -609,7 +611,11 @@ mod concurrency {
                 CircuitState::Open,
                 "no failure count was lost"
             );
-            assert_eq!(cb.transitions.load(Relaxed), 1, "opened once");
+            assert_eq!(
+                cb.transitions.iter().map(|c| c.load(Relaxed)).sum::<u64>(),
+                1,
+                "opened once"
+            );
         });
     }
 
@@ -693,7 +699,10 @@ mod concurrency {
             assert!(call(&cb, Report::Success));
             assert!(t.join().unwrap());
             assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
-            assert_eq!(cb.transitions.load(Relaxed), 1);
+            assert_eq!(
+                cb.transitions.iter().map(|c| c.load(Relaxed)).sum::<u64>(),
+                1
+            );
         });
     }
 }
