@@ -476,7 +476,9 @@ async fn every_way_a_permit_ends_leaves_counts_exact_and_every_slot_returned() {
     // too if it got as far: then it was admitted.
     let (mut aborted_holding, mut aborted_anywhere_admitted) = (0, 0);
     while aborted_holding < ROUNDS {
-        let i = holding_rx.recv().await.unwrap();
+        // Bounded: with a slot lost, the holders left would queue until `max_wait`.
+        let next = tokio::time::timeout(Duration::from_secs(10), holding_rx.recv());
+        let i = next.await.expect("a slot was lost").unwrap();
         most_queued = most_queued.max(bh.queued());
         match ENDS[i % ENDS.len()] {
             End::AbortedHolding => {

@@ -711,6 +711,67 @@ mod concurrency {
         });
     }
 
+    /// A permit taken before a reset reports while the reset happens: whichever comes
+    /// first, the breaker ends closed with no failure counted, because a failure reported
+    /// after the reset belongs to the generation before it.
+    #[test]
+    fn a_permit_reported_across_a_reset_never_counts_into_the_new_generation() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        failure_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            let permit = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("closed");
+            let t = thread::spawn(move || permit.failure());
+            cb.reset();
+            t.join().unwrap();
+            assert!(
+                matches!(cb.load(), State::Closed { failures: 0, .. }),
+                "{:?}",
+                cb.load()
+            );
+        });
+    }
+
+    /// The one probe's permit, moved to another thread and dropped there unreported, while
+    /// a second caller asks for a permit: the slot is never lost.
+    #[test]
+    fn a_probe_permit_dropped_on_another_thread_gives_its_slot_back() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        half_open_max_calls: Some(1),
+                        success_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            half_open(&cb);
+            let probe = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("the one slot");
+            let t = thread::spawn(move || drop(probe));
+            let closed_here = cb.try_acquire().map(CallPermit::success).is_ok();
+            t.join().unwrap();
+            if !closed_here {
+                cb.try_acquire().expect("the slot came back").success();
+            }
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+            assert_eq!(cb.abandoned.load(Relaxed), 1);
+        });
+    }
+
     #[test]
     fn probes_close_it_once_whatever_the_interleaving() {
         model(|| {
