@@ -67,7 +67,7 @@ async fn a_breaker_counts_permits_exactly_as_calls() {
     // Success, failure, abandoned (dropped), failure (opens), rejected: the same story twice.
     let _ = by_call.call(|| async { Ok::<_, Error>(()) }).await;
     let _ = by_call.call(|| async { Err::<(), _>(down()) }).await;
-    let dropped = by_call.call(|| std::future::pending::<Result<(), Error>>());
+    let dropped = by_call.call(std::future::pending::<Result<(), Error>>);
     assert!(tokio::time::timeout(Duration::ZERO, dropped).await.is_err());
     let _ = by_call.call(|| async { Err::<(), _>(down()) }).await;
     let rejected = by_call.call(|| async { Ok::<_, Error>(()) }).await;

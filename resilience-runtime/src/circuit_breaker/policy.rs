@@ -22,7 +22,8 @@ use std::time::Duration;
 /// close it, and any failed probe opens it again.
 ///
 /// A closed breaker admits a call with one atomic load and, on success, writes nothing
-/// shared. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
+/// shared. For a call that is not one future, [`try_acquire`](Self::try_acquire) admits it
+/// and hands over a [`CallPermit`] to report its outcome on. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
 /// by name.
 ///
 /// ```
@@ -243,11 +244,10 @@ impl CircuitBreaker {
     /// let breaker = Arc::new(CircuitBreaker::new("feed", CircuitBreakerConfig::default()).unwrap());
     /// let permit = Arc::clone(&breaker).try_acquire_owned()?;
     /// let body = tokio::spawn(async move {
-    ///     let chunks = vec!["a", "b"]; // read until the last chunk, then report
+    ///     // ... read the body to its last chunk, then:
     ///     permit.success();
-    ///     chunks.len()
     /// });
-    /// assert_eq!(body.await.unwrap(), 2);
+    /// body.await.unwrap();
     /// assert_eq!(breaker.stats().successes, 1);
     /// # Ok(()) }
     /// ```
