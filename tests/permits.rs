@@ -27,7 +27,8 @@ fn down() -> Error {
     }
 }
 
-/// One closed-then-open-then-half-open breaker, one probe slot, opened by one failure.
+/// Opened by one failure, half-open a second later with one probe slot, closed by one
+/// successful probe.
 fn probing() -> CircuitBreakerConfig {
     CircuitBreakerConfig::DEFAULT
         .failure_threshold(1)
