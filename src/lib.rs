@@ -77,8 +77,9 @@ extern crate self as resilience;
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
     metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
-    BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
-    CircuitState, ConfigError, Conflict, Error, Instance, InvalidConfig, Jitter, Kind, Policy,
+    BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
+    CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
+    Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };

@@ -24,6 +24,10 @@ fn the_normal_dependency_tree_has_one_syn() {
         .collect();
     syns.sort_unstable();
     syns.dedup();
-    assert_eq!(syns.len(), 1, "more than one syn in the normal tree: {syns:?}");
+    assert_eq!(
+        syns.len(),
+        1,
+        "more than one syn in the normal tree: {syns:?}"
+    );
     assert!(syns[0].starts_with("3."), "syn {} is not syn 3", syns[0]);
 }

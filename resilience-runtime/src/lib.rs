@@ -20,9 +20,10 @@ mod sync;
 mod time;
 mod timeout;
 
-pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadStats};
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, OwnedBulkheadPermit};
 pub use circuit_breaker::{
-    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
+    CallPermit, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
+    OwnedCallPermit,
 };
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
 #[doc(hidden)]

@@ -1,6 +1,7 @@
 //! The bulkhead itself: slots, the queue's limits, and its pipeline layer.
 
 use super::config::BulkheadConfig;
+use super::permit::{BulkheadPermit, OwnedBulkheadPermit};
 use super::slots::{Permit, Slots, Wait};
 use super::stats::BulkheadStats;
 use crate::counter::Counter;
@@ -16,8 +17,11 @@ use std::sync::Arc;
 /// `max_queued` calls queued already.
 ///
 /// A slot comes back when its call finishes, is dropped (while running or while queued),
-/// or panics. Taking a free slot and giving it back while nobody queues are one atomic
-/// operation each; the queue's lock is touched only when every slot is taken.
+/// or panics. For work that is not one future, [`try_acquire`](Self::try_acquire) and
+/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`].
+///
+/// Taking a free slot and giving it back while nobody queues are one atomic operation
+/// each; the queue's lock is touched only when every slot is taken.
 ///
 /// ```
 /// use resilience::{Bulkhead, BulkheadConfig};
@@ -159,22 +163,113 @@ impl Bulkhead {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        // A free slot is taken without going through a future: the common case stays one
+        let _permit = match self.acquire().await {
+            Ok(permit) => permit,
+            Err(full) => return Err(Failure::Rejected(full)),
+        };
+        next().await
+    }
+
+    /// Takes a free slot now, without queueing; the slot is given back when the permit is
+    /// dropped. Counted as a call: in [`active`](Self::active) while held, in the stats'
+    /// `admitted` or `rejections`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BulkheadFull`] when no slot is free. It never jumps the queue: a slot given
+    /// back while callers queue goes to the first of them.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap();
+    /// let permit = bulkhead.try_acquire()?;
+    /// assert!(matches!(bulkhead.try_acquire(), Err(Error::BulkheadFull { .. })));
+    /// drop(permit);
+    /// assert!(bulkhead.try_acquire().is_ok());
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Result<BulkheadPermit<'_>, Error> {
+        self.admit(self.slots.try_acquire())
+    }
+
+    /// Takes a slot, queueing for up to `max_wait` (behind at most `max_queued` others)
+    /// when none is free, exactly as [`call`](Self::call) does; the slot is given back when
+    /// the permit is dropped.
+    ///
+    /// Cancel-safe: dropped while queued, the future leaves the queue, and a slot handed
+    /// to it in that moment passes on to the next caller.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BulkheadFull`] when no slot frees within `max_wait`, or `max_queued`
+    /// callers queue already.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), resilience::Error> {
+    /// # use std::time::Duration;
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let config = BulkheadConfig::DEFAULT.max_concurrent(1).max_wait(Duration::from_secs(1));
+    /// let bulkhead = Bulkhead::new("exports", config).unwrap();
+    /// let held = bulkhead.acquire().await?;
+    /// let start = tokio::time::Instant::now();
+    /// assert!(matches!(bulkhead.acquire().await, Err(Error::BulkheadFull { .. })));
+    /// assert_eq!(start.elapsed(), Duration::from_secs(1), "queued for `max_wait`");
+    /// drop(held);
+    /// assert!(bulkhead.acquire().await.is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub async fn acquire(&self) -> Result<BulkheadPermit<'_>, Error> {
+        // A free slot is taken before the first await: the common case stays one
         // compare-and-swap.
         let slot = match self.slots.try_acquire() {
             Some(slot) => Some(slot),
             None => self.wait_for_slot().await,
         };
-        let Some(_slot) = slot else {
-            self.rejections.fetch_add(1, Relaxed);
-            let full = Error::BulkheadFull {
-                name: Arc::clone(&self.name),
-                max_concurrent: self.config.max_concurrent,
-            };
-            return Err(Failure::Rejected(full));
-        };
-        self.admitted.increment();
-        next().await
+        self.admit(slot)
+    }
+
+    /// [`try_acquire`](Self::try_acquire) on a shared bulkhead: the permit holds the `Arc`,
+    /// so it can move into a spawned task or a stream's state.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Arc::new(Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap());
+    /// let permit = Arc::clone(&bulkhead).try_acquire_owned().unwrap();
+    /// assert!(Arc::clone(&bulkhead).try_acquire_owned().is_err());
+    /// drop(permit);
+    /// assert_eq!(bulkhead.available(), 1);
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedBulkheadPermit, Error> {
+        let permit = self.try_acquire()?;
+        Ok(permit.into_owned(Arc::clone(&self)))
+    }
+
+    /// [`acquire`](Self::acquire) on a shared bulkhead: the permit holds the `Arc`, so it
+    /// can move into a spawned task or a stream's state. Cancel-safe as `acquire`.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), resilience::Error> {
+    /// # use std::sync::Arc;
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Arc::new(Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap());
+    /// let permit = Arc::clone(&bulkhead).acquire_owned().await?;
+    /// tokio::spawn(async move { drop(permit) }).await.unwrap();
+    /// assert_eq!(bulkhead.available(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedBulkheadPermit, Error> {
+        let permit = self.acquire().await?;
+        Ok(permit.into_owned(Arc::clone(&self)))
     }
 
     /// Counters since creation, and the load now.
@@ -212,6 +307,25 @@ impl Bulkhead {
     pub fn reset(&self) {
         self.admitted.reset();
         self.rejections.store(0, Relaxed);
+    }
+
+    /// Counts the caller admitted with `slot`, or rejected without one.
+    #[inline]
+    fn admit<'a>(&'a self, slot: Option<Permit<'a>>) -> Result<BulkheadPermit<'a>, Error> {
+        let Some(slot) = slot else {
+            self.rejections.fetch_add(1, Relaxed);
+            return Err(Error::BulkheadFull {
+                name: Arc::clone(&self.name),
+                max_concurrent: self.config.max_concurrent,
+            });
+        };
+        self.admitted.increment();
+        Ok(BulkheadPermit::new(self, slot))
+    }
+
+    /// Gives back a slot whose guard was disarmed: an [`OwnedBulkheadPermit`]'s.
+    pub(super) fn release(&self) {
+        self.slots.release();
     }
 
     /// Queues for a slot for up to `max_wait`; `None` when none freed in time or the queue

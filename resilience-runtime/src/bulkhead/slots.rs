@@ -135,8 +135,9 @@ impl Slots {
     }
 
     /// Gives a slot back: to the first waiter if anyone waits, else to the free count.
+    /// Called by a slot's guard; by hand only for a slot whose guard was disarmed.
     #[inline]
-    fn release(&self) {
+    pub(crate) fn release(&self) {
         let mut word = self.word.load(Relaxed);
         while word & QUEUED == 0 {
             match self
@@ -181,6 +182,14 @@ impl Slots {
 
 /// One slot, given back when dropped.
 pub(crate) struct Permit<'a>(&'a Slots);
+
+impl Permit<'_> {
+    /// Leaves the slot taken with no guard to give it back: the caller takes over that
+    /// duty, and discharges it with [`Slots::release`], once.
+    pub(crate) fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
@@ -299,6 +308,23 @@ mod concurrency {
             for thread in threads {
                 thread.join().unwrap();
             }
+            settled(&slots, 1);
+        });
+    }
+
+    /// A slot whose guard was disarmed (an owned permit's), given back from another
+    /// thread while a caller queues for it.
+    #[test]
+    fn a_disarmed_slot_released_on_another_thread_reaches_a_waiter() {
+        model(|| {
+            let slots = Arc::new(Slots::new(1));
+            slots.try_acquire().expect("free").disarm();
+            let releaser = {
+                let slots = Arc::clone(&slots);
+                thread::spawn(move || slots.release())
+            };
+            drop(block_on(acquire(&slots)));
+            releaser.join().unwrap();
             settled(&slots, 1);
         });
     }

@@ -1,10 +1,12 @@
 //! The circuit breaker: stop calling a downstream that keeps failing, probe it after a while.
 
 mod config;
+mod permit;
 mod policy;
 mod state;
 mod stats;
 
 pub use config::CircuitBreakerConfig;
+pub use permit::{CallPermit, OwnedCallPermit};
 pub use policy::CircuitBreaker;
 pub use stats::{CircuitBreakerStats, CircuitState};

@@ -1,6 +1,7 @@
 //! The breaker itself: admission, outcomes, manual control, and its pipeline layer.
 
 use super::config::CircuitBreakerConfig;
+use super::permit::{CallPermit, OwnedCallPermit};
 use super::state::{Permit, Report, State};
 use super::stats::{CircuitBreakerStats, CircuitState};
 use crate::counter::Counter;
@@ -21,7 +22,8 @@ use std::time::Duration;
 /// close it, and any failed probe opens it again.
 ///
 /// A closed breaker admits a call with one atomic load and, on success, writes nothing
-/// shared. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
+/// shared. For a call that is not one future, [`try_acquire`](Self::try_acquire) admits it
+/// and hands over a [`CallPermit`] to report its outcome on. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
 /// by name.
 ///
 /// ```
@@ -188,17 +190,71 @@ impl CircuitBreaker {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        let permit = match self.acquire() {
+        // The permit is the guard: dropped with this future, or by a panic in `next`, it
+        // reports the call abandoned.
+        let permit = match self.try_acquire() {
             Ok(permit) => permit,
             Err(error) => return Err(Failure::Rejected(error)),
         };
-        let mut call = Call {
-            breaker: self,
-            permit: Some(permit),
-        };
         let outcome = next().await;
-        call.finish(Verdict::of(&outcome, failure_if));
+        permit.finish(match Verdict::of(&outcome, failure_if) {
+            Verdict::Success => Report::Success,
+            Verdict::Failure => Report::Failure,
+            Verdict::Neither => Report::Abandoned,
+        });
         outcome
+    }
+
+    /// Admits one call now, exactly as [`call`](Self::call) would, and hands over its
+    /// outcome: report it on the [`CallPermit`], or drop the permit to count the call as
+    /// abandoned. A half-open breaker gives the permit one of its `half_open_max_calls`
+    /// probe slots, held until the permit ends.
+    ///
+    /// For a call that is not one future: a response whose body streams after the
+    /// headers, a connection checked out of a pool, a step of a state machine.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CircuitOpen`] when the breaker rejects the call, counted as a rejection.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("feed", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+    /// let permit = breaker.try_acquire()?;
+    /// // ... the response's last chunk arrives broken:
+    /// permit.failure();
+    /// assert!(matches!(breaker.try_acquire(), Err(Error::CircuitOpen { state: CircuitState::Open, .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Result<CallPermit<'_>, Error> {
+        self.admit().map(|permit| CallPermit::new(self, permit))
+    }
+
+    /// [`try_acquire`](Self::try_acquire) on a shared breaker: the permit holds the `Arc`,
+    /// so it can move into a spawned task or a stream's state.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), resilience::Error> {
+    /// # use std::sync::Arc;
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let breaker = Arc::new(CircuitBreaker::new("feed", CircuitBreakerConfig::default()).unwrap());
+    /// let permit = Arc::clone(&breaker).try_acquire_owned()?;
+    /// let body = tokio::spawn(async move {
+    ///     // ... read the body to its last chunk, then:
+    ///     permit.success();
+    /// });
+    /// body.await.unwrap();
+    /// assert_eq!(breaker.stats().successes, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedCallPermit, Error> {
+        let permit = self.admit()?;
+        Ok(OwnedCallPermit::new(self, permit))
     }
 
     /// The state now. An open breaker whose recovery timeout is over reads as half-open:
@@ -265,7 +321,9 @@ impl CircuitBreaker {
         self.state() == CircuitState::HalfOpen
     }
 
-    /// Whether a call made now would be let through (without taking a probe slot).
+    /// Whether a call made now would be let through: a look, not a reservation. It takes
+    /// no probe slot, so any number of callers may see `true` from a half-open breaker
+    /// that admits one probe; [`try_acquire`](Self::try_acquire) is the reservation.
     ///
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
@@ -407,19 +465,19 @@ impl CircuitBreaker {
 
     /// Admits a call. A closed breaker admits without reading the clock or writing anything.
     #[inline]
-    fn acquire(&self) -> Result<Permit, Error> {
+    fn admit(&self) -> Result<Permit, Error> {
         let word = self.word.load(Acquire);
         match State::closed_generation(word) {
             Some(issued) => Ok(Permit {
                 issued,
                 probe: false,
             }),
-            None => self.acquire_slow(word),
+            None => self.admit_slow(word),
         }
     }
 
     #[cold]
-    fn acquire_slow(&self, mut word: u64) -> Result<Permit, Error> {
+    fn admit_slow(&self, mut word: u64) -> Result<Permit, Error> {
         loop {
             let state = State::unpack(word);
             if let State::Closed { generation, .. } | State::Disabled { generation } = state {
@@ -447,7 +505,7 @@ impl CircuitBreaker {
 
     /// Counts a finished call and applies what it says to the state.
     #[inline]
-    fn report(&self, permit: Permit, report: Report) {
+    pub(super) fn report(&self, permit: Permit, report: Report) {
         match report {
             Report::Success => self.successes.increment(),
             Report::Failure => _ = self.failures.fetch_add(1, Relaxed),
@@ -535,32 +593,6 @@ impl fmt::Debug for CircuitBreaker {
     }
 }
 
-/// A call the breaker let through. Dropped before it reports (the caller's future was
-/// dropped, or the body panicked), it gives its probe slot back and counts as neither.
-struct Call<'a> {
-    breaker: &'a CircuitBreaker,
-    permit: Option<Permit>,
-}
-
-impl Call<'_> {
-    fn finish(&mut self, verdict: Verdict) {
-        let report = match verdict {
-            Verdict::Success => Report::Success,
-            Verdict::Failure => Report::Failure,
-            Verdict::Neither => Report::Abandoned,
-        };
-        if let Some(permit) = self.permit.take() {
-            self.breaker.report(permit, report);
-        }
-    }
-}
-
-impl Drop for Call<'_> {
-    fn drop(&mut self) {
-        self.finish(Verdict::Neither);
-    }
-}
-
 #[cfg(test)]
 mod concurrency {
     //! The breaker's word under concurrent admission and reporting. Under `--cfg loom` each
@@ -585,7 +617,7 @@ mod concurrency {
     }
 
     fn call(breaker: &CircuitBreaker, report: Report) -> bool {
-        match breaker.acquire() {
+        match breaker.admit() {
             Ok(permit) => {
                 breaker.report(permit, report);
                 true
@@ -628,8 +660,8 @@ mod concurrency {
             });
             half_open(&cb);
             let other = Arc::clone(&cb);
-            let t = thread::spawn(move || other.acquire().is_ok());
-            let here = cb.acquire().is_ok();
+            let t = thread::spawn(move || other.admit().is_ok());
+            let here = cb.admit().is_ok();
             let there = t.join().unwrap();
             assert!(here ^ there, "exactly one probe: {here} {there}");
         });
@@ -678,10 +710,71 @@ mod concurrency {
                 probe: true,
             };
             let other = Arc::clone(&cb);
-            let t = thread::spawn(move || other.acquire().is_ok());
+            let t = thread::spawn(move || other.admit().is_ok());
             cb.report(stale, Report::Success);
             assert!(!t.join().unwrap(), "the slot was never free");
             assert_eq!(cb.load(), running);
+        });
+    }
+
+    /// A permit taken before a reset reports while the reset happens: whichever comes
+    /// first, the breaker ends closed with no failure counted, because a failure reported
+    /// after the reset belongs to the generation before it.
+    #[test]
+    fn a_permit_reported_across_a_reset_never_counts_into_the_new_generation() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        failure_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            let permit = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("closed");
+            let t = thread::spawn(move || permit.failure());
+            cb.reset();
+            t.join().unwrap();
+            assert!(
+                matches!(cb.load(), State::Closed { failures: 0, .. }),
+                "{:?}",
+                cb.load()
+            );
+        });
+    }
+
+    /// The one probe's permit, moved to another thread and dropped there unreported, while
+    /// a second caller asks for a permit: the slot is never lost.
+    #[test]
+    fn a_probe_permit_dropped_on_another_thread_gives_its_slot_back() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        half_open_max_calls: Some(1),
+                        success_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            half_open(&cb);
+            let probe = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("the one slot");
+            let t = thread::spawn(move || drop(probe));
+            let closed_here = cb.try_acquire().map(CallPermit::success).is_ok();
+            t.join().unwrap();
+            if !closed_here {
+                cb.try_acquire().expect("the slot came back").success();
+            }
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+            assert_eq!(cb.abandoned.load(Relaxed), 1);
         });
     }
 

@@ -129,11 +129,16 @@ impl RateLimiter {
         &self.config
     }
 
-    /// Takes a permit now if one is free, without waiting.
+    /// Takes a permit now if one is free, without waiting, exactly as a call is admitted;
+    /// counted in the stats' `admitted` or `rejections`.
+    ///
+    /// Unlike [`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire) and
+    /// [`Bulkhead::try_acquire`](crate::Bulkhead::try_acquire) it returns no permit to hold:
+    /// a rate-limit permit is spent the moment it is taken, and nothing is given back.
     ///
     /// # Errors
     ///
-    /// [`Error::RateLimited`] with the time until a permit is free.
+    /// [`Error::RateLimited`] with the time until a permit is free, counted as a rejection.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -158,7 +163,9 @@ impl RateLimiter {
         }
     }
 
-    /// Takes a permit, waiting up to `max_wait` for one.
+    /// Takes a permit, waiting up to `max_wait` for one, exactly as [`call`](Self::call)
+    /// does. Cancel-safe: waiting holds nothing, so a future dropped while it waits has
+    /// taken no permit.
     ///
     /// # Errors
     ///
