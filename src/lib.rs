@@ -78,7 +78,7 @@ pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeou
 #[cfg(feature = "tower")]
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{
-    parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
+    metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
     BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
     CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,

@@ -27,7 +27,8 @@ fn down() -> Error {
     }
 }
 
-/// One closed-then-open-then-half-open breaker, one probe slot, opened by one failure.
+/// Opened by one failure, half-open a second later with one probe slot, closed by one
+/// successful probe.
 fn probing() -> CircuitBreakerConfig {
     CircuitBreakerConfig::DEFAULT
         .failure_threshold(1)
@@ -67,7 +68,7 @@ async fn a_breaker_counts_permits_exactly_as_calls() {
     // Success, failure, abandoned (dropped), failure (opens), rejected: the same story twice.
     let _ = by_call.call(|| async { Ok::<_, Error>(()) }).await;
     let _ = by_call.call(|| async { Err::<(), _>(down()) }).await;
-    let dropped = by_call.call(|| std::future::pending::<Result<(), Error>>());
+    let dropped = by_call.call(std::future::pending::<Result<(), Error>>);
     assert!(tokio::time::timeout(Duration::ZERO, dropped).await.is_err());
     let _ = by_call.call(|| async { Err::<(), _>(down()) }).await;
     let rejected = by_call.call(|| async { Ok::<_, Error>(()) }).await;
@@ -476,7 +477,9 @@ async fn every_way_a_permit_ends_leaves_counts_exact_and_every_slot_returned() {
     // too if it got as far: then it was admitted.
     let (mut aborted_holding, mut aborted_anywhere_admitted) = (0, 0);
     while aborted_holding < ROUNDS {
-        let i = holding_rx.recv().await.unwrap();
+        // Bounded: with a slot lost, the holders left would queue until `max_wait`.
+        let next = tokio::time::timeout(Duration::from_secs(10), holding_rx.recv());
+        let i = next.await.expect("a slot was lost").unwrap();
         most_queued = most_queued.max(bh.queued());
         match ENDS[i % ENDS.len()] {
             End::AbortedHolding => {

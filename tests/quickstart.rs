@@ -20,7 +20,9 @@ async fn the_quickstart_tells_its_story() {
         outage_start: Duration::from_millis(300),
         outage: Duration::from_millis(1200),
     };
-    let story = scenario::run(pace).await.expect("the scenario runs");
+    let story = scenario::run(pace, "127.0.0.1:0")
+        .await
+        .expect("the scenario runs");
 
     // Retries turned the backend's transient 503s into successes.
     assert!(
@@ -82,4 +84,21 @@ async fn the_quickstart_tells_its_story() {
         story.searches
     );
     assert_eq!(story.too_many_requests, 0);
+
+    // `/metrics` served the same story: the breaker opened and closed, and calls were
+    // retried and turned away.
+    for series in [
+        r#"circuit_breaker_state_changes_total{name="payments",state="open"}"#,
+        r#"circuit_breaker_state_changes_total{name="payments",state="closed"}"#,
+        r#"circuit_breaker_state{name="payments",state="closed"}"#,
+        r#"retry_attempts_total{name="inventory"}"#,
+        r#"bulkhead_rejected_total{name="exports"}"#,
+    ] {
+        let value = story
+            .metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{}", story.metrics));
+        assert_ne!(value, "0", "{series}");
+    }
 }

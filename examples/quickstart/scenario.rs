@@ -33,6 +33,8 @@ pub struct Story {
     pub exports_at_once: usize,
     pub searches: Vec<Result<String, ShopError>>,
     pub too_many_requests: u32,
+    /// The body of `GET /metrics` at the end.
+    pub metrics: String,
 }
 
 /// Prints one line per call: time since start, call, outcome.
@@ -60,7 +62,8 @@ fn outcome(result: &Result<String, ShopError>) -> String {
     }
 }
 
-pub async fn run(pace: Pace) -> Result<Story, Box<dyn std::error::Error>> {
+/// Runs the story against a backend started on `address`.
+pub async fn run(pace: Pace, address: &str) -> Result<Story, Box<dyn std::error::Error>> {
     let seen = Arc::new(Seen::default());
     let schedule = Schedule {
         outage: (pace.outage_start, pace.outage_start + pace.outage),
@@ -87,7 +90,7 @@ pub async fn run(pace: Pace) -> Result<Story, Box<dyn std::error::Error>> {
         "  /search     at most {} requests a second, then 429 with Retry-After",
         schedule.search_quota
     );
-    let base = server::start(schedule, Arc::clone(&seen)).await?;
+    let base = server::start(address, schedule, Arc::clone(&seen)).await?;
     let shop = Arc::new(Shop::new(base.clone()));
     println!("backend listening on {base}\n");
 
@@ -181,5 +184,29 @@ pub async fn run(pace: Pace) -> Result<Story, Box<dyn std::error::Error>> {
 
     println!("\n-- the registry, as an operator sees it\n");
     print!("{}", registry().snapshot());
+
+    println!("\n-- GET {base}/metrics, as Prometheus scrapes it: the lines that tell the story\n");
+    story.metrics = reqwest::get(format!("{base}/metrics"))
+        .await?
+        .text()
+        .await?;
+    for line in story.metrics.lines().filter(|line| tells_the_story(line)) {
+        println!("{line}");
+    }
     Ok(story)
+}
+
+/// The breaker's state changes, the retries and the rejections; not the help, the types,
+/// nor the zeros.
+fn tells_the_story(line: &str) -> bool {
+    const FAMILIES: [&str; 7] = [
+        "circuit_breaker_state_changes_total",
+        "circuit_breaker_rejected_total",
+        "retry_attempts_total",
+        "retry_calls_total",
+        "timeout_calls_total{name=\"reports\",outcome=\"timed_out\"}",
+        "bulkhead_rejected_total",
+        "rate_limit_waited_total",
+    ];
+    FAMILIES.iter().any(|family| line.starts_with(family)) && !line.ends_with(" 0")
 }

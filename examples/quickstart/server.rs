@@ -1,4 +1,5 @@
-//! A shop's backend that misbehaves on a schedule, served over real HTTP on loopback.
+//! A shop's backend that misbehaves on a schedule, served over real HTTP on loopback,
+//! with the process's resilience metrics at `/metrics` for Prometheus to scrape.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
@@ -43,9 +44,9 @@ struct Backend {
     search_window: std::sync::Mutex<(u64, u32)>,
 }
 
-/// Starts the backend on an ephemeral loopback port; returns its base URL.
-pub async fn start(schedule: Schedule, seen: Arc<Seen>) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// Starts the backend on `address` (port 0 for any free one); returns its base URL.
+pub async fn start(address: &str, schedule: Schedule, seen: Arc<Seen>) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
     let address = listener.local_addr()?;
     let backend = Arc::new(Backend {
         schedule,
@@ -59,6 +60,7 @@ pub async fn start(schedule: Schedule, seen: Arc<Seen>) -> std::io::Result<Strin
         .route("/reports/{id}", get(reports))
         .route("/export/{id}", get(export))
         .route("/search", get(search))
+        .route("/metrics", get(metrics))
         .with_state(backend);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(format!("http://{address}"))
@@ -118,4 +120,11 @@ async fn search(State(backend): State<Arc<Backend>>) -> Response {
         return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response();
     }
     "3 results".into_response()
+}
+
+/// Every resilience instance's metrics, in the Prometheus text format, read from the
+/// instances' counters now.
+async fn metrics() -> Response {
+    let content_type = [(header::CONTENT_TYPE, resilience::metrics::TEXT_CONTENT_TYPE)];
+    (content_type, resilience::metrics::encode_text()).into_response()
 }

@@ -526,6 +526,7 @@ mod names {
 fn elide_impl_trait(ty: Type) -> Type {
     match ty {
         Type::ImplTrait(_) => Type::Infer(syn::TypeInfer {
+            attrs: Vec::new(),
             underscore_token: Default::default(),
         }),
         Type::Reference(mut r) => {

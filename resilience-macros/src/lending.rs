@@ -25,7 +25,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::{Pat, Type};
+use syn::{Pat, ReceiverKind, Type};
 
 use crate::item::{bindings, Function};
 
@@ -50,13 +50,14 @@ impl Lending {
         let renamed = Ident::new("__resilience_self", Span::call_site());
         if let Some(receiver) = function.receiver() {
             let self_token = &receiver.self_token;
-            let by_reference = match (&receiver.reference, receiver.colon_token) {
-                (Some(_), _) => Some(receiver.mutability.is_some()),
-                (None, Some(_)) => match unwrap_group(&receiver.ty) {
+            let by_reference = match &receiver.kind {
+                ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+                ReceiverKind::Typed(_, ty) => match unwrap_group(ty) {
                     Type::Reference(reference) => Some(reference.mutability.is_some()),
                     _ => None,
                 },
-                (None, None) => None,
+                // `self` and `mut self`; the enum is non-exhaustive.
+                _ => None,
             };
             match by_reference {
                 Some(false) => {}

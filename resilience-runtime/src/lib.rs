@@ -10,6 +10,7 @@ mod circuit_breaker;
 mod counter;
 mod error;
 mod kind;
+pub mod metrics;
 pub mod pipeline;
 mod rate_limit;
 mod registry;

@@ -81,6 +81,8 @@ impl Default for TimeoutConfig {
 pub struct TimeoutStats {
     /// Calls started.
     pub calls: u64,
+    /// Calls that finished within the limit, whatever their outcome.
+    pub completed: u64,
     /// Calls cut short.
     pub timeouts: u64,
 }
@@ -105,6 +107,7 @@ pub struct Timeout {
     name: Arc<str>,
     config: TimeoutConfig,
     calls: Counter,
+    completed: Counter,
     timeouts: AtomicU64,
 }
 
@@ -127,6 +130,7 @@ impl Timeout {
             name: name.into(),
             config,
             calls: Counter::default(),
+            completed: Counter::default(),
             timeouts: AtomicU64::new(0),
         })
     }
@@ -198,7 +202,10 @@ impl Timeout {
     {
         self.calls.increment();
         match time::timeout(self.config.duration, next()).await {
-            Some(outcome) => outcome,
+            Some(outcome) => {
+                self.completed.increment();
+                outcome
+            }
             None => {
                 self.timeouts.fetch_add(1, Relaxed);
                 let after = self.config.duration;
@@ -221,6 +228,7 @@ impl Timeout {
     pub fn stats(&self) -> TimeoutStats {
         TimeoutStats {
             calls: self.calls.get(),
+            completed: self.completed.get(),
             timeouts: self.timeouts.load(Relaxed),
         }
     }
@@ -239,6 +247,7 @@ impl Timeout {
     /// ```
     pub fn reset(&self) {
         self.calls.reset();
+        self.completed.reset();
         self.timeouts.store(0, Relaxed);
     }
 }

@@ -17,8 +17,11 @@ use std::sync::Arc;
 /// `max_queued` calls queued already.
 ///
 /// A slot comes back when its call finishes, is dropped (while running or while queued),
-/// or panics. Taking a free slot and giving it back while nobody queues are one atomic
-/// operation each; the queue's lock is touched only when every slot is taken.
+/// or panics. For work that is not one future, [`try_acquire`](Self::try_acquire) and
+/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`].
+///
+/// Taking a free slot and giving it back while nobody queues are one atomic operation
+/// each; the queue's lock is touched only when every slot is taken.
 ///
 /// ```
 /// use resilience::{Bulkhead, BulkheadConfig};
@@ -282,6 +285,7 @@ impl Bulkhead {
     pub fn stats(&self) -> BulkheadStats {
         BulkheadStats {
             active: self.active(),
+            max_concurrent: self.config.max_concurrent,
             queued: self.queued(),
             admitted: self.admitted.get(),
             rejections: self.rejections.load(Relaxed),

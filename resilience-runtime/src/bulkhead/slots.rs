@@ -312,6 +312,23 @@ mod concurrency {
         });
     }
 
+    /// A slot whose guard was disarmed (an owned permit's), given back from another
+    /// thread while a caller queues for it.
+    #[test]
+    fn a_disarmed_slot_released_on_another_thread_reaches_a_waiter() {
+        model(|| {
+            let slots = Arc::new(Slots::new(1));
+            slots.try_acquire().expect("free").disarm();
+            let releaser = {
+                let slots = Arc::clone(&slots);
+                thread::spawn(move || slots.release())
+            };
+            drop(block_on(acquire(&slots)));
+            releaser.join().unwrap();
+            settled(&slots, 1);
+        });
+    }
+
     /// A queued waiter dropped while the slot is being released: whichever comes first,
     /// the slot ends with the next waiter or back in the pool, never lost.
     #[test]

@@ -13,6 +13,8 @@
 pub struct BulkheadStats {
     /// Calls running now.
     pub active: usize,
+    /// The most calls that run at once: the config's `max_concurrent`.
+    pub max_concurrent: usize,
     /// Calls queued for a slot now.
     pub queued: usize,
     /// Calls that got a slot.

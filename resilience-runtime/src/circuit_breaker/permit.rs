@@ -11,38 +11,36 @@ use std::sync::Arc;
 /// dropped unreported (the caller's future was dropped, or the body panicked). It carries
 /// the generation or episode it was admitted in, so a late report never counts against a
 /// state it never saw. `B` is how the breaker is held: borrowed or shared.
-pub(super) struct Call<B: Deref<Target = CircuitBreaker>> {
+struct Call<B: Deref<Target = CircuitBreaker>> {
     breaker: B,
     permit: Option<Permit>,
 }
 
 impl<B: Deref<Target = CircuitBreaker>> Call<B> {
-    pub(super) fn new(breaker: B, permit: Permit) -> Self {
+    fn new(breaker: B, permit: Permit) -> Self {
         Self {
             breaker,
             permit: Some(permit),
         }
     }
 
-    pub(super) fn finish(&mut self, report: Report) {
+    fn finish(&mut self, report: Report) {
         if let Some(permit) = self.permit.take() {
             self.breaker.report(permit, report);
         }
+    }
+
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("breaker", &self.breaker.name())
+            .field("probe", &self.permit.is_some_and(|permit| permit.probe))
+            .finish()
     }
 }
 
 impl<B: Deref<Target = CircuitBreaker>> Drop for Call<B> {
     fn drop(&mut self) {
         self.finish(Report::Abandoned);
-    }
-}
-
-impl<B: Deref<Target = CircuitBreaker>> fmt::Debug for Call<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallPermit")
-            .field("breaker", &self.breaker.name())
-            .field("probe", &self.permit.is_some_and(|permit| permit.probe))
-            .finish()
     }
 }
 
@@ -103,7 +101,7 @@ impl<'a> CallPermit<'a> {
 
 impl fmt::Debug for CallPermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.0.debug("CallPermit", f)
     }
 }
 
@@ -171,6 +169,6 @@ impl OwnedCallPermit {
 
 impl fmt::Debug for OwnedCallPermit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.0.debug("OwnedCallPermit", f)
     }
 }

@@ -22,7 +22,8 @@ use std::time::Duration;
 /// close it, and any failed probe opens it again.
 ///
 /// A closed breaker admits a call with one atomic load and, on success, writes nothing
-/// shared. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
+/// shared. For a call that is not one future, [`try_acquire`](Self::try_acquire) admits it
+/// and hands over a [`CallPermit`] to report its outcome on. Clone the `Arc` it lives in to share it; the [`registry`](crate::registry) does so
 /// by name.
 ///
 /// ```
@@ -48,7 +49,8 @@ pub struct CircuitBreaker {
     failures: Count,
     abandoned: Count,
     rejections: Count,
-    transitions: Count,
+    /// Changes of state, by the state entered (indexed by [`CircuitState::index`]).
+    transitions: [Count; CircuitState::ALL.len()],
 }
 
 impl CircuitBreaker {
@@ -78,7 +80,7 @@ impl CircuitBreaker {
             failures: Count::new(0),
             abandoned: Count::new(0),
             rejections: Count::new(0),
-            transitions: Count::new(0),
+            transitions: Default::default(),
         })
     }
 
@@ -243,11 +245,10 @@ impl CircuitBreaker {
     /// let breaker = Arc::new(CircuitBreaker::new("feed", CircuitBreakerConfig::default()).unwrap());
     /// let permit = Arc::clone(&breaker).try_acquire_owned()?;
     /// let body = tokio::spawn(async move {
-    ///     let chunks = vec!["a", "b"]; // read until the last chunk, then report
+    ///     // ... read the body to its last chunk, then:
     ///     permit.success();
-    ///     chunks.len()
     /// });
-    /// assert_eq!(body.await.unwrap(), 2);
+    /// body.await.unwrap();
     /// assert_eq!(breaker.stats().successes, 1);
     /// # Ok(()) }
     /// ```
@@ -427,12 +428,10 @@ impl CircuitBreaker {
     pub fn reset(&self) {
         self.update(|state| Some(state.reset()));
         self.successes.reset();
-        for counter in [
-            &self.failures,
-            &self.abandoned,
-            &self.rejections,
-            &self.transitions,
-        ] {
+        for counter in [&self.failures, &self.abandoned, &self.rejections]
+            .into_iter()
+            .chain(&self.transitions)
+        {
             counter.store(0, Relaxed);
         }
     }
@@ -451,6 +450,7 @@ impl CircuitBreaker {
         let failures = self.failures.load(Relaxed);
         let abandoned = self.abandoned.load(Relaxed);
         let rejections = self.rejections.load(Relaxed);
+        let entered = self.transitions.each_ref().map(|count| count.load(Relaxed));
         CircuitBreakerStats {
             state: self.state(),
             calls: successes + failures + abandoned + rejections,
@@ -458,7 +458,8 @@ impl CircuitBreaker {
             failures,
             abandoned,
             rejections,
-            transitions: self.transitions.load(Relaxed),
+            transitions: entered.iter().sum(),
+            entered,
         }
     }
 
@@ -552,8 +553,9 @@ impl CircuitBreaker {
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
-        if std::mem::discriminant(&state) != std::mem::discriminant(&next) {
-            self.transitions.fetch_add(1, Relaxed);
+        let entered = next.circuit_state();
+        if state.circuit_state() != entered {
+            self.transitions[entered.index()].fetch_add(1, Relaxed);
         }
         Ok(())
     }
@@ -641,7 +643,11 @@ mod concurrency {
                 CircuitState::Open,
                 "no failure count was lost"
             );
-            assert_eq!(cb.transitions.load(Relaxed), 1, "opened once");
+            assert_eq!(
+                cb.transitions.iter().map(|c| c.load(Relaxed)).sum::<u64>(),
+                1,
+                "opened once"
+            );
         });
     }
 
@@ -711,6 +717,67 @@ mod concurrency {
         });
     }
 
+    /// A permit taken before a reset reports while the reset happens: whichever comes
+    /// first, the breaker ends closed with no failure counted, because a failure reported
+    /// after the reset belongs to the generation before it.
+    #[test]
+    fn a_permit_reported_across_a_reset_never_counts_into_the_new_generation() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        failure_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            let permit = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("closed");
+            let t = thread::spawn(move || permit.failure());
+            cb.reset();
+            t.join().unwrap();
+            assert!(
+                matches!(cb.load(), State::Closed { failures: 0, .. }),
+                "{:?}",
+                cb.load()
+            );
+        });
+    }
+
+    /// The one probe's permit, moved to another thread and dropped there unreported, while
+    /// a second caller asks for a permit: the slot is never lost.
+    #[test]
+    fn a_probe_permit_dropped_on_another_thread_gives_its_slot_back() {
+        model(|| {
+            let cb = std::sync::Arc::new(
+                CircuitBreaker::new(
+                    "loom",
+                    CircuitBreakerConfig {
+                        half_open_max_calls: Some(1),
+                        success_threshold: 1,
+                        ..Default::default()
+                    },
+                )
+                .expect("valid"),
+            );
+            half_open(&cb);
+            let probe = std::sync::Arc::clone(&cb)
+                .try_acquire_owned()
+                .expect("the one slot");
+            let t = thread::spawn(move || drop(probe));
+            let closed_here = cb.try_acquire().map(CallPermit::success).is_ok();
+            t.join().unwrap();
+            if !closed_here {
+                cb.try_acquire().expect("the slot came back").success();
+            }
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+            assert_eq!(cb.abandoned.load(Relaxed), 1);
+        });
+    }
+
     #[test]
     fn probes_close_it_once_whatever_the_interleaving() {
         model(|| {
@@ -725,7 +792,10 @@ mod concurrency {
             assert!(call(&cb, Report::Success));
             assert!(t.join().unwrap());
             assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
-            assert_eq!(cb.transitions.load(Relaxed), 1);
+            assert_eq!(
+                cb.transitions.iter().map(|c| c.load(Relaxed)).sum::<u64>(),
+                1
+            );
         });
     }
 }

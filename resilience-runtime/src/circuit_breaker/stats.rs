@@ -30,6 +30,28 @@ pub enum CircuitState {
     Disabled,
 }
 
+impl CircuitState {
+    /// Every state, in the order of [`index`](Self::index).
+    pub(crate) const ALL: [CircuitState; 5] = [
+        CircuitState::Closed,
+        CircuitState::Open,
+        CircuitState::HalfOpen,
+        CircuitState::ForcedOpen,
+        CircuitState::Disabled,
+    ];
+
+    /// Its place in [`ALL`](Self::ALL), for counters kept per state.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            CircuitState::Closed => 0,
+            CircuitState::Open => 1,
+            CircuitState::HalfOpen => 2,
+            CircuitState::ForcedOpen => 3,
+            CircuitState::Disabled => 4,
+        }
+    }
+}
+
 impl fmt::Display for CircuitState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -74,4 +96,24 @@ pub struct CircuitBreakerStats {
     pub rejections: u64,
     /// Changes of state (closed → open → half-open → closed each count one).
     pub transitions: u64,
+    /// `transitions`, by the state entered.
+    pub(crate) entered: [u64; CircuitState::ALL.len()],
+}
+
+impl CircuitBreakerStats {
+    /// How many of the [`transitions`](Self::transitions) entered `state`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+    /// breaker.record_failure();
+    /// let stats = breaker.stats();
+    /// assert_eq!(stats.transitions_to(CircuitState::Open), 1);
+    /// assert_eq!(stats.transitions_to(CircuitState::Closed), 0);
+    /// # }
+    /// ```
+    pub fn transitions_to(&self, state: CircuitState) -> u64 {
+        self.entered[state.index()]
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::backoff::Random;
 use super::config::RetryConfig;
-use super::stats::RetryStats;
+use super::stats::{RetryStats, EXACT_ATTEMPTS};
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::time::{self, Tick};
@@ -45,6 +45,11 @@ pub struct Retry {
     failed_without_retry: AtomicU64,
     failed_after_retry: AtomicU64,
     retries: AtomicU64,
+    /// Calls that retried, by attempts: index `n - 2` for `n` up to `EXACT_ATTEMPTS`, the
+    /// last index for more. Those that took one attempt are the first-try counters'.
+    retried_by_attempts: [AtomicU64; EXACT_ATTEMPTS as usize],
+    /// Attempts made by the calls that retried, all told.
+    retried_attempts: AtomicU64,
 }
 
 impl Retry {
@@ -71,6 +76,8 @@ impl Retry {
             failed_without_retry: AtomicU64::new(0),
             failed_after_retry: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            retried_by_attempts: Default::default(),
+            retried_attempts: AtomicU64::new(0),
         })
     }
 
@@ -336,7 +343,11 @@ impl Retry {
             &self.failed_without_retry,
             &self.failed_after_retry,
             &self.retries,
-        ] {
+            &self.retried_attempts,
+        ]
+        .into_iter()
+        .chain(&self.retried_by_attempts)
+        {
             counter.store(0, Relaxed);
         }
     }
@@ -354,6 +365,11 @@ impl Retry {
         let succeeded_after_retry = self.succeeded_after_retry.load(Relaxed);
         let failed_without_retry = self.failed_without_retry.load(Relaxed);
         let failed_after_retry = self.failed_after_retry.load(Relaxed);
+        let mut by_attempts = [0; EXACT_ATTEMPTS as usize + 1];
+        by_attempts[0] = succeeded_first_try + failed_without_retry;
+        for (calls, count) in by_attempts[1..].iter_mut().zip(&self.retried_by_attempts) {
+            *calls = count.load(Relaxed);
+        }
         RetryStats {
             calls: succeeded_first_try
                 + succeeded_after_retry
@@ -364,6 +380,9 @@ impl Retry {
             failed_without_retry,
             failed_after_retry,
             retries: self.retries.load(Relaxed),
+            attempts: by_attempts[0] + self.retried_attempts.load(Relaxed),
+            by_attempts,
+            max_attempts: self.config.max_attempts,
         }
     }
 
@@ -373,16 +392,26 @@ impl Retry {
             self.succeeded_first_try.increment();
         } else {
             self.succeeded_after_retry.fetch_add(1, Relaxed);
+            self.count_retried(failures + 1);
         }
     }
 
     fn count_failure(&self, failures: u32) {
-        let counter = if failures == 1 {
-            &self.failed_without_retry
+        if failures == 1 {
+            self.failed_without_retry.fetch_add(1, Relaxed);
         } else {
-            &self.failed_after_retry
-        };
-        counter.fetch_add(1, Relaxed);
+            self.failed_after_retry.fetch_add(1, Relaxed);
+            self.count_retried(failures);
+        }
+    }
+
+    /// Counts a finished call of `attempts` (two or more) attempts, for the histogram of
+    /// attempts per call; a call that succeeds first time pays nothing for it.
+    fn count_retried(&self, attempts: u32) {
+        let bucket = attempts.min(EXACT_ATTEMPTS + 1) as usize - 2;
+        self.retried_by_attempts[bucket].fetch_add(1, Relaxed);
+        self.retried_attempts
+            .fetch_add(u64::from(attempts), Relaxed);
     }
 }
 

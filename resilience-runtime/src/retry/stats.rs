@@ -30,4 +30,43 @@ pub struct RetryStats {
     /// Attempts after the first that started, over all calls (not those whose call was
     /// dropped during the wait before them).
     pub retries: u64,
+    /// Attempts made by the calls counted in [`calls`](Self::calls), all told.
+    pub attempts: u64,
+    /// Finished calls by the attempts they took: index `n - 1` for `n` up to
+    /// [`EXACT_ATTEMPTS`], the last index for more.
+    pub(crate) by_attempts: [u64; EXACT_ATTEMPTS as usize + 1],
+    /// The retry's `max_attempts`, which bounds the buckets worth showing.
+    pub(crate) max_attempts: u32,
+}
+
+/// Calls that take up to this many attempts are counted by their exact number of attempts;
+/// longer ones together. Keeps the stats `Copy` whatever `max_attempts` is.
+pub(crate) const EXACT_ATTEMPTS: u32 = 16;
+
+impl RetryStats {
+    /// Finished calls by attempts, cumulative like a Prometheus histogram's buckets:
+    /// `(n, calls that took at most n attempts)` for each `n` from 1 to `max_attempts`
+    /// (to 16 when `max_attempts` is higher). Every call took at most `max_attempts`, so
+    /// past the last bucket lies [`calls`](Self::calls) in all.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.max_attempts(3).base_delay(Duration::from_millis(10))).unwrap();
+    /// retry.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
+    /// let down = || async { Err::<(), _>(Error::Timeout { name: "x".into(), after: Duration::ZERO }) };
+    /// assert!(retry.call(down).await.is_err());
+    /// let stats = retry.stats();
+    /// assert_eq!(stats.attempt_buckets().collect::<Vec<_>>(), [(1, 1), (2, 1), (3, 2)]);
+    /// assert_eq!(stats.attempts, 4);
+    /// # }
+    /// ```
+    pub fn attempt_buckets(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let last = self.max_attempts.min(EXACT_ATTEMPTS);
+        (1..=last).scan(0, |below, n| {
+            *below += self.by_attempts[n as usize - 1];
+            Some((n, *below))
+        })
+    }
 }
