@@ -31,6 +31,16 @@ JOBS = [
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),
+    ("tower_circuit_breaker", "resilience CircuitBreakerLayer", ["tower-resilience"],
+     "tower layer: closed breaker"),
+    ("tower_retry", "resilience RetryLayer", ["tower Retry", "tower-resilience"],
+     "tower layer: retry, first attempt succeeds"),
+    ("tower_timeout", "resilience TimeoutLayer", ["tower Timeout", "tower-resilience"],
+     "tower layer: timeout, ready at once"),
+    ("tower_bulkhead", "resilience BulkheadLayer", ["tower ConcurrencyLimit", "tower-resilience"],
+     "tower layer: bulkhead, free slot"),
+    ("tower_rate_limit", "resilience RateLimitLayer", ["tower RateLimit", "tower-resilience"],
+     "tower layer: rate limit, admitted"),
 ]
 
 

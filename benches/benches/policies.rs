@@ -12,7 +12,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use resilience::{
     bulkhead, circuit_breaker, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
     CircuitBreaker, CircuitBreakerConfig, Error, RateLimiter, RateLimiterConfig, Retry,
@@ -314,9 +315,151 @@ where
     total / 2
 }
 
+/// Calls through a service made by `make` once per sample, as a connection's task calls
+/// its own service: wait until ready, call, again. One service throughout, not a clone per
+/// call, so tower's `RateLimit` (not `Clone`) is measured the same way as the others.
+fn bench_service<S, M>(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, name: &str, make: M)
+where
+    M: Fn() -> S,
+    S: Service<u64>,
+{
+    group.bench_function(name, |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let mut svc = make();
+            async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    if let Ok(ready) = svc.ready().await {
+                        black_box(ready.call(1).await.is_ok());
+                    }
+                }
+                start.elapsed()
+            }
+        })
+    });
+}
+
+/// The tower layers, each against tower's own layer for the job and tower-resilience's.
+fn tower_layers(c: &mut Criterion) {
+    use resilience::tower::{
+        BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+    };
+    let rt = runtime();
+    let ten_seconds = Duration::from_secs(10);
+
+    let mut group = c.benchmark_group("tower_circuit_breaker");
+    bench_service(&mut group, &rt, "bare call", service);
+    let ours =
+        Arc::new(CircuitBreaker::new("bench::tower_cb", CircuitBreakerConfig::default()).unwrap());
+    bench_service(&mut group, &rt, "resilience CircuitBreakerLayer", || {
+        ServiceBuilder::new()
+            .layer(CircuitBreakerLayer::new(Arc::clone(&ours)))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower-resilience", || {
+        let layer = tower_resilience::circuitbreaker::CircuitBreakerLayer::builder()
+            .build()
+            .unwrap();
+        ServiceBuilder::new().layer(layer).service(service())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower_retry");
+    bench_service(&mut group, &rt, "bare call", service);
+    let ours = Arc::new(Retry::new("bench::tower_retry", RetryConfig::default()).unwrap());
+    bench_service(&mut group, &rt, "resilience RetryLayer", || {
+        ServiceBuilder::new()
+            .layer(RetryLayer::new(Arc::clone(&ours)))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower Retry", || {
+        ServiceBuilder::new()
+            .retry(NoRetryOnSuccess)
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower-resilience", || {
+        let layer = tower_resilience::retry::RetryLayer::<u64, u64, Error>::builder()
+            .max_attempts(3)
+            .build();
+        ServiceBuilder::new().layer(layer).service(service())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower_timeout");
+    bench_service(&mut group, &rt, "bare call", service);
+    let config = TimeoutConfig::DEFAULT.duration(ten_seconds);
+    let ours = Arc::new(Timeout::new("bench::tower_timeout", config).unwrap());
+    bench_service(&mut group, &rt, "resilience TimeoutLayer", || {
+        ServiceBuilder::new()
+            .layer(TimeoutLayer::new(Arc::clone(&ours)))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower Timeout", || {
+        ServiceBuilder::new()
+            .timeout(ten_seconds)
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower-resilience", || {
+        let layer = tower_resilience::timelimiter::TimeLimiterLayer::builder()
+            .timeout_duration(ten_seconds)
+            .build();
+        ServiceBuilder::new().layer(layer).service(service())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower_bulkhead");
+    bench_service(&mut group, &rt, "bare call", service);
+    let config = BulkheadConfig::DEFAULT.max_concurrent(100);
+    let ours = Arc::new(Bulkhead::new("bench::tower_bulkhead", config).unwrap());
+    bench_service(&mut group, &rt, "resilience BulkheadLayer", || {
+        ServiceBuilder::new()
+            .layer(BulkheadLayer::new(Arc::clone(&ours)))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower ConcurrencyLimit", || {
+        ServiceBuilder::new()
+            .concurrency_limit(100)
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower-resilience", || {
+        let layer = tower_resilience::bulkhead::BulkheadLayer::builder()
+            .max_concurrent_calls(100)
+            .build()
+            .unwrap();
+        ServiceBuilder::new().layer(layer).service(service())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower_rate_limit");
+    bench_service(&mut group, &rt, "bare call", service);
+    let config = RateLimiterConfig::DEFAULT
+        .max_requests(4_000_000_000)
+        .window(Duration::from_secs(1));
+    let ours = Arc::new(RateLimiter::new("bench::tower_rate_limit", config).unwrap());
+    bench_service(&mut group, &rt, "resilience RateLimitLayer", || {
+        ServiceBuilder::new()
+            .layer(RateLimitLayer::new(Arc::clone(&ours)))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower RateLimit", || {
+        ServiceBuilder::new()
+            .rate_limit(u64::MAX, Duration::from_secs(1))
+            .service(service())
+    });
+    bench_service(&mut group, &rt, "tower-resilience", || {
+        let layer = tower_resilience::ratelimiter::RateLimiterLayer::builder()
+            .limit_for_period(4_000_000_000)
+            .refresh_period(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        ServiceBuilder::new().layer(layer).service(service())
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended
+    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended, tower_layers
 }
 criterion_main!(benches);
