@@ -639,3 +639,25 @@ fn every_service_is_clone_send_and_sync_when_its_inner_one_is() {
         .service(inner);
     shareable(&every);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_reads_a_clone_s_failed_readiness_as_the_attempt_s_error_and_uses_a_new_clone() {
+    let retry = retry(3);
+    let (mut service, mut handle) =
+        mock::spawn_layer::<u32, u32, _>(RetryLayer::new(Arc::clone(&retry)));
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let call = tokio::spawn(service.call(7));
+    let (_, respond) = next_request(&mut handle).await;
+    respond.send_error("busy");
+    // The next clone's readiness fails once.
+    handle.send_error(Declined(2));
+    let (request, respond) = next_request(&mut handle).await;
+    respond.send_response(request);
+    assert_eq!(call.await.unwrap().unwrap(), 7);
+    let stats = retry.stats();
+    assert_eq!(
+        (stats.retries, stats.succeeded_after_retry),
+        (2, 1),
+        "three attempts, two calls"
+    );
+}

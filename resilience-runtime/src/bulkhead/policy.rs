@@ -250,6 +250,17 @@ impl Bulkhead {
         Ok(permit.into_owned(Arc::clone(&self)))
     }
 
+    /// A free slot now, counted as admitted, or `None` with nothing counted yet: the first
+    /// step of [`acquire_owned`](Self::acquire_owned), for a caller that queues, when it
+    /// must, in a future of its own (the tower layer's `poll_ready`, which then boxes
+    /// `acquire_owned` only when every slot is taken).
+    #[cfg(feature = "tower")]
+    pub(crate) fn try_take_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
+        let slot = self.slots.try_acquire()?;
+        let permit = self.admit(Some(slot)).ok()?;
+        Some(permit.into_owned(Arc::clone(self)))
+    }
+
     /// [`acquire`](Self::acquire) on a shared bulkhead: the permit holds the `Arc`, so it
     /// can move into a spawned task or a stream's state. Cancel-safe as `acquire`.
     ///

@@ -176,8 +176,15 @@ where
         loop {
             match &mut self.slot {
                 Slot::None => {
-                    let wait = Arc::clone(&self.bulkhead).acquire_owned();
-                    self.slot = Slot::Queued(Box::pin(wait));
+                    // A free slot is taken without boxing a future; only a caller that
+                    // has to queue pays for one.
+                    self.slot = match self.bulkhead.try_take_owned() {
+                        Some(permit) => Slot::Decided(Ok(permit)),
+                        None => {
+                            let wait = Arc::clone(&self.bulkhead).acquire_owned();
+                            Slot::Queued(Box::pin(wait))
+                        }
+                    };
                 }
                 Slot::Queued(wait) => self.slot = Slot::Decided(ready!(wait.as_mut().poll(cx))),
                 Slot::Decided(Ok(_)) => return self.inner.poll_ready(cx).map_err(Into::into),

@@ -149,8 +149,8 @@ impl<S> Layer<S> for RetryLayer {
 /// (A request that cannot be cloned, such as a streamed body, cannot be sent twice;
 /// buffer it first.) The first attempt calls the inner service made ready by `poll_ready`;
 /// each later one calls a clone of it, made ready first, so a clone whose readiness failed
-/// is not used again (that failure is read as the attempt's error). `S: Clone` for that,
-/// as in tower's `Retry`.
+/// is not used again (that failure is read as the attempt's error, by `retry_if`).
+/// `S: Clone` for that, as in tower's `Retry`.
 ///
 /// ```
 /// use resilience::tower::{BoxError, RetryLayer};
@@ -191,25 +191,32 @@ where
         // The service made ready for this call goes with it; a clone takes its place.
         let clone = self.inner.clone();
         let ready = mem::replace(&mut self.inner, clone);
-        let template = ready.clone();
         let retry = Arc::clone(&self.retry);
         let (retry_if, retry_after) = (self.retry_if, self.retry_after);
         Box::pin(async move {
-            let attempt = move |ready: Option<S>| {
+            // Each attempt gets `ready` back with its outcome. The first calls it, as made
+            // ready by `poll_ready`; a later one calls a clone of it, made ready first, so
+            // a clone whose readiness failed is dropped rather than polled again, and a
+            // call that succeeds at once clones nothing.
+            let attempt = move |(mut ready, first): (S, bool)| {
                 let request = request.clone();
-                let mut service = ready.unwrap_or_else(|| template.clone());
+                let retried = (!first).then(|| ready.clone());
                 async move {
-                    if let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
-                        return (None, Err(failure(error.into())));
-                    }
-                    (None, outcome(service.call(request).await))
+                    let outcome = match retried {
+                        None => outcome(ready.call(request).await),
+                        Some(mut service) => {
+                            let readiness = poll_fn(|cx| service.poll_ready(cx)).await;
+                            match readiness.map_err(Into::into) {
+                                Ok(()) => outcome(service.call(request).await),
+                                Err(error) => Err(failure(error)),
+                            }
+                        }
+                    };
+                    ((ready, false), outcome)
                 }
             };
-            finish(
-                retry
-                    .layer(Some(ready), retry_if, retry_after, attempt)
-                    .await,
-            )
+            let outcome = retry.layer((ready, true), retry_if, retry_after, attempt);
+            finish(outcome.await)
         })
     }
 }
