@@ -661,3 +661,89 @@ async fn a_retry_reads_a_clone_s_failed_readiness_as_the_attempt_s_error_and_use
         "three attempts, two calls"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_breaker_layer_lets_its_probes_through_and_cancelled_ones_give_back_their_slots(
+) {
+    const PROBES: usize = 2;
+    let config = CircuitBreakerConfig::DEFAULT
+        .failure_threshold(1)
+        .success_threshold(PROBES as u32)
+        .half_open_max_calls(PROBES as u32)
+        .recovery_timeout(Duration::from_millis(5));
+    let breaker = Arc::new(CircuitBreaker::new("flood", config).unwrap());
+    breaker.record_failure();
+    // Real time on two workers; bounded, so a breaker that never recovers fails the test.
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    let wait_until = |done: &dyn Fn() -> bool, what: &str| {
+        assert!(std::time::Instant::now() < give_up, "{what}");
+        done()
+    };
+    while !wait_until(&|| breaker.is_half_open(), "never half-open") {
+        tokio::task::yield_now().await;
+    }
+    // Probes wait at the gate until the test opens it.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let load = Arc::new(Load::default());
+    let (inner_gate, inner_load) = (Arc::clone(&gate), Arc::clone(&load));
+    let service = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(Arc::clone(&breaker)))
+        .service(service_fn(move |()| {
+            let (gate, running) = (Arc::clone(&inner_gate), Running::start(&inner_load));
+            async move {
+                let _running = running;
+                drop(gate.acquire().await);
+                Ok::<_, Declined>(())
+            }
+        }));
+    let flood: Vec<_> = (0..100)
+        .map(|_| {
+            let service = service.clone();
+            tokio::spawn(async move { service.oneshot(()).await })
+        })
+        .collect();
+    while !wait_until(
+        &|| load.running.load(SeqCst) == PROBES,
+        "the probes never started",
+    ) {
+        tokio::task::yield_now().await;
+    }
+    let finished = || flood.iter().filter(|call| call.is_finished()).count();
+    while !wait_until(
+        &|| finished() == flood.len() - PROBES,
+        "the others were not rejected",
+    ) {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        finished(),
+        flood.len() - PROBES,
+        "everyone but the probes was rejected"
+    );
+    assert_eq!(
+        load.most.load(SeqCst),
+        PROBES,
+        "never more probes at once than allowed"
+    );
+
+    // Cancel the probes: their slots come back, counted as abandoned, and the next calls
+    // are probes again.
+    for call in flood {
+        call.abort();
+    }
+    while !wait_until(
+        &|| load.running.load(SeqCst) == 0,
+        "the probes were never dropped",
+    ) {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(breaker.stats().abandoned, PROBES as u64);
+    gate.add_permits(PROBES);
+    for _ in 0..PROBES {
+        service.clone().oneshot(()).await.unwrap();
+    }
+    assert!(breaker.is_closed(), "the new probes closed it");
+}
