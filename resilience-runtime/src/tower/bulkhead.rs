@@ -34,7 +34,7 @@ use crate::{registry, Bulkhead, ConfigError, Error, OwnedBulkheadPermit};
 /// assert_eq!(pool.available(), 2);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct BulkheadLayer {
     bulkhead: Arc<Bulkhead>,
 }
@@ -108,7 +108,9 @@ impl<S> Layer<S> for BulkheadLayer {
 /// inner service: a readiness error would tell tower the service is broken for good,
 /// while a full bulkhead is a verdict on one call (tower's `LoadShed` answers the same
 /// way). A `call` made without `poll_ready`, against tower's contract, takes a free slot
-/// or is rejected the same way, so the limit holds either way.
+/// or is rejected the same way, so the limit holds either way. A reservation counts in the
+/// bulkhead's stats when it is taken, as a permit does: in `admitted` (dropped before its
+/// call or not) or `rejections`.
 ///
 /// ```
 /// use resilience::tower::{BoxError, BulkheadLayer};

@@ -33,7 +33,7 @@ use crate::{registry, AsRejection, CircuitBreaker, ConfigError, Error, OwnedCall
 /// assert!(matches!(open.downcast_ref(), Some(resilience::Error::CircuitOpen { .. })));
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CircuitBreakerLayer {
     breaker: Arc<CircuitBreaker>,
     failure_if: fn(&BoxError) -> bool,
@@ -156,7 +156,7 @@ impl<S> Layer<S> for CircuitBreakerLayer {
 /// assert!(ready.call(1).await.is_err(), "decided at the call");
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CircuitBreakerService<S> {
     inner: S,
     breaker: Arc<CircuitBreaker>,

@@ -34,7 +34,7 @@ use crate::{registry, ConfigError, RateLimiter};
 /// assert_eq!(limited.downcast_ref::<resilience::Error>().unwrap().retry_after(), Some(Duration::from_secs(1)));
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RateLimitLayer {
     limiter: Arc<RateLimiter>,
 }

@@ -37,7 +37,7 @@ use crate::{registry, ConfigError, Retry};
 /// assert_eq!(calls.load(Ordering::Relaxed), 3);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RetryLayer {
     retry: Arc<Retry>,
     retry_if: fn(&BoxError) -> bool,
@@ -163,7 +163,7 @@ impl<S> Layer<S> for RetryLayer {
 /// assert_eq!(fetch.ready().await?.call("/users").await?, 6);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RetryService<S> {
     inner: S,
     retry: Arc<Retry>,

@@ -32,7 +32,7 @@ use crate::{registry, ConfigError, Timeout};
 /// assert_eq!(late.to_string(), "`report` timed out after 1s");
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TimeoutLayer {
     timeout: Arc<Timeout>,
 }
