@@ -76,7 +76,7 @@ extern crate self as resilience;
 
 pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 pub use resilience_runtime::{
-    parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
+    events, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
     BulkheadConfig, BulkheadStats, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats,
     CircuitState, ConfigError, Conflict, Error, Instance, InvalidConfig, Jitter, Kind, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
@@ -123,6 +123,7 @@ pub mod __private {
     pub use resilience_runtime::inventory;
     pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
     pub use resilience_runtime::{CallSite, Declaration, Location};
+    use std::fmt;
     pub use std::time::Duration;
 
     use resilience_runtime::InvalidConfig;
@@ -248,6 +249,49 @@ pub mod __private {
     impl<'a, E> CarryNothing<'a> for &Carry<'a, E> {
         fn rejection(self) -> Option<&'a crate::Error> {
             None
+        }
+    }
+
+    /// A retry's `describe` as a function pointer of the guarded fn's error type, which
+    /// types the closure the attribute passes before the layer's error type is known.
+    pub fn describe<R: Guarded>(
+        f: fn(&R::Err, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> fn(&R::Err, &mut fmt::Formatter<'_>) -> fmt::Result {
+        f
+    }
+
+    /// A body's error written for a retry's events: `(&&&Describe(&e)).describe(f)` uses
+    /// its `Display`, else its `Debug`, else its type's name, so every error type compiles
+    /// (autoref specialization, as `Carry`).
+    pub struct Describe<'a, E>(pub &'a E);
+
+    pub trait DescribeDisplay {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E: fmt::Display> DescribeDisplay for &&&Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Display::fmt(self.0, f)
+        }
+    }
+
+    pub trait DescribeDebug {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E: fmt::Debug> DescribeDebug for &&Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(self.0, f)
+        }
+    }
+
+    pub trait DescribeType {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E> DescribeType for &Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(std::any::type_name::<E>())
         }
     }
 }

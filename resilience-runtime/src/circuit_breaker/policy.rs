@@ -4,10 +4,11 @@ use super::config::CircuitBreakerConfig;
 use super::state::{Permit, Report, State};
 use super::stats::{CircuitBreakerStats, CircuitState};
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
-use crate::{ConfigError, Error};
+use crate::{ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU64 as Count;
@@ -48,6 +49,7 @@ pub struct CircuitBreaker {
     abandoned: Count,
     rejections: Count,
     transitions: Count,
+    events: Emitter,
 }
 
 impl CircuitBreaker {
@@ -68,8 +70,10 @@ impl CircuitBreaker {
         config: CircuitBreakerConfig,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::CircuitBreaker),
+            name,
             config,
             origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
@@ -379,6 +383,28 @@ impl CircuitBreaker {
         }
     }
 
+    /// This breaker's [events](crate::events): its transitions and rejections, from now
+    /// on. The breaker turns half-open when the first call after the recovery timeout
+    /// arrives, so that is when the transition to half-open is reported.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use resilience::events::Detail;
+    /// use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+    /// let mut events = breaker.subscribe();
+    /// breaker.record_failure();
+    /// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
+    /// let opened = events.recv().await.unwrap();
+    /// assert_eq!(opened.detail, Detail::StateChanged { from: CircuitState::Closed, to: CircuitState::Open });
+    /// let rejected = events.recv().await.unwrap();
+    /// assert!(matches!(rejected.detail, Detail::Rejected { error: Error::CircuitOpen { .. } }));
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
+    }
+
     /// Counters since creation (or the last [`reset`](Self::reset)), and the state now.
     ///
     /// ```
@@ -434,11 +460,13 @@ impl CircuitBreaker {
                 },
                 Err((state, retry_after)) => {
                     self.rejections.fetch_add(1, Relaxed);
-                    return Err(Error::CircuitOpen {
+                    let open = Error::CircuitOpen {
                         name: Arc::clone(&self.name),
                         state,
                         retry_after,
-                    });
+                    };
+                    self.events.rejected(&open);
+                    return Err(open);
                 }
             }
         }
@@ -496,6 +524,8 @@ impl CircuitBreaker {
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
         if std::mem::discriminant(&state) != std::mem::discriminant(&next) {
             self.transitions.fetch_add(1, Relaxed);
+            self.events
+                .transition(state.circuit_state(), next.circuit_state());
         }
         Ok(())
     }
