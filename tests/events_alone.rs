@@ -78,11 +78,11 @@ fn events_are_built_only_for_a_subscriber_and_never_wait_for_one() {
     assert_eq!(written_by_one_call(&runtime), 0);
 
     // A `tracing` subscriber not interested in the retry's events: still never written.
-    let elsewhere = Capture::new(|metadata| !metadata.target().starts_with("resilience::retry"));
+    let not_retries = Capture::new(|metadata| !metadata.target().starts_with("resilience::retry"));
     let written =
-        tracing::subscriber::with_default(elsewhere.clone(), || written_by_one_call(&runtime));
+        tracing::subscriber::with_default(not_retries.clone(), || written_by_one_call(&runtime));
     assert_eq!(written, 0);
-    assert!(elsewhere.take().is_empty());
+    assert!(not_retries.take().is_empty());
     // One that is interested: written once per retry, for it.
     let interested = Capture::new(|metadata| metadata.target() == "resilience::retry");
     let written =
@@ -95,9 +95,10 @@ fn events_are_built_only_for_a_subscriber_and_never_wait_for_one() {
         .all(|event| event.field("error") == Some("down")));
 
     // A subscription of the registry, then of the instance: written once per event built.
-    for subscribe in [(|| registry().subscribe()) as fn() -> Subscription, || {
-        registry().retry("alone::retry").unwrap().subscribe()
-    }] {
+    let of_registry: fn() -> Subscription = || registry().subscribe();
+    let of_instance: fn() -> Subscription =
+        || registry().retry("alone::retry").unwrap().subscribe();
+    for subscribe in [of_registry, of_instance] {
         let mut events = subscribe();
         assert_eq!(written_by_one_call(&runtime), 2);
         for attempt in 1..=2 {
