@@ -46,6 +46,9 @@
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
 //!
+//! What the policies do besides letting calls through (transitions, rejections, retries,
+//! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.
+//!
 //! # How the attributes expand
 //!
 //! The fn keeps its signature, visibility, attributes and docs; its body becomes a call

@@ -361,6 +361,26 @@ async fn a_subscription_ends_when_its_instance_is_dropped() {
     assert_eq!(events.recv().await, Err(RecvError::Closed));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_recv_loses_no_event() {
+    let breaker =
+        CircuitBreaker::new("events::by_hand::cancelled", CircuitBreakerConfig::DEFAULT).unwrap();
+    let mut events = breaker.subscribe();
+    assert!(
+        tokio::time::timeout(MS, events.recv()).await.is_err(),
+        "nothing yet: dropped while waiting"
+    );
+    breaker.force_open();
+    let event = tokio::time::timeout(MS, events.recv())
+        .await
+        .expect("not lost")
+        .unwrap();
+    assert_eq!(
+        event.detail,
+        changed(CircuitState::Closed, CircuitState::ForcedOpen)
+    );
+}
+
 #[test]
 fn the_same_events_reach_tracing_with_their_fields_and_levels() {
     let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
@@ -400,6 +420,8 @@ fn the_same_events_reach_tracing_with_their_fields_and_levels() {
             (Level::DEBUG, target, "-", "-"),
             (Level::INFO, target, "open", "half-open"),
             (Level::INFO, target, "half-open", "closed"),
+            (Level::WARN, target, "closed", "forced-open"),
+            (Level::INFO, target, "forced-open", "disabled"),
         ]
     );
     assert!(breaker
@@ -472,6 +494,8 @@ async fn traced_scenario() {
     let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
     advance(Duration::from_secs(10)).await;
     breaker.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
+    breaker.force_open();
+    breaker.disable();
 
     let retry = Retry::new(
         "events::traced::retry",
