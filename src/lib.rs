@@ -255,14 +255,6 @@ pub mod __private {
         }
     }
 
-    /// A retry's `describe` as a function pointer of the guarded fn's error type, which
-    /// types the closure the attribute passes before the layer's error type is known.
-    pub fn describe<R: Guarded>(
-        f: fn(&R::Err, &mut fmt::Formatter<'_>) -> fmt::Result,
-    ) -> fn(&R::Err, &mut fmt::Formatter<'_>) -> fmt::Result {
-        f
-    }
-
     /// A body's error written for a retry's events: `(&&&Describe(&e)).describe(f)` uses
     /// its `Display`, else its `Debug`, else its type's name, so every error type compiles
     /// (autoref specialization, as `Carry`).

@@ -550,3 +550,58 @@ async fn traced_scenario() {
     limiter.try_acquire().unwrap();
     limiter.try_acquire().unwrap_err();
 }
+
+#[derive(Debug)]
+enum DebugOnly {
+    Down,
+    #[allow(dead_code)] // built by the attribute, read by no one
+    Rejected(Error),
+}
+
+impl From<Error> for DebugOnly {
+    fn from(error: Error) -> Self {
+        DebugOnly::Rejected(error)
+    }
+}
+
+struct Opaque;
+
+impl From<Error> for Opaque {
+    fn from(_: Error) -> Self {
+        Opaque
+    }
+}
+
+#[retry(
+    name = "events::debug_only",
+    max_attempts = 2,
+    base_delay = "1ms",
+    jitter = false
+)]
+async fn debug_only() -> Result<(), DebugOnly> {
+    Err(DebugOnly::Down)
+}
+
+#[retry(
+    name = "events::opaque",
+    max_attempts = 2,
+    base_delay = "1ms",
+    jitter = false
+)]
+async fn opaque() -> Result<(), Opaque> {
+    Err(Opaque)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_without_display_is_shown_by_debug_else_by_its_type_s_name() {
+    let mut of_debug_only = registry().retry("events::debug_only").unwrap().subscribe();
+    let mut of_opaque = registry().retry("events::opaque").unwrap().subscribe();
+    assert!(debug_only().await.is_err());
+    assert!(opaque().await.is_err());
+    let error = |subscription: &mut Subscription| match subscription.try_recv().unwrap().detail {
+        Detail::Retrying { error, .. } => error.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(error(&mut of_debug_only), "Down");
+    assert_eq!(error(&mut of_opaque), std::any::type_name::<Opaque>());
+}

@@ -400,16 +400,18 @@ impl<'a> Expansion<'a> {
 
 /// How a retry writes the body's error for its events: with `Display` where the error type
 /// has it, else `Debug`, else its type's name, so that every error type compiles (autoref
-/// specialization, as `Carry`). Typed at the return type, since the closures of the layer
-/// are checked before its error type is known.
+/// specialization, as `Carry`). The error is typed at the return type, since the layer's
+/// closures are checked before its error type is known; a return type that is no `Result`
+/// is reported there, as the same error as the pipeline's.
 fn describe(krate: &TokenStream, ret: &Type) -> TokenStream {
     let error = Ident::new("__resilience_error", Span::mixed_site());
     let f = Ident::new("__resilience_f", Span::mixed_site());
+    let ty = quote_spanned!(ret.span()=> &<#ret as #krate::__private::Guarded>::Err);
     quote! {
-        #krate::__private::describe::<#ret>(|#error, #f| {
+        |#error: #ty, #f: &mut ::core::fmt::Formatter<'_>| {
             use #krate::__private::{DescribeDebug as _, DescribeDisplay as _, DescribeType as _};
             (&&&#krate::__private::Describe(#error)).describe(#f)
-        })
+        }
     }
 }
 

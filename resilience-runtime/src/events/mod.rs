@@ -30,7 +30,9 @@
 //!
 //! The same events are `tracing` events, whatever subscribes here, with the fields `name`
 //! and `kind` and, by event, `from`, `to`, `attempt`, `delay_ms`, `error`,
-//! `retry_after_ms`, `after_ms` and `waited_ms`. Each kind has its own target, so an
+//! `retry_after_ms`, `after_ms` and `waited_ms` (`kind`, `from` and `to` as the `Display`
+//! of [`Kind`](crate::Kind) and [`CircuitState`](crate::CircuitState) write them:
+//! `circuit breaker`, `half-open`). Each kind has its own target, so an
 //! `EnvFilter` can select them (`RUST_LOG=resilience=debug`,
 //! `resilience::circuit_breaker=info`):
 //!
