@@ -181,8 +181,8 @@ impl Retry {
             let body = pipeline::body(f());
             async { ((), body.await) }
         };
-        let describe = pipeline::display;
-        pipeline::finish(self.layer((), retry_if, |_| None, describe, attempt).await)
+        let outcome = self.layer((), retry_if, |_| None, pipeline::display, attempt);
+        pipeline::finish(outcome.await)
     }
 
     /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
