@@ -20,9 +20,10 @@
 //!
 //! # Cost
 //!
-//! Events are built only while a [`Subscription`] exists somewhere in the process: each
+//! An event is built only for a subscriber of its instance or of the registry: each
 //! emission point first loads one process-wide count of live subscriptions (a relaxed
-//! atomic load) and stops there when it is zero. Emission points are on the paths where a
+//! atomic load) and stops there when it is zero, then looks for a subscriber of its own
+//! instance or of the registry before it builds anything. Emission points are on the paths where a
 //! policy already does more than on success (a transition, a rejection, a retry's wait, a
 //! timeout, a wait for a slot or a permit), so a call that succeeds at once emits nothing.
 //!
