@@ -31,6 +31,8 @@ JOBS = [
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),
+    ("observed", "resilience attribute", [], "closed breaker, success, observed"),
+    ("observed", "resilience all five attributes", [], "all five stacked, observed"),
     ("tower_circuit_breaker", "resilience CircuitBreakerLayer", ["tower-resilience"],
      "tower layer: closed breaker"),
     ("tower_retry", "resilience RetryLayer", ["tower Retry", "tower-resilience"],
@@ -42,6 +44,13 @@ JOBS = [
     ("tower_rate_limit", "resilience RateLimitLayer", ["tower RateLimit", "tower-resilience"],
      "tower layer: rate limit, admitted"),
 ]
+
+# An observed row (an event subscriber installed, metrics scraped meanwhile) beside the same
+# calls unobserved: the two should cost the same.
+UNOBSERVED = {
+    "resilience attribute": ("circuit_breaker", "resilience attribute"),
+    "resilience all five attributes": ("full_stack", "resilience all five attributes"),
+}
 
 
 def median(group, bench):
@@ -105,6 +114,10 @@ def table():
                     best.append(min(found) - peer_base)
             if len(best) == 5:
                 cells = [f"the best peers' added costs, summed: +{sum(best):.1f} ns, ratio {(mine - base) / sum(best):.2f}"]
+        if group == "observed":
+            unobserved = median(*UNOBSERVED[ours])
+            if unobserved is not None:
+                cells = [f"unobserved: {fmt(unobserved)}, ratio {mine / unobserved:.2f}"]
         if group.startswith("contended"):
             # The same calls on one thread: two threads should cost each about as much.
             alone = median("circuit_breaker", "resilience by hand")

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use resilience::pipeline::{body, finish};
+use resilience::pipeline::{body, display, finish};
 use resilience::{registry, CircuitBreakerConfig, Error, Jitter, Retry, RetryConfig, Timeout};
 
 #[tokio::main]
@@ -44,6 +44,7 @@ async fn main() -> Result<(), resilience::ConfigError> {
                         (),
                         |_| true,
                         |_| None,
+                        display,
                         |()| async {
                             let attempt = timeout.layer(|| {
                                 body(async {

@@ -46,6 +46,9 @@
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
 //!
+//! What the policies do besides letting calls through (transitions, rejections, retries,
+//! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.
+//!
 //! # How the attributes expand
 //!
 //! The fn keeps its signature, visibility, attributes and docs; its body becomes a call
@@ -78,8 +81,8 @@ pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeou
 #[cfg(feature = "tower")]
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{
-    metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
-    BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
+    events, metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff,
+    Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
     CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
@@ -126,6 +129,7 @@ pub mod __private {
     pub use resilience_runtime::inventory;
     pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
     pub use resilience_runtime::{CallSite, Declaration, Location};
+    use std::fmt;
     pub use std::time::Duration;
 
     use resilience_runtime::InvalidConfig;
@@ -251,6 +255,41 @@ pub mod __private {
     impl<'a, E> CarryNothing<'a> for &Carry<'a, E> {
         fn rejection(self) -> Option<&'a crate::Error> {
             None
+        }
+    }
+
+    /// A body's error written for a retry's events: `(&&&Describe(&e)).describe(f)` uses
+    /// its `Display`, else its `Debug`, else its type's name, so every error type compiles
+    /// (autoref specialization, as `Carry`).
+    pub struct Describe<'a, E>(pub &'a E);
+
+    pub trait DescribeDisplay {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E: fmt::Display> DescribeDisplay for &&&Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Display::fmt(self.0, f)
+        }
+    }
+
+    pub trait DescribeDebug {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E: fmt::Debug> DescribeDebug for &&Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(self.0, f)
+        }
+    }
+
+    pub trait DescribeType {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<E> DescribeType for &Describe<'_, E> {
+        fn describe(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(std::any::type_name::<E>())
         }
     }
 }

@@ -125,4 +125,20 @@ async fn admitted_calls_do_not_allocate() {
     }
     // The loop frees the moved strings but allocates nothing.
     assert_eq!(allocations() - before, 0, "all five stacked");
+
+    // Subscribers of every instance and of one: calls that succeed still allocate nothing.
+    let _everything = resilience::registry().subscribe();
+    let _breaker = resilience::registry()
+        .circuit_breaker("alloc::cb")
+        .unwrap()
+        .subscribe();
+    let before = allocations();
+    for _ in 0..1000 {
+        breaker().await.unwrap();
+        retried().await.unwrap();
+        timed().await.unwrap();
+        bounded().await.unwrap();
+        limited().await.unwrap();
+    }
+    assert_eq!(allocations() - before, 0, "with event subscribers");
 }

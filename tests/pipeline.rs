@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
-use resilience::pipeline::{body, finish, Failure};
+use resilience::pipeline::{body, display, finish, Failure};
 use resilience::{
     Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, Error, Jitter, RateLimiter,
     RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
@@ -38,6 +38,13 @@ enum AppError {
     Rejected(Error),
 }
 
+// What the retry events show of the error.
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 impl From<Error> for AppError {
     fn from(error: Error) -> Self {
         AppError::Rejected(error)
@@ -54,6 +61,7 @@ async fn retry_does_not_retry_an_open_circuit() {
             (),
             |_: &AppError| true,
             |_| None,
+            display,
             |()| async {
                 attempts.fetch_add(1, SeqCst);
                 (
@@ -85,6 +93,7 @@ async fn retry_retries_a_timeout() {
             (),
             |_: &AppError| true,
             |_| None,
+            display,
             |()| async {
                 let n = attempts.fetch_add(1, SeqCst);
                 let attempt = timeout.layer(|| {
@@ -120,6 +129,7 @@ async fn retry_waits_at_least_the_retry_after_of_a_full_limiter() {
             (),
             |_: &AppError| true,
             |_| None,
+            display,
             |()| async {
                 (
                     (),
@@ -198,6 +208,7 @@ async fn only_the_outermost_layer_converts_into_the_caller_s_error() {
             (),
             |_: &AppError| true,
             |_| None,
+            display,
             |()| async {
                 (
                     (),
@@ -228,6 +239,7 @@ async fn a_retry_lends_exclusive_references_to_each_attempt() {
             &mut log,
             |_: &AppError| true,
             |_| None,
+            display,
             |log: &mut Vec<u32>| async move {
                 log.push(log.len() as u32);
                 let result = if log.len() < 3 {

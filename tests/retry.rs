@@ -15,6 +15,13 @@ enum DbError {
     Rejected(Error),
 }
 
+// What the retry events show of the error.
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 impl From<Error> for DbError {
     fn from(error: Error) -> Self {
         DbError::Rejected(error)

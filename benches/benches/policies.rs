@@ -9,6 +9,7 @@
 
 use std::hint::black_box;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -242,6 +243,34 @@ fn full_stack(c: &mut Criterion) {
     group.finish();
 }
 
+/// The breaker and the whole stack again, observed: an event subscriber on the registry, and
+/// every metric scraped each 10 ms on another thread. Neither may cost a call that succeeds
+/// anything: events are built only off the success path, metrics are read from the
+/// instances' own counters when scraped.
+fn observed(c: &mut Criterion) {
+    let rt = runtime();
+    let _events = resilience::registry().subscribe();
+    let scraping = Arc::new(AtomicBool::new(true));
+    let scraper = {
+        let scraping = Arc::clone(&scraping);
+        std::thread::spawn(move || {
+            while scraping.load(Relaxed) {
+                black_box(resilience::metrics::encode_text());
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let mut group = c.benchmark_group("observed");
+    group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
+    group.bench_function("resilience attribute", |b| b.to_async(&rt).iter(with_breaker));
+    group.bench_function("resilience all five attributes", |b| {
+        b.to_async(&rt).iter(with_all_five)
+    });
+    group.finish();
+    scraping.store(false, Relaxed);
+    scraper.join().unwrap();
+}
+
 /// Two threads calling one shared instance; the time is per call, per thread.
 fn contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("contended_2_threads");
@@ -460,6 +489,6 @@ fn tower_layers(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended, tower_layers
+    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended, observed, tower_layers
 }
 criterion_main!(benches);

@@ -77,6 +77,19 @@ async fn call() -> Result<(), Error> {
             (),
             |_: &_| true,
             |_: &_| ::core::option::Option::None,
+            |
+                __resilience_error: &<Result<
+                    (),
+                    Error,
+                > as ::resilience::__private::Guarded>::Err,
+                __resilience_f: &mut ::core::fmt::Formatter<'_>|
+            {
+                use ::resilience::__private::{
+                    DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                };
+                (&&&::resilience::__private::Describe(__resilience_error))
+                    .describe(__resilience_f)
+            },
             move |()| async move {
                 (
                     (),

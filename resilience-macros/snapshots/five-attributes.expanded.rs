@@ -243,6 +243,19 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                             Result<Receipt, PaymentError>,
                         >(is_transient),
                         |_: &_| ::core::option::Option::None,
+                        |
+                            __resilience_error: &<Result<
+                                Receipt,
+                                PaymentError,
+                            > as ::resilience::__private::Guarded>::Err,
+                            __resilience_f: &mut ::core::fmt::Formatter<'_>|
+                        {
+                            use ::resilience::__private::{
+                                DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                            };
+                            (&&&::resilience::__private::Describe(__resilience_error))
+                                .describe(__resilience_f)
+                        },
                         move |__resilience_lent| async move {
                             let __resilience_reborrow = (
                                 &mut *__resilience_lent.0,

@@ -99,6 +99,19 @@ async fn query(
             __resilience_reborrow,
             |_: &_| true,
             |_: &_| ::core::option::Option::None,
+            |
+                __resilience_error: &<Result<
+                    usize,
+                    DbError,
+                > as ::resilience::__private::Guarded>::Err,
+                __resilience_f: &mut ::core::fmt::Formatter<'_>|
+            {
+                use ::resilience::__private::{
+                    DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                };
+                (&&&::resilience::__private::Describe(__resilience_error))
+                    .describe(__resilience_f)
+            },
             move |__resilience_lent| async move {
                 let __resilience_reborrow = (
                     &mut *__resilience_lent.0,

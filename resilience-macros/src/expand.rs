@@ -219,7 +219,7 @@ impl<'a> Expansion<'a> {
     //         let __resilience_reborrow = (self, &mut card);
     //         Guarded::from_outcome(
     //             __RESILIENCE_0.get_for::<Self>().layer(|_: &_| true, move || {
-    //                 __RESILIENCE_1.get_for::<Self>().layer(__resilience_reborrow, |_: &_| true, move |lent| async move {
+    //                 __RESILIENCE_1.get_for::<Self>().layer(__resilience_reborrow, |_: &_| true, |_: &_| None, describe::<Ret>(..), move |lent| async move {
     //                     let __resilience_reborrow = (&mut *lent.0, &mut *lent.1);
     //                     let outcome = body(async move {
     //                         let (__resilience_self, card) = __resilience_reborrow;
@@ -337,9 +337,11 @@ impl<'a> Expansion<'a> {
             })
         });
         let hooks: TokenStream = hooks.collect();
+        let describe = describe(krate, ret);
         match layer.table.layer {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
             Layer::Retry => {
+                let hooks = quote!(#hooks #describe,);
                 let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
                 let lent = Ident::new("__resilience_lent", Span::mixed_site());
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
@@ -392,6 +394,23 @@ impl<'a> Expansion<'a> {
                 use #krate::__private::{CarryNothing as _, CarryRejection as _};
                 (&&#krate::__private::Carry(#error)).rejection()
             })
+        }
+    }
+}
+
+/// How a retry writes the body's error for its events: with `Display` where the error type
+/// has it, else `Debug`, else its type's name, so that every error type compiles (autoref
+/// specialization, as `Carry`). The error is typed at the return type, since the layer's
+/// closures are checked before its error type is known; a return type that is no `Result`
+/// is reported there, as the same error as the pipeline's.
+fn describe(krate: &TokenStream, ret: &Type) -> TokenStream {
+    let error = Ident::new("__resilience_error", Span::mixed_site());
+    let f = Ident::new("__resilience_f", Span::mixed_site());
+    let ty = quote_spanned!(ret.span()=> &<#ret as #krate::__private::Guarded>::Err);
+    quote! {
+        |#error: #ty, #f: &mut ::core::fmt::Formatter<'_>| {
+            use #krate::__private::{DescribeDebug as _, DescribeDisplay as _, DescribeType as _};
+            (&&&#krate::__private::Describe(#error)).describe(#f)
         }
     }
 }

@@ -9,6 +9,7 @@ mod bulkhead;
 mod circuit_breaker;
 mod counter;
 mod error;
+pub mod events;
 mod kind;
 pub mod metrics;
 pub mod pipeline;

@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use resilience::pipeline::{body, finish};
+//! use resilience::pipeline::{body, display, finish};
 //! use resilience::{CircuitBreaker, CircuitBreakerConfig, Retry, RetryConfig, Timeout, TimeoutConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), resilience::ConfigError> {
@@ -31,7 +31,7 @@
 //! let answer: Result<u32, resilience::Error> = finish(
 //!     breaker
 //!         .layer(|_| true, || {
-//!             retry.layer((), |_| true, |_| None, |()| async {
+//!             retry.layer((), |_| true, |_| None, display, |()| async {
 //!                 let outcome = timeout.layer(|| body(async { Ok(7) })).await;
 //!                 ((), outcome)
 //!             })
@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -234,6 +235,25 @@ pub fn predicate<R: Guarded>(f: fn(&R::Err) -> bool) -> fn(&R::Err) -> bool {
 /// ```
 pub fn hint<R: Guarded>(f: fn(&R::Err) -> Option<Duration>) -> fn(&R::Err) -> Option<Duration> {
     f
+}
+
+/// Writes an error with its `Display`: the `describe` of a hand-built
+/// [`Retry::layer`](crate::Retry::layer), for the `error` of its [events](crate::events).
+///
+/// ```
+/// use std::fmt;
+/// struct Shown<'a>(&'a anyhow::Error);
+/// impl fmt::Display for Shown<'_> {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { resilience::pipeline::display(self.0, f) }
+/// }
+/// assert_eq!(Shown(&anyhow::anyhow!("disk full")).to_string(), "disk full");
+/// ```
+///
+/// # Errors
+///
+/// The error of the formatter it writes to.
+pub fn display<E: fmt::Display>(error: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Display::fmt(error, f)
 }
 
 /// How a breaker reads the outcome of a call it let through.

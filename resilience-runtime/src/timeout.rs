@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use crate::counter::Counter;
 use crate::error::{invalid, InvalidConfig};
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
 use crate::setters::setters;
-use crate::{time, ConfigError, Error};
+use crate::{time, ConfigError, Error, Kind};
 
 /// How long a [`Timeout`] lets a call run.
 ///
@@ -109,6 +110,7 @@ pub struct Timeout {
     calls: Counter,
     completed: Counter,
     timeouts: AtomicU64,
+    events: Emitter,
 }
 
 impl Timeout {
@@ -126,8 +128,10 @@ impl Timeout {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: TimeoutConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::Timeout),
+            name,
             config,
             calls: Counter::default(),
             completed: Counter::default(),
@@ -209,12 +213,30 @@ impl Timeout {
             None => {
                 self.timeouts.fetch_add(1, Relaxed);
                 let after = self.config.duration;
+                self.events.timed_out(after);
                 Err(Failure::Rejected(Error::Timeout {
                     name: Arc::clone(&self.name),
                     after,
                 }))
             }
         }
+    }
+
+    /// This timeout's [events](crate::events): the calls it cut short, from now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use resilience::events::Detail;
+    /// use resilience::{Error, Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("slow", TimeoutConfig::DEFAULT.duration(Duration::from_secs(1))).unwrap();
+    /// let mut events = timeout.subscribe();
+    /// let _ = timeout.call(|| async { tokio::time::sleep(Duration::from_secs(5)).await; Ok::<_, Error>(()) }).await;
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::TimedOut { after: Duration::from_secs(1) });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
     }
 
     /// Counters since creation.

@@ -5,12 +5,14 @@ use super::permit::{BulkheadPermit, OwnedBulkheadPermit};
 use super::slots::{Permit, Slots, Wait};
 use super::stats::BulkheadStats;
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{time, ConfigError, Error};
+use crate::{time, ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Runs at most `max_concurrent` calls at once; the others queue in arrival order for up
 /// to `max_wait`, then are rejected with [`Error::BulkheadFull`]. So is a call that finds
@@ -39,6 +41,7 @@ pub struct Bulkhead {
     slots: Slots,
     admitted: Counter,
     rejections: AtomicU64,
+    events: Emitter,
 }
 
 impl Bulkhead {
@@ -55,8 +58,10 @@ impl Bulkhead {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: BulkheadConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::Bulkhead),
+            name,
             slots: Slots::new(config.max_concurrent),
             config,
             admitted: Counter::default(),
@@ -283,6 +288,26 @@ impl Bulkhead {
         Ok(permit.into_owned(Arc::clone(&self)))
     }
 
+    /// This bulkhead's [events](crate::events): the calls it rejected and those that
+    /// waited for a slot, from now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use resilience::events::Detail;
+    /// use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap();
+    /// let mut events = bulkhead.subscribe();
+    /// let first = bulkhead.call(|| async { tokio::time::sleep(Duration::from_millis(30)).await; Ok::<_, Error>(()) });
+    /// let second = bulkhead.call(|| async { Ok::<_, Error>(()) });
+    /// let _ = tokio::join!(first, second);
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::Waited { waited: Duration::from_millis(30) });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
+    }
+
     /// Counters since creation, and the load now.
     ///
     /// ```
@@ -325,10 +350,12 @@ impl Bulkhead {
     fn admit<'a>(&'a self, slot: Option<Permit<'a>>) -> Result<BulkheadPermit<'a>, Error> {
         let Some(slot) = slot else {
             self.rejections.fetch_add(1, Relaxed);
-            return Err(Error::BulkheadFull {
+            let full = Error::BulkheadFull {
                 name: Arc::clone(&self.name),
                 max_concurrent: self.config.max_concurrent,
-            });
+            };
+            self.events.rejected(&full);
+            return Err(full);
         };
         self.admitted.increment();
         Ok(BulkheadPermit::new(self, slot))
@@ -347,7 +374,13 @@ impl Bulkhead {
         }
         match self.slots.acquire_or_queue(self.config.max_queued) {
             Wait::Acquired(slot) => Some(slot),
-            Wait::Queued(queued) => time::timeout(self.config.max_wait, queued).await,
+            Wait::Queued(queued) => {
+                let start = time::now();
+                let slot = time::timeout(self.config.max_wait, queued).await?;
+                let waited = Duration::from_nanos(time::now().saturating_sub(start));
+                self.events.waited(waited);
+                Some(slot)
+            }
             Wait::Full => None,
         }
     }

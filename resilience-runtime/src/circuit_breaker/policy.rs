@@ -5,10 +5,11 @@ use super::permit::{CallPermit, OwnedCallPermit};
 use super::state::{Permit, Report, State};
 use super::stats::{CircuitBreakerStats, CircuitState};
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
-use crate::{ConfigError, Error};
+use crate::{ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU64 as Count;
@@ -51,6 +52,7 @@ pub struct CircuitBreaker {
     rejections: Count,
     /// Changes of state, by the state entered (indexed by [`CircuitState::index`]).
     transitions: [Count; CircuitState::ALL.len()],
+    events: Emitter,
 }
 
 impl CircuitBreaker {
@@ -71,8 +73,10 @@ impl CircuitBreaker {
         config: CircuitBreakerConfig,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::CircuitBreaker),
+            name,
             config,
             origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
@@ -436,6 +440,28 @@ impl CircuitBreaker {
         }
     }
 
+    /// This breaker's [events](crate::events): its transitions and rejections, from now
+    /// on. The breaker turns half-open when the first call after the recovery timeout
+    /// arrives, so that is when the transition to half-open is reported.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use resilience::events::Detail;
+    /// use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+    /// let mut events = breaker.subscribe();
+    /// breaker.record_failure();
+    /// let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
+    /// let opened = events.recv().await.unwrap();
+    /// assert_eq!(opened.detail, Detail::StateChanged { from: CircuitState::Closed, to: CircuitState::Open });
+    /// let rejected = events.recv().await.unwrap();
+    /// assert!(matches!(rejected.detail, Detail::Rejected { error: Error::CircuitOpen { .. } }));
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
+    }
+
     /// Counters since creation (or the last [`reset`](Self::reset)), and the state now.
     ///
     /// ```
@@ -493,11 +519,13 @@ impl CircuitBreaker {
                 },
                 Err((state, retry_after)) => {
                     self.rejections.fetch_add(1, Relaxed);
-                    return Err(Error::CircuitOpen {
+                    let open = Error::CircuitOpen {
                         name: Arc::clone(&self.name),
                         state,
                         retry_after,
-                    });
+                    };
+                    self.events.rejected(&open);
+                    return Err(open);
                 }
             }
         }
@@ -553,9 +581,10 @@ impl CircuitBreaker {
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
-        let entered = next.circuit_state();
-        if state.circuit_state() != entered {
+        let (left, entered) = (state.circuit_state(), next.circuit_state());
+        if left != entered {
             self.transitions[entered.index()].fetch_add(1, Relaxed);
+            self.events.transition(left, entered);
         }
         Ok(())
     }

@@ -5,10 +5,11 @@ use super::stats::RateLimiterStats;
 use super::token_bucket::TokenBucket;
 use super::window::{FixedWindow, SlidingLog};
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
-use crate::{ConfigError, Error};
+use crate::{ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU64 as Count;
@@ -43,6 +44,7 @@ pub struct RateLimiter {
     admitted: Counter,
     waited: Count,
     rejections: Count,
+    events: Emitter,
 }
 
 enum Algo {
@@ -90,8 +92,10 @@ impl RateLimiter {
                 log: Mutex::default(),
             },
         };
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::RateLimiter),
+            name,
             config,
             origin: Origin::new(time::now()),
             state,
@@ -222,6 +226,8 @@ impl RateLimiter {
                 Ok(()) => {
                     self.admitted.increment();
                     self.waited.fetch_add(1, Relaxed);
+                    self.events
+                        .waited(Duration::from_nanos(time::now().saturating_sub(start)));
                     return Ok(());
                 }
                 Err(next) => wait = next,
@@ -282,6 +288,26 @@ impl RateLimiter {
             }
         }
         next().await
+    }
+
+    /// This limiter's [events](crate::events): the calls it rejected and those that
+    /// waited for a permit, from now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use resilience::events::Detail;
+    /// use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let config = RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(1));
+    /// let limiter = RateLimiter::new("api", config).unwrap();
+    /// let mut events = limiter.subscribe();
+    /// assert!(limiter.try_acquire().is_ok());
+    /// let rejected = limiter.try_acquire().unwrap_err();
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::Rejected { error: rejected });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
     }
 
     /// Counters since creation.
@@ -356,11 +382,14 @@ impl RateLimiter {
         self.rejections.store(0, Relaxed);
     }
 
+    /// The rejection of a call, reported to the [events](crate::events).
     fn limited(&self, retry_after: Duration) -> Error {
-        Error::RateLimited {
+        let limited = Error::RateLimited {
             name: Arc::clone(&self.name),
             retry_after,
-        }
+        };
+        self.events.rejected(&limited);
+        limited
     }
 }
 

@@ -20,6 +20,7 @@ pub use site::{CallSite, Declaration, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
 use suggest::nearest;
 
+use crate::events::{self, Subscription};
 use crate::{Bulkhead, CircuitBreaker, ConfigError, Kind, RateLimiter, Retry, Timeout};
 
 /// Two declarations of one instance that disagree; the first one's arguments are used.
@@ -416,6 +417,38 @@ impl Registry {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The [events](crate::events) of every policy instance in the process, from now on:
+    /// this registry's, and those built by hand or held by another [`Registry`] (events
+    /// have one process-wide channel, as `tracing` has one global dispatcher). Each
+    /// instance's own `subscribe()` gives its events alone.
+    ///
+    /// ```
+    /// use resilience::events::Detail;
+    /// use resilience::{circuit_breaker, registry, CircuitState, Error};
+    ///
+    /// #[circuit_breaker(name = "docs::events", failure_threshold = 1)]
+    /// async fn fetch() -> Result<(), Error> {
+    ///     Err(Error::Timeout { name: "upstream".into(), after: std::time::Duration::from_secs(1) })
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut events = registry().subscribe();
+    /// let watcher = tokio::spawn(async move {
+    ///     loop {
+    ///         let Ok(event) = events.recv().await else { continue }; // lagged: read on
+    ///         if let Detail::StateChanged { to: CircuitState::Open, .. } = event.detail {
+    ///             return event.name;
+    ///         }
+    ///     }
+    /// });
+    /// let _ = fetch().await;
+    /// assert_eq!(&*watcher.await.unwrap(), "docs::events");
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        events::subscribe_all()
     }
 
     /// Every declared or created instance with its state and counters, sorted by kind and

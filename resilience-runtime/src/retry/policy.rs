@@ -4,9 +4,10 @@ use super::backoff::Random;
 use super::config::RetryConfig;
 use super::stats::{RetryStats, EXACT_ATTEMPTS};
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
 use crate::time::{self, Tick};
-use crate::{ConfigError, Error};
+use crate::{ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -50,6 +51,7 @@ pub struct Retry {
     retried_by_attempts: [AtomicU64; EXACT_ATTEMPTS as usize],
     /// Attempts made by the calls that retried, all told.
     retried_attempts: AtomicU64,
+    events: Emitter,
 }
 
 impl Retry {
@@ -67,8 +69,10 @@ impl Retry {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RetryConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::Retry),
+            name,
             config,
             random: Random::new(Random::entropy()),
             succeeded_first_try: Counter::default(),
@@ -117,6 +121,7 @@ impl Retry {
     }
 
     /// Calls `f` until it succeeds or `max_attempts` are used; every `Err` is retried.
+    /// The error's `Display` is the `error` of the [retry events](crate::events).
     ///
     /// # Errors
     ///
@@ -135,7 +140,7 @@ impl Retry {
     /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, E>
     where
-        E: From<Error>,
+        E: From<Error> + fmt::Display,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -156,6 +161,9 @@ impl Retry {
     /// #[derive(Debug, PartialEq)]
     /// enum DbError { Deadlock, Constraint, Rejected }
     /// impl From<resilience::Error> for DbError { fn from(_: resilience::Error) -> Self { Self::Rejected } }
+    /// impl std::fmt::Display for DbError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { std::fmt::Debug::fmt(self, f) }
+    /// }
     ///
     /// let retry = Retry::new("insert", RetryConfig::default()).unwrap();
     /// let mut attempts = 0;
@@ -172,7 +180,7 @@ impl Retry {
         mut f: F,
     ) -> Result<T, E>
     where
-        E: From<Error>,
+        E: From<Error> + fmt::Display,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -180,7 +188,8 @@ impl Retry {
             let body = pipeline::body(f());
             async { ((), body.await) }
         };
-        pipeline::finish(self.layer((), retry_if, |_| None, attempt).await)
+        let outcome = self.layer((), retry_if, |_| None, pipeline::display, attempt);
+        pipeline::finish(outcome.await)
     }
 
     /// The retry as one layer of a stack: see [`pipeline`](crate::pipeline).
@@ -197,6 +206,10 @@ impl Retry {
     /// [`parse_retry_after`](crate::parse_retry_after)): when it gives one, that is the next
     /// wait, capped at `max_delay`, instead of the backoff's.
     ///
+    /// `describe` writes the body's error for the `error` of the [retry
+    /// events](crate::events), and runs only when something listens to them: pass
+    /// [`pipeline::display`](crate::pipeline::display) for an error type with `Display`.
+    ///
     /// `lent` is moved into each attempt, which hands it back with its outcome; pass `()`
     /// when the attempts borrow nothing exclusively.
     ///
@@ -211,7 +224,7 @@ impl Retry {
     /// use resilience::pipeline::body;
     /// let mut log = Vec::new();
     /// // `&mut log` is lent to each attempt and handed back with its outcome.
-    /// let outcome = retry.layer(&mut log, |_: &Error| true, |_| None, |log: &mut Vec<u8>| async move {
+    /// let outcome = retry.layer(&mut log, |_: &Error| true, |_| None, resilience::pipeline::display, |log: &mut Vec<u8>| async move {
     ///     log.push(1);
     ///     let outcome = body(async { Ok::<_, Error>(()) }).await;
     ///     (log, outcome)
@@ -225,6 +238,7 @@ impl Retry {
         mut lent: C,
         retry_if: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
+        describe: impl Fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result,
         mut next: F,
     ) -> Outcome<T, E>
     where
@@ -249,6 +263,8 @@ impl Retry {
                 self.count_failure(failures);
                 return Err(failure);
             };
+            self.events
+                .retrying(failures, wait, &Described(&failure, &describe));
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
@@ -321,6 +337,28 @@ impl Retry {
             }
         }
         Some(wait)
+    }
+
+    /// This retry's [events](crate::events): one per failed attempt that is retried, with
+    /// the wait before the next one, from now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use resilience::events::Detail;
+    /// use resilience::{Jitter, Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(10)).jitter(Jitter::None)).unwrap();
+    /// let mut events = retry.subscribe();
+    /// let mut attempts = 0;
+    /// let _: Result<(), anyhow::Error> = retry
+    ///     .call(|| { attempts += 1; async move { if attempts == 1 { anyhow::bail!("flaky") } Ok(()) } })
+    ///     .await;
+    /// let delay = Duration::from_millis(10);
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::Retrying { attempt: 1, delay, error: "flaky".into() });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
     }
 
     /// Back to its initial state: every counter at zero. The jitter's random sequence goes
@@ -412,6 +450,22 @@ impl Retry {
         self.retried_by_attempts[bucket].fetch_add(1, Relaxed);
         self.retried_attempts
             .fetch_add(u64::from(attempts), Relaxed);
+    }
+}
+
+/// A failed attempt's error as the retry events show it: a rejection by its own
+/// `Display`, the body's error by the layer's `describe`.
+struct Described<'a, E, D>(&'a Failure<E>, &'a D);
+
+impl<E, D> fmt::Display for Described<'_, E, D>
+where
+    D: Fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Failure::Rejected(rejection) => fmt::Display::fmt(rejection, f),
+            Failure::Inner(error) | Failure::Carried { error, .. } => (self.1)(error, f),
+        }
     }
 }
 

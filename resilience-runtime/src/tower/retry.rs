@@ -11,7 +11,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{failure, outcome, BoxError, ResponseFuture};
-use crate::pipeline::finish;
+use crate::pipeline::{display, finish};
 use crate::{registry, ConfigError, Retry};
 
 /// Wraps a service in a [`RetryService`]: a failed call is sent again, with a clone of its
@@ -215,7 +215,8 @@ where
                     ((ready, false), outcome)
                 }
             };
-            let outcome = retry.layer((ready, true), retry_if, retry_after, attempt);
+            let (lent, describe) = ((ready, true), display);
+            let outcome = retry.layer(lent, retry_if, retry_after, describe, attempt);
             finish(outcome.await)
         })
     }

@@ -1,0 +1,88 @@
+//! The events as `tracing` events: one target per kind, levels as the table in
+//! [`events`](crate::events) says. Every field is an expression `tracing` evaluates only
+//! once a subscriber showed interest in the event, so nothing is formatted before that.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{CircuitState, Error, Kind};
+
+/// `tracing::$level!` at the target of `kind`; a target must be a constant, so one
+/// callsite per kind.
+macro_rules! at_target_of {
+    ($kind:expr, $level:ident, $($fields:tt)+) => {
+        match $kind {
+            Kind::CircuitBreaker => tracing::$level!(target: "resilience::circuit_breaker", $($fields)+),
+            Kind::Retry => tracing::$level!(target: "resilience::retry", $($fields)+),
+            Kind::Timeout => tracing::$level!(target: "resilience::timeout", $($fields)+),
+            Kind::Bulkhead => tracing::$level!(target: "resilience::bulkhead", $($fields)+),
+            Kind::RateLimiter => tracing::$level!(target: "resilience::rate_limit", $($fields)+),
+        }
+    };
+}
+
+/// Whole milliseconds, as the `_ms` fields are.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub(super) fn transition(name: &str, from: CircuitState, to: CircuitState) {
+    let kind = Kind::CircuitBreaker;
+    match to {
+        CircuitState::Open | CircuitState::ForcedOpen => tracing::warn!(
+            target: "resilience::circuit_breaker",
+            name, %kind, %from, %to,
+            "circuit breaker `{name}` opened",
+        ),
+        _ => tracing::info!(
+            target: "resilience::circuit_breaker",
+            name, %kind, %from, %to,
+            "circuit breaker `{name}` is {to}",
+        ),
+    }
+}
+
+pub(super) fn rejected(kind: Kind, name: &str, error: &Error) {
+    at_target_of!(
+        kind,
+        debug,
+        name,
+        %kind,
+        %error,
+        retry_after_ms = error.retry_after().map(millis),
+        "call rejected",
+    );
+}
+
+pub(super) fn retrying(name: &str, attempt: u32, delay: Duration, error: &dyn fmt::Display) {
+    tracing::debug!(
+        target: "resilience::retry",
+        name,
+        kind = %Kind::Retry,
+        attempt,
+        delay_ms = millis(delay),
+        %error,
+        "attempt failed, retrying",
+    );
+}
+
+pub(super) fn timed_out(name: &str, after: Duration) {
+    tracing::debug!(
+        target: "resilience::timeout",
+        name,
+        kind = %Kind::Timeout,
+        after_ms = millis(after),
+        "call timed out",
+    );
+}
+
+pub(super) fn waited(kind: Kind, name: &str, waited: Duration) {
+    at_target_of!(
+        kind,
+        trace,
+        name,
+        %kind,
+        waited_ms = millis(waited),
+        "call waited",
+    );
+}
