@@ -105,8 +105,9 @@ pub async fn rejection_response(error: BoxError) -> Response {
     };
     let mut response = (status, rejection.to_string()).into_response();
     if let Some(wait) = rejection.retry_after() {
-        // Whole seconds, rounded up: a client that comes back early is rejected again.
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        // Whole seconds, rounded up from the millisecond (the policies' own resolution): a
+        // client that comes back early is rejected again.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_millis() > 0);
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
