@@ -44,7 +44,8 @@
 //! inside its error as that rejection, and still returns the error unchanged.
 //!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
-//! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
+//! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`]. With the `tower` feature,
+//! `resilience::tower` has each of them as a tower `Layer` over the same named instances.
 //!
 //! What the policies do besides letting calls through (transitions, rejections, retries,
 //! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.

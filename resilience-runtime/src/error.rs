@@ -223,7 +223,7 @@ pub enum ConfigError {
         name: Arc<str>,
     },
     /// No attribute declares an instance of this kind and name, so configuring it would
-    /// change nothing.
+    /// change nothing (and a tower layer built by that name would share it with nobody).
     #[error("no {kind} named `{name}` is declared{}", DidYouMean(.did_you_mean.as_deref()))]
     Undeclared {
         /// The kind of policy.
