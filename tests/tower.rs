@@ -762,3 +762,20 @@ async fn a_half_open_breaker_layer_lets_its_probes_through_and_cancelled_ones_gi
     }
     assert!(breaker.is_closed(), "the new probes closed it");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_bulkhead_call_made_without_poll_ready_still_keeps_the_limit() {
+    let bulkhead =
+        Arc::new(Bulkhead::new("pool", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap());
+    let mut service = ServiceBuilder::new()
+        .layer(BulkheadLayer::new(Arc::clone(&bulkhead)))
+        .service(service_fn(|n: u32| async move { Ok::<_, BoxError>(n) }));
+    // Against tower's contract, but it must not over-admit (nor panic): a free slot is
+    // taken at the call, and with none free the call is rejected.
+    let admitted = service.call(1);
+    assert_eq!(bulkhead.active(), 1);
+    let error = service.call(2).await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::BulkheadFull { .. }));
+    assert_eq!(admitted.await.unwrap(), 1);
+    assert_eq!(bulkhead.available(), 1);
+}

@@ -107,7 +107,7 @@ impl<S> Layer<S> for RateLimitLayer {
 /// response future, holding the inner service made ready for it (a clone takes its place,
 /// which is why `S: Clone`); past `max_wait` it is answered
 /// [`Error::RateLimited`](crate::Error::RateLimited) with the wait it would have needed,
-/// and the inner service is not called. An admitted call costs no allocation.
+/// and the inner service is not called. An admitted call is the inner future, unboxed.
 ///
 /// ```
 /// use std::time::Duration;
