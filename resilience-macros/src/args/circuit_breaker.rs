@@ -15,6 +15,13 @@ pub(crate) const TABLE: Table = Table {
         Key::setter("success_threshold", U32),
         Key::setter("recovery_timeout", ValueKind::Duration),
         Key::setter("half_open_max_calls", U32),
+        Key::setter("failure_rate_threshold", ValueKind::Percent),
+        Key::setter("slow_call_duration", ValueKind::Duration),
+        Key::setter("slow_call_rate_threshold", ValueKind::Percent),
+        Key::setter("sliding_window", ValueKind::Window),
+        Key::setter("minimum_calls", U32),
+        Key::setter("recovery_backoff", ValueKind::Number),
+        Key::setter("max_recovery_timeout", ValueKind::Duration),
         Key::hook("failure_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
     ],
 };
