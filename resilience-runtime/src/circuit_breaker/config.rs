@@ -44,6 +44,13 @@ pub(crate) const MAX_WINDOW_SECONDS: u64 = 3600;
 /// slow-call rule, one slow probe) opens it again, for a `recovery_timeout` that
 /// `recovery_backoff` can grow with each such reopening, up to `max_recovery_timeout`.
 ///
+/// Why probes do not decide by rates, as Resilience4j's do: a handful of probes makes a
+/// coarse rate (with R4j's default of 10 probes and 50%, five failures in ten close the
+/// breaker on a downstream failing half its calls), while "`success_threshold` successes
+/// in a row" says plainly what recovery means. Choose `success_threshold` as the run of
+/// good answers that convinces you, and `half_open_max_calls` as the load the downstream
+/// can take while it recovers.
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience::CircuitBreakerConfig;
@@ -67,12 +74,13 @@ pub struct CircuitBreakerConfig {
     /// once the window holds `minimum_calls`; replaces `failure_threshold`. Default none:
     /// consecutive failures.
     pub failure_rate_threshold: Option<u32>,
-    /// A call that takes longer than this (success or failure) is slow. Default none: set
-    /// it with `slow_call_rate_threshold`.
+    /// A call that takes longer than this (success or failure) is slow, and setting it
+    /// adds the slow-call rule. Default none: no call is timed.
     pub slow_call_duration: Option<Duration>,
-    /// Opens when at least this percentage (1 to 100) of the calls in the window were slow,
-    /// once the window holds `minimum_calls`. Default none: set it with `slow_call_duration`.
-    pub slow_call_rate_threshold: Option<u32>,
+    /// Under the slow-call rule, opens when at least this percentage (1 to 100) of the
+    /// calls in the window were slow, once the window holds `minimum_calls`. Default 100
+    /// (Resilience4j's).
+    pub slow_call_rate_threshold: u32,
     /// The calls the rates are computed over. Default the last 100 calls.
     pub sliding_window: SlidingWindow,
     /// Calls the window must hold before any rate is computed (for a count window, at most
@@ -82,9 +90,9 @@ pub struct CircuitBreakerConfig {
     /// `recovery_timeout` up to `max_recovery_timeout`; it starts over once the breaker
     /// closes. Default 1.0: every open lasts `recovery_timeout`.
     pub recovery_backoff: f64,
-    /// The longest an open duration grows to under `recovery_backoff`. Default none;
-    /// required when `recovery_backoff` is above 1.
-    pub max_recovery_timeout: Option<Duration>,
+    /// The longest an open duration grows to under `recovery_backoff` (one shorter than
+    /// `recovery_timeout` stops any growth). Default 10 minutes.
+    pub max_recovery_timeout: Duration,
 }
 
 impl CircuitBreakerConfig {
@@ -96,11 +104,11 @@ impl CircuitBreakerConfig {
         half_open_max_calls: None,
         failure_rate_threshold: None,
         slow_call_duration: None,
-        slow_call_rate_threshold: None,
+        slow_call_rate_threshold: 100,
         sliding_window: SlidingWindow::Calls(100),
         minimum_calls: 100,
         recovery_backoff: 1.0,
-        max_recovery_timeout: None,
+        max_recovery_timeout: Duration::from_secs(600),
     };
 
     /// Checks that every value makes sense.
@@ -109,10 +117,13 @@ impl CircuitBreakerConfig {
     ///
     /// [`InvalidConfig`] naming the first field that does not: a threshold or probe
     /// count of 0, a zero `recovery_timeout`, a value too large to count, a percentage
-    /// outside 1 to 100, an empty window or one of a fraction of a second, a slow-call
-    /// rule with only one of its two fields, a `recovery_backoff` below 1 or without
-    /// `max_recovery_timeout`, or a `max_recovery_timeout` shorter than
-    /// `recovery_timeout`.
+    /// outside 1 to 100, an empty window or one of a fraction of a second, or a
+    /// `recovery_backoff` below 1.
+    ///
+    /// Every field is checked on its own, so that each attribute argument is checked on
+    /// its own at compile time. A field that only matters with another one
+    /// (`slow_call_rate_threshold` without `slow_call_duration`) is not an error here; the
+    /// attribute refuses it.
     ///
     /// ```
     /// # use resilience::CircuitBreakerConfig;
@@ -155,29 +166,16 @@ impl CircuitBreakerConfig {
                 "must be a percentage from 1 to 100"
             ));
         }
-        if !is_percentage(self.slow_call_rate_threshold) {
+        if !is_percentage(Some(self.slow_call_rate_threshold)) {
             return Err(invalid!(
                 "slow_call_rate_threshold",
                 "must be a percentage from 1 to 100"
             ));
         }
-        match (self.slow_call_duration, self.slow_call_rate_threshold) {
-            (Some(duration), _) if duration.is_zero() => {
-                return Err(invalid!("slow_call_duration", "must be longer than zero"))
+        if let Some(duration) = self.slow_call_duration {
+            if duration.is_zero() {
+                return Err(invalid!("slow_call_duration", "must be longer than zero"));
             }
-            (Some(_), None) => {
-                return Err(invalid!(
-                    "slow_call_duration",
-                    "needs `slow_call_rate_threshold`, the percentage of slow calls that opens the breaker"
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(invalid!(
-                    "slow_call_rate_threshold",
-                    "needs `slow_call_duration`, the duration beyond which a call is slow"
-                ))
-            }
-            _ => {}
         }
         match self.sliding_window {
             SlidingWindow::Calls(0) => {
@@ -213,20 +211,10 @@ impl CircuitBreakerConfig {
                 "must be a finite number of at least 1.0"
             ));
         }
-        match self.max_recovery_timeout {
-            None if self.recovery_backoff > 1.0 => Err(invalid!(
-                "recovery_backoff",
-                "needs `max_recovery_timeout`, the longest the open duration grows to"
-            )),
-            Some(max) if max.as_nanos() < self.recovery_timeout.as_nanos() => Err(invalid!(
-                "max_recovery_timeout",
-                "must not be shorter than `recovery_timeout` (`recovery_timeout` is 60s unless set)"
-            )),
-            Some(max) if max.as_nanos() > MAX_RECOVERY.as_nanos() => {
-                Err(invalid!("max_recovery_timeout", "must be at most 100 years"))
-            }
-            _ => Ok(()),
+        if self.max_recovery_timeout.as_nanos() > MAX_RECOVERY.as_nanos() {
+            return Err(invalid!("max_recovery_timeout", "must be at most 100 years"));
         }
+        Ok(())
     }
 
     /// Whether the breaker keeps a sliding window: a failure-rate or slow-call rule is set.
@@ -237,7 +225,7 @@ impl CircuitBreakerConfig {
     /// assert!(CircuitBreakerConfig::DEFAULT.failure_rate_threshold(50).is_windowed());
     /// ```
     pub const fn is_windowed(&self) -> bool {
-        self.failure_rate_threshold.is_some() || self.slow_call_rate_threshold.is_some()
+        self.failure_rate_threshold.is_some() || self.slow_call_duration.is_some()
     }
 
     /// The calls the window must hold before its rates count: `minimum_calls`, and at
@@ -258,7 +246,7 @@ impl CircuitBreakerConfig {
 
     /// How long the breaker stays open after `reopenings` failed probes in a row since it
     /// last closed: `recovery_timeout · recovery_backoff^reopenings`, at most
-    /// `max_recovery_timeout`.
+    /// `max_recovery_timeout` (and never less than `recovery_timeout`).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -271,10 +259,10 @@ impl CircuitBreakerConfig {
     /// assert_eq!(opens, [10, 20, 40, 60, 60]);
     /// ```
     pub fn open_duration(&self, reopenings: u32) -> Duration {
-        let max = match self.max_recovery_timeout {
-            Some(max) if self.recovery_backoff > 1.0 => max,
-            _ => return self.recovery_timeout,
-        };
+        let max = self.max_recovery_timeout;
+        if self.recovery_backoff <= 1.0 || max <= self.recovery_timeout {
+            return self.recovery_timeout;
+        }
         // Past ~1100 doublings the factor is infinite, which compares as above the cap;
         // a NaN cannot arise from a finite base of at least 1 and a whole exponent.
         let factor = self
@@ -321,7 +309,7 @@ setters!(CircuitBreakerConfig {
     /// Sets the duration beyond which a call is slow.
     slow_call_duration: (Some(Duration)) = "Duration::from_secs(2)",
     /// Sets the slow-call rate, in percent, that opens the breaker.
-    slow_call_rate_threshold: (Some(u32)) = "80",
+    slow_call_rate_threshold: u32 = "80",
     /// Sets the calls the rates are computed over.
     sliding_window: SlidingWindow = "SlidingWindow::Time(Duration::from_secs(60))",
     /// Sets how many calls the window must hold before any rate is computed.
@@ -329,7 +317,7 @@ setters!(CircuitBreakerConfig {
     /// Sets the factor each reopening after a failed probe multiplies the open duration by.
     recovery_backoff: f64 = "2.0",
     /// Sets the longest an open duration grows to under `recovery_backoff`.
-    max_recovery_timeout: (Some(Duration)) = "Duration::from_secs(600)",
+    max_recovery_timeout: Duration = "Duration::from_secs(1800)",
 });
 
 /// `None`, or a percentage from 1 to 100.

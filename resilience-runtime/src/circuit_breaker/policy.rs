@@ -667,8 +667,12 @@ impl CircuitBreaker {
         let reaches = |count: u64, threshold: Option<u32>| {
             threshold.is_some_and(|percent| count * 100 >= u64::from(percent) * tally.calls)
         };
+        let slow_rule = self
+            .config
+            .slow_call_duration
+            .map(|_| self.config.slow_call_rate_threshold);
         reaches(tally.failures, self.config.failure_rate_threshold)
-            || reaches(tally.slow, self.config.slow_call_rate_threshold)
+            || reaches(tally.slow, slow_rule)
     }
 
     #[cold]
@@ -774,10 +778,10 @@ impl CircuitBreaker {
         if let State::Open { until_ms } = self.load() {
             let until = Duration::from_millis(until_ms);
             // The longest this open can last, grown by `recovery_backoff` or not.
-            let longest = match self.config.max_recovery_timeout {
-                Some(max) if max > self.config.recovery_timeout => max,
-                _ => self.config.recovery_timeout,
-            };
+            let longest = self
+                .config
+                .max_recovery_timeout
+                .max(self.config.recovery_timeout);
             let opened = until.saturating_sub(longest + Duration::from_millis(1));
             if elapsed < opened {
                 self.origin.restart(now, time::nanos(until));
