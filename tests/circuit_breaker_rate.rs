@@ -53,7 +53,10 @@ fn window(breaker: &CircuitBreaker) -> (u64, u64, u64) {
         failures,
         slow_calls,
         ..
-    } = breaker.stats().window.expect("a rate-mode breaker has a window");
+    } = breaker
+        .stats()
+        .window
+        .expect("a rate-mode breaker has a window");
     (calls, failures, slow_calls)
 }
 
@@ -65,7 +68,11 @@ async fn a_rate_that_reaches_the_threshold_exactly_opens_it_and_one_below_does_n
             let _ = call(&cb, fail, MS).await;
         }
         assert_eq!(cb.stats().failure_rate(), Some(50.0));
-        assert_eq!(cb.is_open(), opens, "2 failures in 4 calls against {threshold}%");
+        assert_eq!(
+            cb.is_open(),
+            opens,
+            "2 failures in 4 calls against {threshold}%"
+        );
     }
 }
 
@@ -75,7 +82,10 @@ async fn no_rate_is_computed_before_minimum_calls_and_the_call_that_reaches_it_d
     for _ in 0..4 {
         let _ = call(&cb, true, MS).await;
     }
-    assert!(cb.is_closed(), "4 failures of 4 calls, but fewer than minimum_calls");
+    assert!(
+        cb.is_closed(),
+        "4 failures of 4 calls, but fewer than minimum_calls"
+    );
     let stats = cb.stats();
     assert_eq!((stats.failure_rate(), stats.slow_call_rate()), (None, None));
     assert_eq!(window(&cb), (4, 4, 0));
@@ -91,7 +101,10 @@ async fn minimum_calls_above_a_count_window_s_size_means_the_whole_window() {
     for _ in 0..3 {
         let _ = call(&cb, true, MS).await;
     }
-    assert!(cb.is_open(), "the window can never hold 50 calls: 3 are enough");
+    assert!(
+        cb.is_open(),
+        "the window can never hold 50 calls: 3 are enough"
+    );
     assert_eq!(cb.stats().window.unwrap().minimum_calls, 3);
 }
 
@@ -133,7 +146,11 @@ async fn a_time_window_forgets_each_second_exactly_when_it_leaves() {
     assert_eq!(window(&cb), (1, 0, 0));
     advance(MS).await; // 19.000 s: second 9 leaves
     assert_eq!(window(&cb), (0, 0, 0));
-    assert_eq!(cb.stats().failure_rate(), None, "an empty window has no rate");
+    assert_eq!(
+        cb.stats().failure_rate(),
+        None,
+        "an empty window has no rate"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -150,7 +167,10 @@ async fn a_time_window_idle_for_an_hour_holds_nothing_of_before() {
         call(&cb, false, MS).await.unwrap();
     }
     let _ = call(&cb, true, MS).await;
-    assert!(cb.is_closed(), "1 failure in 5 calls: the hour-old failures are gone");
+    assert!(
+        cb.is_closed(),
+        "1 failure in 5 calls: the hour-old failures are gone"
+    );
     assert_eq!(cb.stats().failure_rate(), Some(20.0));
 }
 
@@ -165,7 +185,11 @@ fn slow(threshold: u32, minimum: u32) -> CircuitBreakerConfig {
 async fn slow_successes_count_as_slow_and_open_it() {
     let cb = breaker(slow(50, 2));
     call(&cb, false, SECOND).await.unwrap();
-    assert_eq!(window(&cb), (1, 0, 0), "exactly the duration is not slower than it");
+    assert_eq!(
+        window(&cb),
+        (1, 0, 0),
+        "exactly the duration is not slower than it"
+    );
     call(&cb, false, SECOND + MS).await.unwrap();
     assert_eq!(window(&cb), (2, 0, 1));
     assert!(cb.is_open(), "1 slow call in 2: 50%");
@@ -200,7 +224,10 @@ async fn under_a_rate_rule_consecutive_failures_do_not_open_it() {
     for _ in 0..10 {
         let _ = call(&cb, true, MS).await;
     }
-    assert!(cb.is_closed(), "failure_rate_threshold replaces failure_threshold");
+    assert!(
+        cb.is_closed(),
+        "failure_rate_threshold replaces failure_threshold"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -252,17 +279,25 @@ async fn the_open_duration_grows_per_failed_probe_to_its_cap_and_starts_over_aft
         opens.push(retry_after.as_secs());
         let _ = call(&cb, true, Duration::ZERO).await; // the probe fails
     }
-    assert_eq!(opens, [10, 20, 35, 35], "x2 per failed probe, capped at 35 s");
+    assert_eq!(
+        opens,
+        [10, 20, 35, 35],
+        "x2 per failed probe, capped at 35 s"
+    );
     advance(Duration::from_secs(35)).await;
     call(&cb, false, Duration::ZERO).await.unwrap();
     assert!(cb.is_closed());
     let _ = call(&cb, true, Duration::ZERO).await;
-    match call(&cb, false, Duration::ZERO).await {
-        Err(Error::CircuitOpen { retry_after, .. }) => {
-            assert_eq!(retry_after, Duration::from_secs(10), "closing started it over")
+    let mut again = Vec::new();
+    for _ in 0..2 {
+        match call(&cb, false, Duration::ZERO).await {
+            Err(Error::CircuitOpen { retry_after, .. }) => again.push(retry_after.as_secs()),
+            other => panic!("expected a rejection, got {other:?}"),
         }
-        other => panic!("expected a rejection, got {other:?}"),
+        advance(Duration::from_secs(again[again.len() - 1])).await;
+        let _ = call(&cb, true, Duration::ZERO).await;
     }
+    assert_eq!(again, [10, 20], "closing started the growth over");
 }
 
 #[tokio::test(start_paused = true)]

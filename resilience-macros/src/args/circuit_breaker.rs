@@ -17,8 +17,10 @@ pub(crate) const TABLE: Table = Table {
         Key::setter("half_open_max_calls", U32),
         Key::setter("failure_rate_threshold", ValueKind::Percent),
         Key::setter("slow_call_duration", ValueKind::Duration),
-        Key::setter("slow_call_rate_threshold", ValueKind::Percent)
-            .needs(&["slow_call_duration"], ", the duration beyond which a call is slow"),
+        Key::setter("slow_call_rate_threshold", ValueKind::Percent).needs(
+            &["slow_call_duration"],
+            ", the duration beyond which a call is slow",
+        ),
         Key::setter("sliding_window", ValueKind::Window).needs(RATE_RULES, WHY_RULE),
         Key::setter("minimum_calls", U32).needs(RATE_RULES, WHY_RULE),
         Key::setter("recovery_backoff", ValueKind::Number),

@@ -161,15 +161,17 @@ fn percent(key: &str, expr: &Expr, errors: &mut Errors) -> Option<Value> {
         ..
     }) = expr
     {
-        let meant = match lit.base10_parse::<f64>() {
-            Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => {
-                format!("; for {}, write `{key} = {}`", lit.base10_digits(), (fraction * 100.0).round())
-            }
-            _ => String::new(),
+        let example = match lit.base10_parse::<f64>() {
+            Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => format!(
+                ": for {}, write `{key} = {}`",
+                lit.base10_digits(),
+                (fraction * 100.0).round()
+            ),
+            _ => format!(", such as `{key} = 50`"),
         };
         errors.push(
             lit,
-            format_args!("`{key}` is a whole percentage from 1 to 100, such as `{key} = 50`{meant}"),
+            format_args!("`{key}` is a whole percentage from 1 to 100{example}"),
         );
         return None;
     }

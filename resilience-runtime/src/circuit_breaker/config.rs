@@ -182,7 +182,10 @@ impl CircuitBreakerConfig {
                 return Err(invalid!("sliding_window", "must hold at least 1 call"))
             }
             SlidingWindow::Calls(n) if n > MAX_WINDOW_CALLS => {
-                return Err(invalid!("sliding_window", "must hold at most 1000000 calls"))
+                return Err(invalid!(
+                    "sliding_window",
+                    "must hold at most 1000000 calls"
+                ))
             }
             SlidingWindow::Time(span) if span.as_secs() == 0 => {
                 return Err(invalid!("sliding_window", "must last at least one second"))
@@ -212,7 +215,10 @@ impl CircuitBreakerConfig {
             ));
         }
         if self.max_recovery_timeout.as_nanos() > MAX_RECOVERY.as_nanos() {
-            return Err(invalid!("max_recovery_timeout", "must be at most 100 years"));
+            return Err(invalid!(
+                "max_recovery_timeout",
+                "must be at most 100 years"
+            ));
         }
         Ok(())
     }

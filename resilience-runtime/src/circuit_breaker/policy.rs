@@ -471,8 +471,8 @@ impl CircuitBreaker {
             &self.rejections,
             &self.slow_calls,
         ]
-            .into_iter()
-            .chain(&self.transitions)
+        .into_iter()
+        .chain(&self.transitions)
         {
             counter.store(0, Relaxed);
         }
@@ -504,7 +504,11 @@ impl CircuitBreaker {
             transitions: entered.iter().sum(),
             entered,
             window: self.window.as_ref().map(|window| {
-                let second = if window.is_timed() { self.nanos() / SECOND } else { 0 };
+                let second = if window.is_timed() {
+                    self.nanos() / SECOND
+                } else {
+                    0
+                };
                 let Tally {
                     calls,
                     failures,
@@ -711,7 +715,11 @@ impl CircuitBreaker {
 
     /// The config a transition out of `state` opens with: grown out of half-open, the
     /// breaker's own out of closed.
-    fn opening<'a>(&'a self, state: State, reopened: &'a CircuitBreakerConfig) -> &'a CircuitBreakerConfig {
+    fn opening<'a>(
+        &'a self,
+        state: State,
+        reopened: &'a CircuitBreakerConfig,
+    ) -> &'a CircuitBreakerConfig {
         match state {
             State::HalfOpen { .. } => reopened,
             _ => &self.config,
@@ -985,6 +993,51 @@ mod concurrency {
             }
             assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
             assert_eq!(cb.abandoned.load(Relaxed), 1);
+        });
+    }
+
+    fn rated(threshold: u32) -> CircuitBreakerConfig {
+        CircuitBreakerConfig::DEFAULT
+            .failure_rate_threshold(threshold)
+            .sliding_window(crate::SlidingWindow::Calls(2))
+            .minimum_calls(2)
+    }
+
+    fn opened(cb: &CircuitBreaker) -> u64 {
+        cb.transitions[CircuitState::Open.index()].load(Relaxed)
+    }
+
+    /// Two failures recorded at once into a window of two, at 100%: whichever records
+    /// second sees both, and the rule trips once.
+    #[test]
+    fn concurrent_failures_trip_a_rate_rule_exactly_once() {
+        model(|| {
+            let cb = breaker(rated(100));
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Failure));
+            let here = call(&cb, Report::Failure);
+            assert!(here && t.join().unwrap());
+            assert_eq!(cb.load().circuit_state(), CircuitState::Open);
+            assert_eq!(opened(&cb), 1);
+        });
+    }
+
+    /// Two successes displace a success and a failure from a window of two: every state
+    /// the window passes through holds at most one failure, and no reading may show more,
+    /// so a rule at 100% never trips.
+    #[test]
+    fn successes_displacing_a_failure_never_trip_a_rule_the_window_never_reached() {
+        model(|| {
+            let cb = breaker(rated(100));
+            cb.record_success();
+            cb.record_failure();
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Success));
+            call(&cb, Report::Success);
+            t.join().unwrap();
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+            let window = cb.stats().window.expect("rate mode");
+            assert_eq!((window.calls, window.failures), (2, 0));
         });
     }
 
