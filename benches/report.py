@@ -31,7 +31,24 @@ JOBS = [
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),
+    ("circuit_breaker", "resilience rate mode", ["tower-resilience", "failsafe default"],
+     "closed rate-mode breaker, success (last 100 calls)"),
+    ("circuit_breaker", "resilience rate mode, time window", [],
+     "closed rate-mode breaker, success (60 s window, slow-call rule)"),
+    ("contended_2_threads", "resilience rate mode breaker", [],
+     "2 threads on one closed rate-mode breaker (per call)"),
 ]
+
+# Rate-mode rows, set against the consecutive mode's added cost (target: at most 2x).
+CONSECUTIVE = {
+    "resilience rate mode": "resilience attribute",
+    "resilience rate mode, time window": "resilience attribute",
+}
+# The same calls on one thread, for each two-thread row (target: at most 2x).
+ONE_THREAD = {
+    "resilience breaker": "resilience by hand",
+    "resilience rate mode breaker": "resilience rate mode by hand",
+}
 
 
 def median(group, bench):
@@ -95,9 +112,12 @@ def table():
                     best.append(min(found) - peer_base)
             if len(best) == 5:
                 cells = [f"the best peers' added costs, summed: +{sum(best):.1f} ns, ratio {(mine - base) / sum(best):.2f}"]
+        consecutive = median(group, CONSECUTIVE[ours]) if ours in CONSECUTIVE else None
+        if consecutive is not None and base is not None:
+            cells.insert(0, f"consecutive mode +{consecutive - base:.1f}, ratio {(mine - base) / (consecutive - base):.2f}")
         if group.startswith("contended"):
             # The same calls on one thread: two threads should cost each about as much.
-            alone = median("circuit_breaker", "resilience by hand")
+            alone = median("circuit_breaker", ONE_THREAD[ours])
             if alone is not None:
                 added = f"one thread: {fmt(alone)}, ratio {mine / alone:.2f}"
         rows.append(f"| {job} | {fmt(mine)} | {added} | {'; '.join(cells) or '-'} |")
