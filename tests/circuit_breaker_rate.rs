@@ -463,3 +463,91 @@ async fn the_attribute_arguments_build_the_config() {
     }
     assert!(cb.is_open(), "3 failures in 4 calls");
 }
+
+mod hostile {
+    //! Any values at all for the new fields: refused with an error or accepted, never a
+    //! panic, and an accepted breaker still opens and bounds its open duration.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            Just(SECOND),
+            any::<u64>().prop_map(Duration::from_nanos),
+            (0u64..5_000).prop_map(Duration::from_secs),
+        ]
+    }
+
+    fn count() -> impl Strategy<Value = u32> {
+        prop_oneof![Just(0u32), Just(1), Just(100), Just(101), Just(u32::MAX), any::<u32>()]
+    }
+
+    fn small_count() -> impl Strategy<Value = u32> {
+        prop_oneof![Just(0u32), Just(1), Just(2_000_000), 1u32..200]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn hostile_rate_configs_are_refused_with_an_error_never_a_panic(
+            rate in proptest::option::of(count()),
+            slow in proptest::option::of(duration()),
+            slow_rate in count(),
+            by_calls in any::<bool>(),
+            calls in small_count(),
+            span in duration(),
+            minimum in count(),
+            backoff in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::MAX), Just(0.5), Just(1.0), Just(2.0), any::<f64>()],
+            recovery in duration(),
+            max in duration(),
+        ) {
+            let window = if by_calls { SlidingWindow::Calls(calls) } else { SlidingWindow::Time(span) };
+            let mut config = CircuitBreakerConfig::DEFAULT
+                .slow_call_rate_threshold(slow_rate)
+                .sliding_window(window)
+                .minimum_calls(minimum)
+                .recovery_backoff(backoff)
+                .recovery_timeout(recovery)
+                .max_recovery_timeout(max);
+            if let Some(rate) = rate {
+                config = config.failure_rate_threshold(rate);
+            }
+            if let Some(slow) = slow {
+                config = config.slow_call_duration(slow);
+            }
+            let built = CircuitBreaker::new("hostile", config.clone());
+            prop_assert_eq!(built.is_ok(), config.validate().is_ok());
+            let Ok(cb) = built else { return Ok(()) };
+            let longest = config.recovery_timeout.max(config.max_recovery_timeout);
+            for reopenings in [0, 1, 2, 64, 2000, u32::MAX] {
+                let open = config.open_duration(reopenings);
+                prop_assert!(open >= config.recovery_timeout && open <= longest, "{open:?}");
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                // Failures only: every rule that counts failures opens by the time the
+                // window is full, and nothing panics on the way.
+                for _ in 0..200 {
+                    let _ = call(&cb, true, MS).await;
+                }
+                let stats = cb.stats();
+                let rate = stats.failure_rate();
+                assert!(rate.is_none_or(|rate| (0.0..=100.0).contains(&rate)), "{rate:?}");
+                if config.is_windowed() && config.failure_rate_threshold.is_some() && config.rated_after() <= 100 {
+                    assert!(!cb.is_closed(), "{config:?}");
+                }
+                if !config.is_windowed() || config.failure_rate_threshold.is_none() {
+                    assert!(!cb.is_closed(), "consecutive failures: {config:?}");
+                }
+            });
+        }
+    }
+}
