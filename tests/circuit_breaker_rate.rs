@@ -368,7 +368,7 @@ fn concurrent_outcomes_are_all_counted_in_either_window() {
             }
         });
         assert_eq!(
-            window(&cb),
+            window(cb),
             (THREADS * EACH, THREADS * EACH / 10, 0),
             "{window_kind:?}"
         );
