@@ -331,7 +331,8 @@ async fn reset_empties_the_window_and_the_backoff() {
 
 #[tokio::test(start_paused = true)]
 async fn abandoned_calls_are_not_in_the_window() {
-    let cb = breaker(rated(SlidingWindow::Calls(10), 50, 1));
+    let config = rated(SlidingWindow::Calls(10), 50, 1).slow_call_duration(MS / 2);
+    let cb = breaker(config);
     drop(cb.try_acquire().unwrap());
     let running = call(&cb, true, SECOND);
     assert!(
@@ -339,6 +340,11 @@ async fn abandoned_calls_are_not_in_the_window() {
         "cancelled mid-call"
     );
     assert_eq!(window(&cb), (0, 0, 0));
+    assert_eq!(
+        cb.stats().slow_calls,
+        0,
+        "dropped after 1 ms, but not a slow call"
+    );
     assert!(cb.is_closed());
 }
 
@@ -482,7 +488,14 @@ mod hostile {
     }
 
     fn count() -> impl Strategy<Value = u32> {
-        prop_oneof![Just(0u32), Just(1), Just(100), Just(101), Just(u32::MAX), any::<u32>()]
+        prop_oneof![
+            Just(0u32),
+            Just(1),
+            Just(100),
+            Just(101),
+            Just(u32::MAX),
+            any::<u32>()
+        ]
     }
 
     fn small_count() -> impl Strategy<Value = u32> {

@@ -601,6 +601,9 @@ impl CircuitBreaker {
     /// A finished call's outcome, for a breaker with a window.
     fn report_windowed(&self, window: &Window, permit: Permit, report: Report) {
         let (slow, now) = self.timing(window, permit.started);
+        if slow && report != Report::Abandoned {
+            self.slow_calls.fetch_add(1, Relaxed);
+        }
         if permit.probe {
             // Half-open, probes decide as in consecutive mode; a slow one has failed.
             let report = match report {
@@ -627,9 +630,6 @@ impl CircuitBreaker {
         }
         let now = self.nanos();
         let slow = limit.is_some_and(|limit| now.saturating_sub(started) > time::nanos(limit));
-        if slow {
-            self.slow_calls.fetch_add(1, Relaxed);
-        }
         (slow, now)
     }
 
@@ -669,7 +669,9 @@ impl CircuitBreaker {
             return false;
         }
         let reaches = |count: u64, threshold: Option<u32>| {
-            threshold.is_some_and(|percent| count * 100 >= u64::from(percent) * tally.calls)
+            threshold.is_some_and(|percent| {
+                count.saturating_mul(100) >= u64::from(percent).saturating_mul(tally.calls)
+            })
         };
         let slow_rule = self
             .config
@@ -786,10 +788,7 @@ impl CircuitBreaker {
         if let State::Open { until_ms } = self.load() {
             let until = Duration::from_millis(until_ms);
             // The longest this open can last, grown by `recovery_backoff` or not.
-            let longest = self
-                .config
-                .max_recovery_timeout
-                .max(self.config.recovery_timeout);
+            let longest = self.config.open_duration(u32::MAX);
             let opened = until.saturating_sub(longest + Duration::from_millis(1));
             if elapsed < opened {
                 self.origin.restart(now, time::nanos(until));
