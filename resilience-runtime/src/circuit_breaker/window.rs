@@ -9,7 +9,8 @@
 //! - A **count** window is a ring of one byte per call. A call takes the next place with one
 //!   `fetch_add`, swaps its outcome in and adjusts the totals by the difference with the
 //!   outcome it displaced, the oldest call's. A success displacing a success (a healthy
-//!   downstream) adjusts nothing: two atomic operations in all.
+//!   downstream) writes nothing but its place number: one atomic read-modify-write in
+//!   all.
 //! - A **time** window is a ring of one-second buckets, each with its own totals. A call
 //!   adds to the window's totals, then to its second's bucket. The first call of a new
 //!   second *rolls* the window on: it claims the head (one compare-and-swap, so only one
@@ -186,7 +187,14 @@ impl CountRing {
         let seq = self.next.fetch_add(1, Relaxed);
         let len = self.places.len() as u64;
         let place = &self.places[(seq % len) as usize];
-        self.put(place, mark.byte());
+        let byte = mark.byte();
+        // A success displacing a success (a healthy downstream) changes nothing: a load
+        // instead of a swap keeps the place's cache line shared between the cores. Should
+        // the call one lap later write the place meanwhile, its outcome is the newer one
+        // and is rightly the one that stays.
+        if place.load(Acquire) != byte {
+            self.put(place, byte);
+        }
         self.totals.tally()
     }
 
