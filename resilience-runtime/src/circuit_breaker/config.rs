@@ -59,6 +59,31 @@ pub(crate) const MAX_WINDOW_SECONDS: u64 = 3600;
 /// assert!(config.validate().is_ok());
 /// assert_eq!(config.probes(), 2); // half_open_max_calls defaults to success_threshold
 /// ```
+///
+/// Rate mode: open when half the calls of the last minute failed, or 80% took over 2 s,
+/// once the minute holds 20 calls; each failed probe doubles the open duration, up to
+/// ten minutes.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{CircuitBreakerConfig, SlidingWindow};
+///
+/// let config = CircuitBreakerConfig::DEFAULT
+///     .failure_rate_threshold(50)
+///     .slow_call_duration(Duration::from_secs(2))
+///     .slow_call_rate_threshold(80)
+///     .sliding_window(SlidingWindow::Time(Duration::from_secs(60)))
+///     .minimum_calls(20)
+///     .recovery_timeout(Duration::from_secs(30))
+///     .recovery_backoff(2.0)
+///     .max_recovery_timeout(Duration::from_secs(600));
+/// assert!(config.validate().is_ok() && config.is_windowed());
+/// assert_eq!(config.open_duration(3), Duration::from_secs(240));
+/// assert_eq!(
+///     config.failure_rate_threshold(150).validate().unwrap_err().to_string(),
+///     "`failure_rate_threshold` must be a percentage from 1 to 100"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CircuitBreakerConfig {
