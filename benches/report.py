@@ -43,6 +43,12 @@ JOBS = [
      "tower layer: bulkhead, free slot"),
     ("tower_rate_limit", "resilience RateLimitLayer", ["tower RateLimit", "tower-resilience"],
      "tower layer: rate limit, admitted"),
+    ("circuit_breaker", "resilience rate mode", ["tower-resilience", "failsafe default"],
+     "closed rate-mode breaker, success (last 100 calls)"),
+    ("circuit_breaker", "resilience rate mode, time window", [],
+     "closed rate-mode breaker, success (60 s window, slow-call rule)"),
+    ("contended_2_threads", "resilience rate mode breaker", [],
+     "2 threads on one closed rate-mode breaker (per call)"),
 ]
 
 # An observed row (an event subscriber installed, metrics scraped meanwhile) beside the same
@@ -50,6 +56,17 @@ JOBS = [
 UNOBSERVED = {
     "resilience attribute": ("circuit_breaker", "resilience attribute"),
     "resilience all five attributes": ("full_stack", "resilience all five attributes"),
+}
+
+# Rate-mode rows, set against the consecutive mode's added cost (target: at most 2x).
+CONSECUTIVE = {
+    "resilience rate mode": "resilience attribute",
+    "resilience rate mode, time window": "resilience attribute",
+}
+# The same calls on one thread, for each two-thread row (target: at most 2x).
+ONE_THREAD = {
+    "resilience breaker": "resilience by hand",
+    "resilience rate mode breaker": "resilience rate mode by hand",
 }
 
 
@@ -114,13 +131,16 @@ def table():
                     best.append(min(found) - peer_base)
             if len(best) == 5:
                 cells = [f"the best peers' added costs, summed: +{sum(best):.1f} ns, ratio {(mine - base) / sum(best):.2f}"]
+        consecutive = median(group, CONSECUTIVE[ours]) if ours in CONSECUTIVE else None
+        if consecutive is not None and base is not None:
+            cells.insert(0, f"consecutive mode +{consecutive - base:.1f}, ratio {(mine - base) / (consecutive - base):.2f}")
         if group == "observed":
             unobserved = median(*UNOBSERVED[ours])
             if unobserved is not None:
                 cells = [f"unobserved: {fmt(unobserved)}, ratio {mine / unobserved:.2f}"]
         if group.startswith("contended"):
             # The same calls on one thread: two threads should cost each about as much.
-            alone = median("circuit_breaker", "resilience by hand")
+            alone = median("circuit_breaker", ONE_THREAD[ours])
             if alone is not None:
                 added = f"one thread: {fmt(alone)}, ratio {mine / alone:.2f}"
         rows.append(f"| {job} | {fmt(mine)} | {added} | {'; '.join(cells) or '-'} |")

@@ -89,6 +89,7 @@ pub use resilience_runtime::{
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
+pub use resilience_runtime::{SlidingWindow, WindowStats};
 
 /// Implements [`AsRejection`] for an error enum with a variant that wraps a
 /// `resilience::Error`, in one line, so that its policies see a callee's rejection as one.

@@ -39,6 +39,27 @@ async fn with_breaker() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
+/// Rate mode: a failure rate over the last 100 calls, no clock read.
+#[circuit_breaker(name = "bench::cb_rate", failure_rate_threshold = 50)]
+async fn with_rate_breaker() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
+/// Rate mode on a time window with a slow-call rule: two clock reads per call.
+#[circuit_breaker(
+    name = "bench::cb_rate_timed",
+    failure_rate_threshold = 50,
+    slow_call_duration = "1s",
+    sliding_window = "60s"
+)]
+async fn with_timed_rate_breaker() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
+fn rate_mode() -> CircuitBreakerConfig {
+    CircuitBreakerConfig::DEFAULT.failure_rate_threshold(50)
+}
+
 #[retry(name = "bench::retry")]
 async fn with_retry() -> Result<u64, Error> {
     Ok(black_box(1))
@@ -108,6 +129,16 @@ fn circuit_breakers(c: &mut Criterion) {
     let ours = CircuitBreaker::new("bench::cb_by_hand", CircuitBreakerConfig::default()).unwrap();
     group.bench_function("resilience by hand", |b| {
         b.to_async(&rt).iter(|| ours.call(bare))
+    });
+    group.bench_function("resilience rate mode", |b| {
+        b.to_async(&rt).iter(with_rate_breaker)
+    });
+    group.bench_function("resilience rate mode, time window", |b| {
+        b.to_async(&rt).iter(with_timed_rate_breaker)
+    });
+    let rated = CircuitBreaker::new("bench::cb_rate_by_hand", rate_mode()).unwrap();
+    group.bench_function("resilience rate mode by hand", |b| {
+        b.to_async(&rt).iter(|| rated.call(bare))
     });
     let recloser = recloser::AsyncRecloser::from(recloser::Recloser::default());
     group.bench_function("recloser", |b| {
@@ -279,6 +310,16 @@ fn contended(c: &mut Criterion) {
     group.bench_function("resilience breaker", |b| {
         b.iter_custom(|iters| {
             two_threads(iters, &ours, |cb, iters| async move {
+                for _ in 0..iters {
+                    black_box(cb.call(bare).await.ok());
+                }
+            })
+        })
+    });
+    let rated = Arc::new(CircuitBreaker::new("bench::contended_rate", rate_mode()).unwrap());
+    group.bench_function("resilience rate mode breaker", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &rated, |cb, iters| async move {
                 for _ in 0..iters {
                     black_box(cb.call(bare).await.ok());
                 }

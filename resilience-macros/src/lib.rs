@@ -58,6 +58,13 @@ use proc_macro::TokenStream;
 /// | `success_threshold` | a whole number ≥ 1 | 2 |
 /// | `recovery_timeout` | a duration > 0 | `"60s"` |
 /// | `half_open_max_calls` | a whole number ≥ 1 | `success_threshold` |
+/// | `failure_rate_threshold` | a percentage, 1 to 100 | none: consecutive failures |
+/// | `slow_call_duration` | a duration > 0 | none |
+/// | `slow_call_rate_threshold` | a percentage, 1 to 100 | none |
+/// | `sliding_window` | calls, `100`, or whole seconds, `"60s"` | `100` |
+/// | `minimum_calls` | a whole number ≥ 1 | 100 (at most the window's calls) |
+/// | `recovery_backoff` | a number ≥ 1.0 | 1.0: no growth |
+/// | `max_recovery_timeout` | a duration ≥ `recovery_timeout` | none; needed with a backoff |
 /// | `failure_if` | a path to a `fn(&E) -> bool` | every `Err` is a failure |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
@@ -65,6 +72,45 @@ use proc_macro::TokenStream;
 /// answered. Inside a stack, an inner `#[timeout]` that fires counts as a failure; an inner
 /// `#[rate_limit]` or `#[bulkhead]` rejection counts as neither (it is local load shedding).
 /// A call that is dropped or panics counts as neither and gives its probe slot back.
+///
+/// # Failure rate and slow calls
+///
+/// `failure_rate_threshold` replaces the consecutive count with a rate: the breaker opens
+/// when at least that percentage of the calls in `sliding_window` failed, once the window
+/// holds `minimum_calls`. `sliding_window = 100` is the last 100 calls; `sliding_window =
+/// "60s"` is the calls that ended in the last 60 seconds, in one-second buckets (a number
+/// without a unit counts calls, as a duration always has one). `slow_call_duration` with
+/// `slow_call_rate_threshold` adds a rule over the same window: a call longer than the
+/// duration is slow, failed or not, and the breaker opens when at least that percentage
+/// of the window was slow. Half-open, probes decide as in consecutive mode
+/// (`success_threshold` successes close it; one failed or slow probe reopens it), and
+/// `recovery_backoff` multiplies the open duration at each such reopening, up to
+/// `max_recovery_timeout`, until the breaker closes again.
+///
+/// ```
+/// use resilience::circuit_breaker;
+///
+/// #[circuit_breaker(
+///     name = "docs::search",
+///     failure_rate_threshold = 50,
+///     slow_call_duration = "2s",
+///     slow_call_rate_threshold = 80,
+///     sliding_window = "60s",
+///     minimum_calls = 20,
+///     recovery_backoff = 2.0,
+///     max_recovery_timeout = "10m",
+/// )]
+/// async fn search(query: &str) -> Result<Vec<String>, resilience::Error> {
+///     Ok(vec![query.to_owned()])
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(search("rust").await.unwrap(), ["rust"]);
+/// let stats = resilience::registry().circuit_breaker("docs::search").unwrap().stats();
+/// assert_eq!(stats.window.unwrap().calls, 1);
+/// assert_eq!(stats.failure_rate(), None, "fewer calls than minimum_calls");
+/// # }
+/// ```
 ///
 /// ```
 /// use resilience::circuit_breaker;

@@ -26,7 +26,7 @@ pub mod tower;
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, OwnedBulkheadPermit};
 pub use circuit_breaker::{
     CallPermit, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState,
-    OwnedCallPermit,
+    OwnedCallPermit, SlidingWindow, WindowStats,
 };
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
 #[doc(hidden)]

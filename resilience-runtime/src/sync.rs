@@ -4,14 +4,22 @@
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize},
     Mutex, MutexGuard,
 };
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize},
     Mutex, MutexGuard,
 };
+
+/// Lets another thread run while this one waits for it (a window being rolled on).
+pub(crate) fn spin() {
+    #[cfg(all(test, loom))]
+    loom::thread::yield_now();
+    #[cfg(not(all(test, loom)))]
+    std::thread::yield_now();
+}
 
 /// What the concurrency tests run on: loom's model checker under `--cfg loom`, which tries
 /// every interleaving of a case; otherwise real threads, with each case repeated.

@@ -15,6 +15,23 @@ pub(crate) const TABLE: Table = Table {
         Key::setter("success_threshold", U32),
         Key::setter("recovery_timeout", ValueKind::Duration),
         Key::setter("half_open_max_calls", U32),
+        Key::setter("failure_rate_threshold", ValueKind::Percent),
+        Key::setter("slow_call_duration", ValueKind::Duration),
+        Key::setter("slow_call_rate_threshold", ValueKind::Percent).needs(
+            &["slow_call_duration"],
+            ", the duration beyond which a call is slow",
+        ),
+        Key::setter("sliding_window", ValueKind::Window).needs(RATE_RULES, WHY_RULE),
+        Key::setter("minimum_calls", U32).needs(RATE_RULES, WHY_RULE),
+        Key::setter("recovery_backoff", ValueKind::Number),
+        Key::setter("max_recovery_timeout", ValueKind::Duration).needs(
+            &["recovery_backoff"],
+            ": it caps the growth of the open duration that `recovery_backoff` sets",
+        ),
         Key::hook("failure_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
     ],
 };
+
+/// The rules that compute rates over the window.
+const RATE_RULES: &[&str] = &["failure_rate_threshold", "slow_call_duration"];
+const WHY_RULE: &str = ": the window is kept only for a rule that computes a rate over it";

@@ -63,6 +63,8 @@ pub(crate) struct Key {
     pub(crate) name: &'static str,
     kind: ValueKind,
     pub(crate) role: Role,
+    /// Keys of which one must be given too for this one to mean anything, and why.
+    needs: (&'static [&'static str], &'static str),
 }
 
 /// Where a key's value goes.
@@ -83,6 +85,16 @@ impl Key {
             name,
             kind,
             role: Role::Setter,
+            needs: (&[], ""),
+        }
+    }
+
+    /// The key, refused unless one of `keys` is given too: a setting that only matters
+    /// with another (the runtime's `validate` checks fields one by one, so it cannot).
+    pub(crate) const fn needs(self, keys: &'static [&'static str], why: &'static str) -> Self {
+        Self {
+            needs: (keys, why),
+            ..self
         }
     }
 
@@ -96,6 +108,7 @@ impl Key {
             name,
             kind: ValueKind::Function(expected),
             role: Role::Hook { wrap, default },
+            needs: (&[], ""),
         }
     }
 }
@@ -169,6 +182,16 @@ pub(crate) fn parse(
                 malformed_any = true;
                 errors.add(malformed(table, argument));
             }
+        }
+    }
+    for (key, path, _) in &parsed.given {
+        let (needs, why) = key.needs;
+        if !needs.is_empty() && !parsed.given.iter().any(|(k, _, _)| needs.contains(&k.name)) {
+            let needs: Vec<String> = needs.iter().map(|key| format!("`{key}`")).collect();
+            errors.push(
+                path,
+                format_args!("`{}` needs {}{why}", key.name, needs.join(" or ")),
+            );
         }
     }
     let missing: Vec<String> = table

@@ -34,6 +34,10 @@ pub(crate) enum ValueKind {
     },
     /// The path of a fn; the text says which signature.
     Function(&'static str),
+    /// A whole percentage, `50`; the runtime checks it is from 1 to 100.
+    Percent,
+    /// A `SlidingWindow`: a number of calls, `100`, or a duration with its unit, `"60s"`.
+    Window,
 }
 
 pub(crate) const U32: ValueKind = ValueKind::Count {
@@ -57,6 +61,12 @@ pub(crate) enum Value {
     },
     /// Tokens that go as they are: a literal of the setter's type, or a constant.
     Tokens(TokenStream),
+    /// `Enum::Variant(inner)` of an enum the facade exports.
+    Wrapped {
+        ty: &'static str,
+        variant: &'static str,
+        inner: Box<Value>,
+    },
 }
 
 impl Value {
@@ -74,6 +84,13 @@ impl Value {
                 quote_spanned!(*span=> #krate::#ty::#variant)
             }
             Value::Tokens(tokens) => tokens.clone(),
+            Value::Wrapped { ty, variant, inner } => {
+                let span = inner.span();
+                let ty = syn::Ident::new(ty, span);
+                let variant = syn::Ident::new(variant, span);
+                let inner = inner.to_tokens(krate);
+                quote_spanned!(span=> #krate::#ty::#variant(#inner))
+            }
         }
     }
 
@@ -83,6 +100,7 @@ impl Value {
         match self {
             Value::Duration { span, .. } | Value::Variant { span, .. } => *span,
             Value::Tokens(tokens) => tokens.span(),
+            Value::Wrapped { inner, .. } => inner.span(),
         }
     }
 }
@@ -130,6 +148,76 @@ impl ValueKind {
                 _ => choice(key, ty, words, expr, errors),
             },
             ValueKind::Function(_) => None,
+            ValueKind::Percent => percent(key, expr, errors),
+            ValueKind::Window => window(key, expr, errors),
+        }
+    }
+}
+
+/// `50`; a fraction, `0.5`, is refused with the percentage it likely meant.
+fn percent(key: &str, expr: &Expr, errors: &mut Errors) -> Option<Value> {
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Float(lit),
+        ..
+    }) = expr
+    {
+        let example = match lit.base10_parse::<f64>() {
+            Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => format!(
+                ": for {}, write `{key} = {}`",
+                lit.base10_digits(),
+                (fraction * 100.0).round()
+            ),
+            _ => format!(", such as `{key} = 50`"),
+        };
+        errors.push(
+            lit,
+            format_args!("`{key}` is a whole percentage from 1 to 100{example}"),
+        );
+        return None;
+    }
+    count(key, "u32", u128::from(u32::MAX), expr, errors)
+}
+
+/// `100` (calls) or `"60s"` / `60s` (a time window): a number without a unit counts calls,
+/// as a time window always has one.
+fn window(key: &str, expr: &Expr, errors: &mut Errors) -> Option<Value> {
+    let kinds = format!(
+        "`{key}` is a number of calls, such as `{key} = 100`, or a duration with its unit, such as `{key} = \"60s\"`"
+    );
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if lit.suffix().is_empty() => {
+            let calls = count(key, "u32", u128::from(u32::MAX), expr, errors)?;
+            Some(Value::Wrapped {
+                ty: "SlidingWindow",
+                variant: "Calls",
+                inner: Box::new(calls),
+            })
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) if lit.value().trim().parse::<u64>().is_ok() => {
+            errors.push(lit, kinds);
+            None
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(lit),
+            ..
+        }) if lit.suffix().is_empty() => {
+            errors.push(lit, kinds);
+            None
+        }
+        _ => {
+            let nanos = duration(expr, errors)?;
+            Some(Value::Wrapped {
+                ty: "SlidingWindow",
+                variant: "Time",
+                inner: Box::new(Value::Duration {
+                    nanos,
+                    span: expr.span(),
+                }),
+            })
         }
     }
 }

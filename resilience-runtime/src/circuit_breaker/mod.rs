@@ -5,8 +5,9 @@ mod permit;
 mod policy;
 mod state;
 mod stats;
+mod window;
 
-pub use config::CircuitBreakerConfig;
+pub use config::{CircuitBreakerConfig, SlidingWindow};
 pub use permit::{CallPermit, OwnedCallPermit};
 pub use policy::CircuitBreaker;
-pub use stats::{CircuitBreakerStats, CircuitState};
+pub use stats::{CircuitBreakerStats, CircuitState, WindowStats};

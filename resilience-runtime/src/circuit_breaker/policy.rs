@@ -3,24 +3,30 @@
 use super::config::CircuitBreakerConfig;
 use super::permit::{CallPermit, OwnedCallPermit};
 use super::state::{Permit, Report, State};
-use super::stats::{CircuitBreakerStats, CircuitState};
+use super::stats::{CircuitBreakerStats, CircuitState, WindowStats};
+use super::window::{Mark, Tally, Window};
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
 use crate::{ConfigError, Error, Kind};
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::AtomicU64 as Count;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+const SECOND: u64 = 1_000_000_000;
+
 /// A circuit breaker: after `failure_threshold` consecutive failures it opens and rejects
 /// every call with [`Error::CircuitOpen`] for `recovery_timeout`; then it lets up to
 /// `half_open_max_calls` probes through; `success_threshold` consecutive successful probes
-/// close it, and any failed probe opens it again.
+/// close it, and any failed probe opens it again. With a failure-rate or slow-call rule it
+/// opens on the rates over a sliding window instead (see [`CircuitBreakerConfig`]).
 ///
 /// A closed breaker admits a call with one atomic load and, on success, writes nothing
 /// shared. For a call that is not one future, [`try_acquire`](Self::try_acquire) admits it
@@ -50,9 +56,15 @@ pub struct CircuitBreaker {
     failures: Count,
     abandoned: Count,
     rejections: Count,
+    slow_calls: Count,
     /// Changes of state, by the state entered (indexed by [`CircuitState::index`]).
     transitions: [Count; CircuitState::ALL.len()],
     events: Emitter,
+    /// The calls of the closed phase, for a failure-rate or slow-call rule.
+    window: Option<Window>,
+    /// Failed probes since the breaker last closed: how far `recovery_backoff` has grown
+    /// the open duration.
+    reopenings: AtomicU32,
 }
 
 impl CircuitBreaker {
@@ -77,6 +89,11 @@ impl CircuitBreaker {
         Ok(Self {
             events: Emitter::new(&name, Kind::CircuitBreaker),
             name,
+            window: config
+                .is_windowed()
+                .then(|| Window::new(config.sliding_window)),
+            reopenings: AtomicU32::new(0),
+            slow_calls: Count::new(0),
             config,
             origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
@@ -356,7 +373,7 @@ impl CircuitBreaker {
     /// ```
     pub fn record_success(&self) {
         self.successes.increment();
-        self.update(|state| state.record(Report::Success, Duration::ZERO, &self.config));
+        self.record(Report::Success);
     }
 
     /// Counts a failure as if a call had just failed, in the state and in the stats; may
@@ -373,7 +390,27 @@ impl CircuitBreaker {
     /// ```
     pub fn record_failure(&self) {
         self.failures.fetch_add(1, Relaxed);
-        self.update(|state| state.record(Report::Failure, self.elapsed(), &self.config));
+        self.record(Report::Failure);
+    }
+
+    /// An outcome recorded by hand: into the window while closed, and into the state.
+    fn record(&self, report: Report) {
+        if let Some(window) = &self.window {
+            if let Some(issued) = State::closed_generation(self.word.load(Acquire)) {
+                let now = if window.is_timed() { self.nanos() } else { 0 };
+                self.conclude(window, issued, report == Report::Failure, false, now);
+                if self.config.failure_rate_threshold.is_some() {
+                    return;
+                }
+            }
+        }
+        // Only a failure can open the breaker, and only opening needs the time.
+        let now = match report {
+            Report::Failure => self.elapsed(),
+            _ => Duration::ZERO,
+        };
+        let reopened = self.reopened();
+        self.update(|state| state.record(report, now, self.opening(state, &reopened)));
     }
 
     /// Opens the breaker until [`reset`](Self::reset): every call is rejected with
@@ -432,9 +469,14 @@ impl CircuitBreaker {
     pub fn reset(&self) {
         self.update(|state| Some(state.reset()));
         self.successes.reset();
-        for counter in [&self.failures, &self.abandoned, &self.rejections]
-            .into_iter()
-            .chain(&self.transitions)
+        for counter in [
+            &self.failures,
+            &self.abandoned,
+            &self.rejections,
+            &self.slow_calls,
+        ]
+        .into_iter()
+        .chain(&self.transitions)
         {
             counter.store(0, Relaxed);
         }
@@ -484,8 +526,27 @@ impl CircuitBreaker {
             failures,
             abandoned,
             rejections,
+            slow_calls: self.slow_calls.load(Relaxed),
             transitions: entered.iter().sum(),
             entered,
+            window: self.window.as_ref().map(|window| {
+                let second = if window.is_timed() {
+                    self.nanos() / SECOND
+                } else {
+                    0
+                };
+                let Tally {
+                    calls,
+                    failures,
+                    slow,
+                } = window.tally(second);
+                WindowStats {
+                    calls,
+                    failures,
+                    slow_calls: slow,
+                    minimum_calls: self.config.rated_after(),
+                }
+            }),
         }
     }
 
@@ -497,6 +558,7 @@ impl CircuitBreaker {
             Some(issued) => Ok(Permit {
                 issued,
                 probe: false,
+                started: self.started(),
             }),
             None => self.admit_slow(word),
         }
@@ -510,11 +572,17 @@ impl CircuitBreaker {
                 return Ok(Permit {
                     issued: u64::from(generation),
                     probe: false,
+                    started: self.started(),
                 });
             }
             match state.admit(self.elapsed(), &self.config) {
                 Ok((next, permit)) => match self.swap(word, state, next) {
-                    Ok(()) => return Ok(permit),
+                    Ok(()) => {
+                        return Ok(Permit {
+                            started: self.started(),
+                            ..permit
+                        })
+                    }
                     Err(actual) => word = actual,
                 },
                 Err((state, retry_after)) => {
@@ -539,6 +607,15 @@ impl CircuitBreaker {
             Report::Failure => _ = self.failures.fetch_add(1, Relaxed),
             Report::Abandoned => _ = self.abandoned.fetch_add(1, Relaxed),
         }
+        if let Some(window) = &self.window {
+            return self.report_windowed(window, permit, report);
+        }
+        self.count_consecutive(permit, report);
+    }
+
+    /// The consecutive-failures rule, and the half-open probes' count.
+    #[inline]
+    fn count_consecutive(&self, permit: Permit, report: Report) {
         // The common case, a success while closed with no failure counted, changes nothing.
         if report == Report::Success
             && !permit.probe
@@ -547,6 +624,95 @@ impl CircuitBreaker {
             return;
         }
         self.apply(permit, report);
+    }
+
+    /// A finished call's outcome, for a breaker with a window.
+    fn report_windowed(&self, window: &Window, permit: Permit, report: Report) {
+        let (slow, now) = self.timing(window, permit.started);
+        if slow && report != Report::Abandoned {
+            self.slow_calls.fetch_add(1, Relaxed);
+        }
+        if permit.probe {
+            // Half-open, probes decide as in consecutive mode; a slow one has failed.
+            let report = match report {
+                Report::Success if slow => Report::Failure,
+                report => report,
+            };
+            return self.apply(permit, report);
+        }
+        if report != Report::Abandoned {
+            self.conclude(window, permit.issued, report == Report::Failure, slow, now);
+        }
+        if self.config.failure_rate_threshold.is_none() {
+            self.count_consecutive(permit, report);
+        }
+    }
+
+    /// Whether the call that started at `started` was slow, and when it ended (in
+    /// nanoseconds since the origin); the clock is read only if a rule needs it.
+    #[inline]
+    fn timing(&self, window: &Window, started: u64) -> (bool, u64) {
+        let limit = self.config.slow_call_duration;
+        if limit.is_none() && !window.is_timed() {
+            return (false, 0);
+        }
+        let now = self.nanos();
+        let slow = limit.is_some_and(|limit| now.saturating_sub(started) > time::nanos(limit));
+        (slow, now)
+    }
+
+    /// When a call starts, for a breaker that times its calls; 0 for one that does not.
+    #[inline]
+    fn started(&self) -> u64 {
+        match self.config.slow_call_duration {
+            Some(_) => self.nanos(),
+            None => 0,
+        }
+    }
+
+    /// Nanoseconds since the origin.
+    #[inline]
+    fn nanos(&self) -> u64 {
+        self.origin.elapsed(time::now())
+    }
+
+    /// A closed-phase outcome: into the window of the phase it was admitted in, then the
+    /// rules on what the window holds. An outcome of an earlier phase is not recorded.
+    #[inline]
+    fn conclude(&self, window: &Window, issued: u64, failed: bool, slow: bool, now: u64) {
+        if State::closed_generation(self.word.load(Acquire)) != Some(issued) {
+            return;
+        }
+        let tally = window.record(Mark { failed, slow }, now / SECOND);
+        if self.trips(tally) {
+            self.trip(issued);
+        }
+    }
+
+    /// Whether a rate rule holds over `tally`: at least the threshold, once the window holds
+    /// `minimum_calls`.
+    #[inline]
+    fn trips(&self, tally: Tally) -> bool {
+        if tally.calls == 0 || tally.calls < u64::from(self.config.rated_after()) {
+            return false;
+        }
+        let reaches = |count: u64, threshold: Option<u32>| {
+            threshold.is_some_and(|percent| {
+                count.saturating_mul(100) >= u64::from(percent).saturating_mul(tally.calls)
+            })
+        };
+        let slow_rule = self
+            .config
+            .slow_call_duration
+            .map(|_| self.config.slow_call_rate_threshold);
+        reaches(tally.failures, self.config.failure_rate_threshold)
+            || reaches(tally.slow, slow_rule)
+    }
+
+    #[cold]
+    fn trip(&self, issued: u64) {
+        let now = self.elapsed();
+        self.update(|state| state.trip(issued, now, &self.config));
     }
 
     #[cold]
@@ -560,7 +726,34 @@ impl CircuitBreaker {
                 Duration::ZERO
             }
         };
-        self.update(|state| state.report(permit, report, now(), &self.config));
+        let reopened = self.reopened();
+        self.update(|state| state.report(permit, report, now(), self.opening(state, &reopened)));
+    }
+
+    /// The config a failed probe reopens the breaker with: its recovery timeout grown by
+    /// `recovery_backoff` once more than the open that came before.
+    fn reopened(&self) -> Cow<'_, CircuitBreakerConfig> {
+        if self.config.recovery_backoff <= 1.0 {
+            return Cow::Borrowed(&self.config);
+        }
+        let reopenings = self.reopenings.load(Relaxed).saturating_add(1);
+        Cow::Owned(CircuitBreakerConfig {
+            recovery_timeout: self.config.open_duration(reopenings),
+            ..self.config.clone()
+        })
+    }
+
+    /// The config a transition out of `state` opens with: grown out of half-open, the
+    /// breaker's own out of closed.
+    fn opening<'a>(
+        &'a self,
+        state: State,
+        reopened: &'a CircuitBreakerConfig,
+    ) -> &'a CircuitBreakerConfig {
+        match state {
+            State::HalfOpen { .. } => reopened,
+            _ => &self.config,
+        }
     }
 
     /// Applies `transition` until it sticks or declines (returns `None`).
@@ -579,12 +772,34 @@ impl CircuitBreaker {
     }
 
     fn swap(&self, word: u64, state: State, next: State) -> Result<(), u64> {
+        let closes = match next {
+            State::Closed { generation, .. } => {
+                State::closed_generation(word) != Some(u64::from(generation))
+            }
+            _ => false,
+        };
+        if closes {
+            // A new closed phase starts with an empty window. Emptied before the phase
+            // starts, not after, so no outcome of the new phase is lost: the phase before
+            // was not closed (no outcome of it is recorded any more) or is being reset (an
+            // outcome of it recorded in this instant may remain).
+            if let Some(window) = &self.window {
+                window.clear();
+            }
+        }
         self.word
             .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
         let (left, entered) = (state.circuit_state(), next.circuit_state());
         if left != entered {
             self.transitions[entered.index()].fetch_add(1, Relaxed);
             self.events.transition(left, entered);
+        }
+        match (state, next) {
+            (State::HalfOpen { .. }, State::Open { .. }) => {
+                self.reopenings.fetch_add(1, Relaxed);
+            }
+            (_, State::Closed { .. }) => self.reopenings.store(0, Relaxed),
+            _ => {}
         }
         Ok(())
     }
@@ -601,8 +816,9 @@ impl CircuitBreaker {
         // The millisecond is `until_ms`'s rounding.
         if let State::Open { until_ms } = self.load() {
             let until = Duration::from_millis(until_ms);
-            let opened =
-                until.saturating_sub(self.config.recovery_timeout + Duration::from_millis(1));
+            // The longest this open can last, grown by `recovery_backoff` or not.
+            let longest = self.config.open_duration(u32::MAX);
+            let opened = until.saturating_sub(longest + Duration::from_millis(1));
             if elapsed < opened {
                 self.origin.restart(now, time::nanos(until));
                 return until;
@@ -737,6 +953,7 @@ mod concurrency {
             let stale = Permit {
                 issued: 1,
                 probe: true,
+                started: 0,
             };
             let other = Arc::clone(&cb);
             let t = thread::spawn(move || other.admit().is_ok());
@@ -804,6 +1021,51 @@ mod concurrency {
             }
             assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
             assert_eq!(cb.abandoned.load(Relaxed), 1);
+        });
+    }
+
+    fn rated(threshold: u32) -> CircuitBreakerConfig {
+        CircuitBreakerConfig::DEFAULT
+            .failure_rate_threshold(threshold)
+            .sliding_window(crate::SlidingWindow::Calls(2))
+            .minimum_calls(2)
+    }
+
+    fn opened(cb: &CircuitBreaker) -> u64 {
+        cb.transitions[CircuitState::Open.index()].load(Relaxed)
+    }
+
+    /// Two failures recorded at once into a window of two, at 100%: whichever records
+    /// second sees both, and the rule trips once.
+    #[test]
+    fn concurrent_failures_trip_a_rate_rule_exactly_once() {
+        model(|| {
+            let cb = breaker(rated(100));
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Failure));
+            let here = call(&cb, Report::Failure);
+            assert!(here && t.join().unwrap());
+            assert_eq!(cb.load().circuit_state(), CircuitState::Open);
+            assert_eq!(opened(&cb), 1);
+        });
+    }
+
+    /// Two successes displace a success and a failure from a window of two: every state
+    /// the window passes through holds at most one failure, and no reading may show more,
+    /// so a rule at 100% never trips.
+    #[test]
+    fn successes_displacing_a_failure_never_trip_a_rule_the_window_never_reached() {
+        model(|| {
+            let cb = breaker(rated(100));
+            cb.record_success();
+            cb.record_failure();
+            let other = Arc::clone(&cb);
+            let t = thread::spawn(move || call(&other, Report::Success));
+            call(&cb, Report::Success);
+            t.join().unwrap();
+            assert_eq!(cb.load().circuit_state(), CircuitState::Closed);
+            let window = cb.stats().window.expect("rate mode");
+            assert_eq!((window.calls, window.failures), (2, 0));
         });
     }
 

@@ -76,6 +76,9 @@ pub(crate) enum State {
 pub(crate) struct Permit {
     pub(crate) issued: u64,
     pub(crate) probe: bool,
+    /// When the call started, in nanoseconds since the breaker's origin, for a breaker
+    /// that times its calls (a slow-call rule); 0 otherwise.
+    pub(crate) started: u64,
 }
 
 /// What a finished call tells the breaker.
@@ -202,6 +205,7 @@ impl State {
                 Permit {
                     issued: u64::from(generation),
                     probe: false,
+                    started: 0,
                 },
             )),
             State::Open { until_ms } => {
@@ -219,6 +223,7 @@ impl State {
                     Permit {
                         issued: until_ms,
                         probe: true,
+                        started: 0,
                     },
                 ))
             }
@@ -235,6 +240,7 @@ impl State {
                 Permit {
                     issued: episode,
                     probe: true,
+                    started: 0,
                 },
             )),
             // A slot frees when a probe ends, which may be at any time.
@@ -332,6 +338,22 @@ impl State {
         }
     }
 
+    /// A rate rule reached its threshold over the window of the closed phase `issued`:
+    /// opens, unless that phase is over (another call opened it first, or it was reset).
+    pub(crate) fn trip(
+        self,
+        issued: u64,
+        now: Duration,
+        config: &CircuitBreakerConfig,
+    ) -> Option<State> {
+        match self {
+            State::Closed { generation, .. } if u64::from(generation) == issued => {
+                Some(State::open(now, config))
+            }
+            _ => None,
+        }
+    }
+
     /// Closed, under a fresh generation so that calls already running are not counted.
     pub(crate) fn reset(self) -> State {
         self.closed()
@@ -365,6 +387,7 @@ mod tests {
             success_threshold: successes,
             recovery_timeout: Duration::from_secs(30),
             half_open_max_calls: probes,
+            ..CircuitBreakerConfig::DEFAULT
         }
     }
 
@@ -538,6 +561,7 @@ mod tests {
             success_threshold: 1,
             recovery_timeout: MS,
             half_open_max_calls: Some(1),
+            ..CircuitBreakerConfig::DEFAULT
         };
         let mut now = Duration::ZERO;
         let mut state = fail(State::INITIAL, now, &config);
@@ -600,6 +624,20 @@ mod tests {
             state.report(permit, Report::Success, Duration::ZERO, &config),
             None
         );
+    }
+
+    #[test]
+    fn a_tripped_rule_opens_only_the_phase_it_was_measured_in() {
+        let config = config(5, 1, None);
+        let (closed, permit) = State::INITIAL.admit(SECOND, &config).unwrap();
+        assert_eq!(
+            closed.trip(permit.issued, SECOND, &config),
+            Some(State::Open { until_ms: 31_000 })
+        );
+        let reset = closed.reset();
+        assert_eq!(reset.trip(permit.issued, SECOND, &config), None);
+        let open = State::Open { until_ms: 31_000 };
+        assert_eq!(open.trip(permit.issued, SECOND, &config), None);
     }
 
     #[test]

@@ -94,8 +94,15 @@ pub struct CircuitBreakerStats {
     /// Calls rejected because the breaker was open, forced open, or half-open with every
     /// probe slot taken.
     pub rejections: u64,
+    /// Calls longer than `slow_call_duration` (successes and failures), for a breaker with
+    /// a slow-call rule; 0 otherwise.
+    pub slow_calls: u64,
     /// Changes of state (closed → open → half-open → closed each count one).
     pub transitions: u64,
+    /// What the sliding window holds now, for a breaker with a failure-rate or slow-call
+    /// rule; `None` for one that counts consecutive failures. See
+    /// [`failure_rate`](Self::failure_rate) for the rates it gives.
+    pub window: Option<WindowStats>,
     /// `transitions`, by the state entered.
     pub(crate) entered: [u64; CircuitState::ALL.len()],
 }
@@ -116,4 +123,75 @@ impl CircuitBreakerStats {
     pub fn transitions_to(&self, state: CircuitState) -> u64 {
         self.entered[state.index()]
     }
+
+    /// The percentage of the calls in the window that failed: `None` without a window, or
+    /// before it holds `minimum_calls` (no rate is computed from fewer calls, so the rate
+    /// is never `NaN`).
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let config = CircuitBreakerConfig::DEFAULT.failure_rate_threshold(50).minimum_calls(4);
+    /// let breaker = CircuitBreaker::new("api", config).unwrap();
+    /// breaker.record_failure();
+    /// assert_eq!(breaker.stats().failure_rate(), None, "one call of the four needed");
+    /// (0..3).for_each(|_| breaker.record_success());
+    /// assert_eq!(breaker.stats().failure_rate(), Some(25.0));
+    /// ```
+    pub fn failure_rate(&self) -> Option<f64> {
+        self.rated().map(|w| percent(w.failures, w.calls))
+    }
+
+    /// The percentage of the calls in the window that were slow, under the same rule as
+    /// [`failure_rate`](Self::failure_rate).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, Error};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let config = CircuitBreakerConfig::DEFAULT
+    ///     .slow_call_duration(Duration::from_secs(1))
+    ///     .slow_call_rate_threshold(100)
+    ///     .minimum_calls(2);
+    /// let breaker = CircuitBreaker::new("api", config).unwrap();
+    /// let slow = || async { tokio::time::sleep(Duration::from_secs(2)).await; Ok::<_, Error>(()) };
+    /// breaker.call(slow).await.unwrap();
+    /// breaker.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
+    /// assert_eq!(breaker.stats().slow_call_rate(), Some(50.0));
+    /// # }
+    /// ```
+    pub fn slow_call_rate(&self) -> Option<f64> {
+        self.rated().map(|w| percent(w.slow_calls, w.calls))
+    }
+
+    fn rated(&self) -> Option<&WindowStats> {
+        self.window
+            .as_ref()
+            .filter(|w| w.calls > 0 && w.calls >= u64::from(w.minimum_calls))
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    part as f64 * 100.0 / whole as f64
+}
+
+/// What a rate-mode breaker's sliding window holds: the calls it computes its rates over.
+///
+/// ```
+/// # use resilience::{CircuitBreaker, CircuitBreakerConfig, WindowStats};
+/// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::DEFAULT.failure_rate_threshold(50)).unwrap();
+/// breaker.record_failure();
+/// let window: WindowStats = breaker.stats().window.unwrap();
+/// assert_eq!((window.calls, window.failures, window.slow_calls), (1, 1, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WindowStats {
+    /// Calls in the window (successes and failures; abandoned calls are not counted).
+    pub calls: u64,
+    /// Of which failed.
+    pub failures: u64,
+    /// Of which were slow.
+    pub slow_calls: u64,
+    /// Calls the window must hold before a rate is computed.
+    pub minimum_calls: u32,
 }
