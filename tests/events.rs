@@ -605,3 +605,103 @@ async fn an_error_without_display_is_shown_by_debug_else_by_its_type_s_name() {
     assert_eq!(error(&mut of_debug_only), "Down");
     assert_eq!(error(&mut of_opaque), std::any::type_name::<Opaque>());
 }
+
+/// Threads that open, probe and close one breaker as fast as they can, on real time, while
+/// another reads its events: each transition received starts where the one before it ended
+/// (but across the gap of a lag, where events were lost).
+#[test]
+fn transitions_raced_by_threads_arrive_in_the_order_they_happened() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let breaker = Arc::new(
+        CircuitBreaker::new(
+            "events::raced",
+            CircuitBreakerConfig::DEFAULT
+                .failure_threshold(1)
+                .success_threshold(1)
+                .recovery_timeout(MS),
+        )
+        .unwrap(),
+    );
+    let mut events = breaker.subscribe();
+    let racing = Arc::new(AtomicBool::new(true));
+    let racers: Vec<_> = (0..3)
+        .map(|racer| {
+            let (breaker, racing) = (Arc::clone(&breaker), Arc::clone(&racing));
+            std::thread::spawn(move || {
+                // Each change is logged slowly, between the swap and the event's sending:
+                // where a thread that changed the state first could be overtaken.
+                let _slow = tracing::subscriber::set_default(SlowLog);
+                TURN.with(|turn| turn.set(racer));
+                let mut call = racer;
+                while racing.load(SeqCst) {
+                    if let Ok(permit) = breaker.try_acquire() {
+                        call += 1;
+                        if call % 2 == 0 {
+                            permit.failure();
+                        } else {
+                            permit.success();
+                        }
+                    }
+                    std::thread::yield_now();
+                }
+            })
+        })
+        .collect();
+    // `None` where events were lost to lagging: no order to check across it.
+    let mut received: Vec<Option<(CircuitState, CircuitState)>> = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_millis(300);
+    while std::time::Instant::now() < until {
+        match events.try_recv() {
+            Ok(Event {
+                detail: Detail::StateChanged { from, to },
+                ..
+            }) => received.push(Some((from, to))),
+            Ok(_) => {}
+            Err(TryRecvError::Lagged(_)) => received.push(None),
+            Err(_) => std::thread::yield_now(),
+        }
+    }
+    racing.store(false, SeqCst);
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    let checked = received
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [Some(before), Some(after)] => Some((before, after)),
+            _ => None,
+        })
+        .inspect(|(before, after)| {
+            assert_eq!(before.1, after.0, "out of order: {before:?} then {after:?}")
+        })
+        .count();
+    assert!(checked > 100, "too few transitions raced: {checked}");
+}
+
+/// A `tracing` subscriber that takes a while over some events: 0, 1 or 2 ms in turn, each
+/// thread on its own turn, so a change logged slowly is overtaken unless something keeps
+/// the order.
+struct SlowLog;
+
+thread_local! {
+    static TURN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl tracing::Subscriber for SlowLog {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {
+        let turn = TURN.with(|turn| turn.replace(turn.get() + 1));
+        std::thread::sleep(MS * (turn % 3) as u32);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}

@@ -8,7 +8,7 @@ use super::window::{Mark, Tally, Window};
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome, Verdict};
-use crate::sync::AtomicU64;
+use crate::sync::{AtomicU64, Mutex};
 use crate::time::{self, Origin};
 use crate::{ConfigError, Error, Kind};
 use std::borrow::Cow;
@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::AtomicU64 as Count;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 const SECOND: u64 = 1_000_000_000;
@@ -59,6 +59,8 @@ pub struct CircuitBreaker {
     slow_calls: Count,
     /// Changes of state, by the state entered (indexed by [`CircuitState::index`]).
     transitions: [Count; CircuitState::ALL.len()],
+    /// Held while the state changes and the change is reported; see `swap`.
+    transitioning: Mutex<()>,
     events: Emitter,
     /// The calls of the closed phase, for a failure-rate or slow-call rule.
     window: Option<Window>,
@@ -102,6 +104,7 @@ impl CircuitBreaker {
             abandoned: Count::new(0),
             rejections: Count::new(0),
             transitions: Default::default(),
+            transitioning: Mutex::new(()),
         })
     }
 
@@ -521,6 +524,7 @@ impl CircuitBreaker {
         let entered = self.transitions.each_ref().map(|count| count.load(Relaxed));
         CircuitBreakerStats {
             state: self.state(),
+            recorded_state: self.load().circuit_state(),
             calls: successes + failures + abandoned + rejections,
             successes,
             failures,
@@ -787,10 +791,21 @@ impl CircuitBreaker {
                 window.clear();
             }
         }
-        self.word
-            .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
         let (left, entered) = (state.circuit_state(), next.circuit_state());
-        if left != entered {
+        if left == entered {
+            self.word
+                .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
+        } else {
+            // Changes of state are swapped and reported under one lock, so subscribers see
+            // them in the order they happened: reported after a lock-free swap, a thread
+            // that opened the breaker could be overtaken by the one that made it half-open.
+            // Only changes of state take it; they are rare, and never on a call's success.
+            let _ordered = self
+                .transitioning
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.word
+                .compare_exchange_weak(word, next.pack(), AcqRel, Acquire)?;
             self.transitions[entered.index()].fetch_add(1, Relaxed);
             self.events.transition(left, entered);
         }

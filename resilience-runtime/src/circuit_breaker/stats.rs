@@ -81,6 +81,12 @@ impl fmt::Display for CircuitState {
 pub struct CircuitBreakerStats {
     /// The state now.
     pub state: CircuitState,
+    /// The state as last changed by a call, or by hand: after the recovery timeout an open
+    /// breaker stays `Open` here until a probe makes it half-open (as Resilience4j reports
+    /// it), while [`state`](Self::state) says `HalfOpen` already. The metrics' state gauge
+    /// reads this one, so it agrees with the count of state changes, and an alert on
+    /// `circuit_breaker_state{state="open"}` holds while an idle breaker stays open.
+    pub recorded_state: CircuitState,
     /// Calls let through or rejected, and outcomes recorded by hand.
     pub calls: u64,
     /// Calls that counted as successes (including errors the failure predicate let pass,

@@ -70,12 +70,16 @@ pub const FAMILIES: &[Family] = &[
     Family {
         name: "circuit_breaker_state",
         metric_type: MetricType::Gauge,
-        help: "1 for the state the circuit breaker is in, 0 for every other state.",
+        help: "1 for the state the circuit breaker was last put in, 0 for every other state.",
         label: Some("state"),
+        // The recorded state, not the one derived from the clock: an open breaker whose
+        // recovery is over reads open until a probe makes it half-open, so the gauge agrees
+        // with the state changes counted below, and an alert on an open breaker holds while
+        // no call comes to probe it.
         read: |stats| match stats {
             Stats::CircuitBreaker(s) => CircuitState::ALL
                 .iter()
-                .map(|&state| (Some(state_label(state)), number(s.state == state)))
+                .map(|&state| (Some(state_label(state)), number(s.recorded_state == state)))
                 .collect(),
             _ => Vec::new(),
         },
