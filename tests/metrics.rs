@@ -340,6 +340,25 @@ async fn the_prometheus_client_collector_says_what_the_snapshot_says() {
     assert!(text.contains("# TYPE retry_attempts_total unknown\n"));
 }
 
+/// An instance's name may hold any character; both exporters quote it as the text format
+/// says, or one odd name would spoil the whole scrape.
+#[test]
+fn both_exporters_escape_an_instance_s_name() {
+    let registry = Box::leak(Box::new(Registry::new()));
+    registry
+        .get_or_create::<TimeoutConfig>("we\"ird\\name\nx", TimeoutConfig::DEFAULT)
+        .unwrap();
+    let quoted = r#"timeout_calls_total{name="we\"ird\\name\nx",outcome="completed"} 0"#;
+    let mut ours = String::new();
+    metrics::write_text(&registry.snapshot(), &mut ours);
+    assert!(ours.contains(quoted), "{ours}");
+    let mut theirs = prometheus_client::registry::Registry::default();
+    theirs.register_collector(Box::new(PrometheusCollector::of(registry)));
+    let mut text = String::new();
+    encode(&mut text, &theirs).unwrap();
+    assert!(text.contains(r#"name="we\"ird\\name\nx""#), "{text}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_metrics_facade_gets_what_the_snapshot_says() {
     let registry = scripted().await;

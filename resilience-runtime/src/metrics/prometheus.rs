@@ -98,7 +98,9 @@ fn descriptor(family: &Family) -> (&'static str, Type) {
 }
 
 fn encode_sample(sample: &Sample, metric: &mut MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
-    let mut labels = vec![("name", &*sample.name)];
+    let mut name = String::with_capacity(sample.name.len());
+    super::text::escape(&sample.name, &mut name);
+    let mut labels = vec![("name", name.as_str())];
     labels.extend(sample.label);
     let mut series = metric.encode_family(&labels)?;
     match &sample.value {

@@ -109,8 +109,9 @@ fn write_labels(sample: &Sample, le: Option<&str>, out: &mut String) {
 }
 
 /// A label value as the text format quotes it: instance names are the users' and may hold
-/// any character.
-fn escape(value: &str, out: &mut String) {
+/// any character. (prometheus-client writes label values as they are: its collector
+/// escapes them here first.)
+pub(super) fn escape(value: &str, out: &mut String) {
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
