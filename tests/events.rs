@@ -426,7 +426,7 @@ fn the_same_events_reach_tracing_with_their_fields_and_levels() {
     );
     assert!(breaker
         .iter()
-        .all(|event| event.field("kind") == Some("circuit breaker")));
+        .all(|event| event.field("kind") == Some("circuit_breaker")));
     assert_eq!(
         breaker[0].field("message"),
         Some("circuit breaker `events::traced::breaker` opened")
@@ -477,7 +477,7 @@ fn the_same_events_reach_tracing_with_their_fields_and_levels() {
         (limiter[0].level, limiter[0].target.as_str()),
         (Level::DEBUG, "resilience::rate_limit")
     );
-    assert_eq!(limiter[0].field("kind"), Some("rate limiter"));
+    assert_eq!(limiter[0].field("kind"), Some("rate_limit"));
     assert_eq!(limiter[0].field("retry_after_ms"), Some("1000"));
 }
 

@@ -22,6 +22,26 @@ pub enum Kind {
     RateLimiter,
 }
 
+impl Kind {
+    /// The kind as one word, as `tracing` fields, metric names and targets spell it
+    /// (`resilience::<kind>`): a log parser splits on spaces.
+    ///
+    /// ```
+    /// use resilience::Kind;
+    /// assert_eq!(Kind::CircuitBreaker.as_str(), "circuit_breaker");
+    /// assert_eq!(Kind::RateLimiter.as_str(), "rate_limit");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::CircuitBreaker => "circuit_breaker",
+            Kind::Retry => "retry",
+            Kind::Timeout => "timeout",
+            Kind::Bulkhead => "bulkhead",
+            Kind::RateLimiter => "rate_limit",
+        }
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

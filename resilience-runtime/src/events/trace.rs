@@ -31,12 +31,12 @@ pub(super) fn transition(name: &str, from: CircuitState, to: CircuitState) {
     match to {
         CircuitState::Open | CircuitState::ForcedOpen => tracing::warn!(
             target: "resilience::circuit_breaker",
-            name, %kind, %from, %to,
+            name, kind = kind.as_str(), %from, %to,
             "circuit breaker `{name}` opened",
         ),
         _ => tracing::info!(
             target: "resilience::circuit_breaker",
-            name, %kind, %from, %to,
+            name, kind = kind.as_str(), %from, %to,
             "circuit breaker `{name}` is {to}",
         ),
     }
@@ -47,7 +47,7 @@ pub(super) fn rejected(kind: Kind, name: &str, error: &Error) {
         kind,
         debug,
         name,
-        %kind,
+        kind = kind.as_str(),
         %error,
         retry_after_ms = error.retry_after().map(millis),
         "call rejected",
@@ -58,7 +58,7 @@ pub(super) fn retrying(name: &str, attempt: u32, delay: Duration, error: &dyn fm
     tracing::debug!(
         target: "resilience::retry",
         name,
-        kind = %Kind::Retry,
+        kind = Kind::Retry.as_str(),
         attempt,
         delay_ms = millis(delay),
         %error,
@@ -70,7 +70,7 @@ pub(super) fn timed_out(name: &str, after: Duration) {
     tracing::debug!(
         target: "resilience::timeout",
         name,
-        kind = %Kind::Timeout,
+        kind = Kind::Timeout.as_str(),
         after_ms = millis(after),
         "call timed out",
     );
@@ -81,7 +81,7 @@ pub(super) fn waited(kind: Kind, name: &str, waited: Duration) {
         kind,
         trace,
         name,
-        %kind,
+        kind = kind.as_str(),
         waited_ms = millis(waited),
         "call waited",
     );
