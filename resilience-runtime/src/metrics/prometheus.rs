@@ -13,7 +13,12 @@ use crate::{registry, Registry};
 /// `prometheus_client` registry it is registered in. Needs the feature `prometheus`.
 ///
 /// `prometheus-client` writes OpenMetrics, which names a counter's family without its
-/// `_total`; the samples keep the names of [`FAMILIES`], so queries are the same.
+/// `_total`; the samples keep the names of [`FAMILIES`], so queries are the same. Serve
+/// its output as OpenMetrics (`application/openmetrics-text; version=1.0.0`): the
+/// `retry_attempts_total` counter goes out typed `unknown` there (its family name would
+/// be the histogram's), which the older Prometheus text format, and `promtool check
+/// metrics`, do not accept. Without a registry of your own,
+/// [`encode_text`](super::encode_text) writes that text format instead.
 ///
 /// ```
 /// use prometheus_client::encoding::text::encode;
