@@ -83,6 +83,10 @@ pub use resilience_runtime::{
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
+pub use resilience_runtime::{
+    InstanceKey, Keyed, KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, KeyedStats, PerKey,
+    WhenFull,
+};
 
 /// Implements [`AsRejection`] for an error enum with a variant that wraps a
 /// `resilience::Error`, in one line, so that its policies see a callee's rejection as one.
@@ -123,7 +127,7 @@ pub mod __private {
     pub use resilience_macros::stacked;
     pub use resilience_runtime::inventory;
     pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
-    pub use resilience_runtime::{CallSite, Declaration, Location};
+    pub use resilience_runtime::{CallSite, Declaration, KeyOf, KeyOfOwned, KeyOfRef, Location};
     pub use std::time::Duration;
 
     use resilience_runtime::InvalidConfig;

@@ -35,6 +35,7 @@
 mod args;
 mod expand;
 mod item;
+mod keys;
 mod lending;
 mod rename;
 #[cfg(test)]

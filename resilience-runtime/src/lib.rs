@@ -9,6 +9,7 @@ mod bulkhead;
 mod circuit_breaker;
 mod counter;
 mod error;
+mod keyed;
 mod kind;
 pub mod metrics;
 pub mod pipeline;
@@ -28,6 +29,12 @@ pub use circuit_breaker::{
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
 #[doc(hidden)]
 pub use inventory;
+pub use keyed::{
+    InstanceKey, Keyed, KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, KeyedStats, PerKey,
+    WhenFull,
+};
+#[doc(hidden)]
+pub use keyed::{KeyOf, KeyOfOwned, KeyOfRef};
 pub use kind::Kind;
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
 pub use registry::{registry, Conflict, Instance, Policy, PolicyConfig, Registry, Snapshot, Stats};

@@ -1,6 +1,6 @@
 //! `#[circuit_breaker]`'s keys.
 
-use super::value::{ValueKind, U32};
+use super::value::{ValueKind, U32, USIZE};
 use super::{Key, Layer, Table};
 
 pub(crate) const TABLE: Table = Table {
@@ -16,5 +16,17 @@ pub(crate) const TABLE: Table = Table {
         Key::setter("recovery_timeout", ValueKind::Duration),
         Key::setter("half_open_max_calls", U32),
         Key::hook("failure_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
+        Key::key(),
+        Key::keyed("max_keys", USIZE),
+        Key::keyed(
+            "when_full",
+            ValueKind::Choice {
+                ty: "WhenFull",
+                words: &[
+                    ("evict_least_recently_used", "EvictLeastRecentlyUsed"),
+                    ("reject_new_key", "RejectNewKey"),
+                ],
+            },
+        ),
     ],
 };

@@ -34,6 +34,8 @@ pub(crate) enum ValueKind {
     },
     /// The path of a fn; the text says which signature.
     Function(&'static str),
+    /// Any expression, kept as written: it is evaluated in the fn, over its arguments.
+    Expression,
 }
 
 pub(crate) const U32: ValueKind = ValueKind::Count {
@@ -90,6 +92,9 @@ impl Value {
 impl ValueKind {
     /// Reads `expr` as the value of `key`; reports and returns `None` when it cannot.
     pub(crate) fn read(&self, key: &str, expr: &Expr, errors: &mut Errors) -> Option<Value> {
+        if let ValueKind::Expression = self {
+            return Some(Value::Tokens(expr.to_token_stream()));
+        }
         let expr = ungroup(expr);
         if let ValueKind::Function(expected) = self {
             return match expr {
@@ -129,7 +134,7 @@ impl ValueKind {
                 }),
                 _ => choice(key, ty, words, expr, errors),
             },
-            ValueKind::Function(_) => None,
+            ValueKind::Function(_) | ValueKind::Expression => None,
         }
     }
 }

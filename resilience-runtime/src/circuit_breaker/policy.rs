@@ -463,6 +463,12 @@ impl CircuitBreaker {
         }
     }
 
+    /// Whether the breaker is closed with no failure counted: nothing a fresh breaker
+    /// would not know, so a keyed breaker may drop this one and lose nothing.
+    pub(crate) fn is_clean_closed(&self) -> bool {
+        State::is_clean_closed(self.word.load(Acquire))
+    }
+
     /// Admits a call. A closed breaker admits without reading the clock or writing anything.
     #[inline]
     fn admit(&self) -> Result<Permit, Error> {

@@ -344,6 +344,20 @@ impl RateLimiter {
         self.rejections.store(0, Relaxed);
     }
 
+    /// Whether the full quota is available again: the state a fresh limiter has, so a keyed
+    /// limiter may drop this one and lose nothing.
+    pub(crate) fn is_full(&self) -> bool {
+        let elapsed = self.origin.elapsed(time::now());
+        match &self.state {
+            Algo::TokenBucket { bucket, tat } => bucket.is_full(tat.load(Acquire), elapsed),
+            Algo::FixedWindow { fixed, word } => fixed.is_unused(word.load(Acquire), elapsed),
+            Algo::SlidingWindow { window, log } => log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_unused(elapsed, *window),
+        }
+    }
+
     fn limited(&self, retry_after: Duration) -> Error {
         Error::RateLimited {
             name: Arc::clone(&self.name),
