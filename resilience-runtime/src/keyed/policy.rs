@@ -3,12 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use super::config::KeyedConfig;
 use super::key::InstanceKey;
-use super::shard::{Lookup, Shard};
+use super::shard::{Bound, Lookup, Shard};
 use super::stats::KeyedStats;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::registry::{Namespace, Policy, Registry, Stats};
@@ -48,7 +48,8 @@ pub(crate) mod per_key {
     }
 
     pub trait Sealed: Sized {
-        fn standing(&self) -> Standing;
+        /// Where the instance stands at `now` (read once for a whole sweep of a shard).
+        fn standing(&self, now: crate::time::Tick) -> Standing;
         /// Whether the key is listed as open in the snapshot.
         fn is_open(&self) -> bool;
         fn keyed_namespace(registry: &Registry) -> &Namespace<Keyed<Self>>
@@ -59,8 +60,8 @@ pub(crate) mod per_key {
 }
 
 impl per_key::Sealed for RateLimiter {
-    fn standing(&self) -> Standing {
-        if self.is_full() {
+    fn standing(&self, now: crate::time::Tick) -> Standing {
+        if self.is_full(now) {
             Standing::Idle
         } else {
             Standing::Busy
@@ -81,7 +82,7 @@ impl per_key::Sealed for RateLimiter {
 }
 
 impl per_key::Sealed for CircuitBreaker {
-    fn standing(&self) -> Standing {
+    fn standing(&self, _: crate::time::Tick) -> Standing {
         if self.is_clean_closed() {
             Standing::Idle
         } else if self.is_closed() {
@@ -151,12 +152,14 @@ pub struct Keyed<P: PerKey> {
     /// flood crafted to collide in one shard must not be possible.
     hasher: RandomState,
     shards: Box<[Shard<P>]>,
+    bound: Bound,
     evictions: AtomicU64,
     rejected_keys: AtomicU64,
 }
 
-/// Keys per shard below which there is one shard less: a small bound stays one table, so
-/// its eviction order is exactly the one documented, across all its keys.
+/// Keys per shard below which there is one shard less: room is made in the new key's
+/// shard, so a small bound stays one table and its eviction order is exact across all its
+/// keys.
 const MIN_KEYS_PER_SHARD: usize = 64;
 
 impl<P: PerKey> Keyed<P> {
@@ -183,19 +186,17 @@ impl<P: PerKey> Keyed<P> {
         // useful share of the bound; a power of two, to pick one by masking the hash.
         let wanted = (parallelism * 4).next_power_of_two();
         let affordable = prev_power_of_two((config.max_keys / MIN_KEYS_PER_SHARD).max(1));
-        let count = wanted.min(affordable);
-        let shards = (0..count)
-            .map(|i| {
-                // The bound split exactly: the first `max_keys % count` shards hold one more.
-                let share = config.max_keys / count + usize::from(i < config.max_keys % count);
-                Shard::new(share)
-            })
-            .collect();
+        let shards = (0..wanted.min(affordable)).map(|_| Shard::new()).collect();
         Ok(Self {
             name: name.into(),
-            config,
             hasher: RandomState::new(),
             shards,
+            bound: Bound {
+                held: AtomicUsize::new(0),
+                max: config.max_keys,
+                when_full: config.when_full,
+            },
+            config,
             evictions: AtomicU64::new(0),
             rejected_keys: AtomicU64::new(0),
         })
@@ -242,12 +243,10 @@ impl<P: PerKey> Keyed<P> {
     pub fn entry<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<Arc<P>, Error> {
         let hash = self.hasher.hash_one(key);
         let make = || P::build(Arc::clone(&self.name), self.config.config.clone());
-        match self
-            .shard(hash)
-            .entry(hash, key, self.config.when_full, || {
-                // The config was checked in `new`, so building cannot fail.
-                make().expect("a keyed instance's config is checked when it is made")
-            }) {
+        match self.shard(hash).entry(hash, key, &self.bound, || {
+            // The config was checked in `new`, so building cannot fail.
+            make().expect("a keyed instance's config is checked when it is made")
+        }) {
             Lookup::Found { policy, evicted } => {
                 if evicted > 0 {
                     self.evictions.fetch_add(evicted, Relaxed);
@@ -340,7 +339,7 @@ impl<P: PerKey> Keyed<P> {
     /// ```
     pub fn reset(&self) {
         for shard in &self.shards {
-            shard.clear();
+            shard.clear(&self.bound);
         }
         self.evictions.store(0, Relaxed);
         self.rejected_keys.store(0, Relaxed);
@@ -399,6 +398,14 @@ impl Keyed<RateLimiter> {
     /// ```
     #[inline]
     pub fn try_acquire<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<(), Error> {
+        let hash = self.hasher.hash_one(key);
+        // A known key: admitted under the shard's read lock, no `Arc` cloned.
+        if let Some(admitted) = self
+            .shard(hash)
+            .with(hash, key, |limiter| limiter.try_acquire())
+        {
+            return admitted;
+        }
         self.entry(key)?.try_acquire()
     }
 

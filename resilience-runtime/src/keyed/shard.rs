@@ -1,9 +1,10 @@
 //! The bounded map of keys: one shard of it, its lookups and its eviction order.
 //!
 //! Keys are spread over shards by hash, each a `hashbrown::HashTable` behind its own
-//! `RwLock` holding at most its share of `max_keys`. A key already held is found under the
-//! read lock, so calls with keys already known only share read locks and never wait on one
-//! another; a new key takes its shard's write lock, and only then is room made. The table
+//! `RwLock`; one count across shards keeps them at `max_keys` in all. A key already held is
+//! found under the read lock, so calls with keys already known only share read locks and
+//! never wait on one another; a new key takes its shard's write lock, and when the
+//! instance is full, room is made in that shard. The table
 //! is found by precomputed hash and compared through `Any` (keys are stored type-erased,
 //! since one instance is declared before the type of its key is known); `std`'s `HashMap`
 //! has no lookup by hash on stable, which is why `hashbrown`, the table `std`'s map is
@@ -15,7 +16,7 @@
 //! arrival of new keys, which is what eviction needs: a key used since the last new key
 //! arrived is more recent than every key that was not.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use hashbrown::HashTable;
@@ -23,6 +24,7 @@ use hashbrown::HashTable;
 use super::config::WhenFull;
 use super::key::{is, InstanceKey, StoredKey};
 use super::policy::{PerKey, Standing};
+use crate::time;
 
 /// One key and its instance.
 struct Entry<P> {
@@ -44,9 +46,27 @@ impl<P: PerKey> Entry<P> {
 /// One shard of a keyed instance's keys.
 pub(super) struct Shard<P> {
     table: RwLock<HashTable<Entry<P>>>,
-    capacity: usize,
     /// Keys inserted so far: the clock of [`Entry::used`].
     inserts: AtomicU64,
+}
+
+/// The bound shared by every shard of one keyed instance: the keys held, across shards,
+/// never more than `max`.
+pub(super) struct Bound {
+    pub(super) held: AtomicUsize,
+    pub(super) max: usize,
+    pub(super) when_full: WhenFull,
+}
+
+impl Bound {
+    /// Takes room for one key if the instance is below its bound.
+    fn reserve(&self) -> bool {
+        self.held
+            .fetch_update(Relaxed, Relaxed, |held| {
+                (held < self.max).then_some(held + 1)
+            })
+            .is_ok()
+    }
 }
 
 /// What [`Shard::entry`] did.
@@ -58,10 +78,9 @@ pub(super) enum Lookup<P> {
 }
 
 impl<P: PerKey> Shard<P> {
-    pub(super) fn new(capacity: usize) -> Self {
+    pub(super) fn new() -> Self {
         Self {
             table: RwLock::new(HashTable::new()),
-            capacity,
             inserts: AtomicU64::new(0),
         }
     }
@@ -73,32 +92,40 @@ impl<P: PerKey> Shard<P> {
         Some(Arc::clone(&entry.policy))
     }
 
+    /// `f` of the instance of `key` if it is held, counting it as used; run under the read
+    /// lock, so a call by a known key clones no `Arc`.
+    #[inline]
+    pub(super) fn with<Q: InstanceKey + ?Sized, R>(
+        &self,
+        hash: u64,
+        key: &Q,
+        f: impl FnOnce(&Arc<P>) -> R,
+    ) -> Option<R> {
+        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
+        let entry = table.find(hash, |entry| is(&*entry.key, key))?;
+        let now = self.inserts.load(Relaxed);
+        // Written only when it changes: a hot key read by every thread stays a shared
+        // cache line.
+        if entry.used.load(Relaxed) != now {
+            entry.used.store(now, Relaxed);
+        }
+        Some(f(&entry.policy))
+    }
+
     /// The instance of `key`, made with `make` if the key is new; room for a new key is
-    /// made as [`evict`](Self::evict) says.
+    /// made as [`evict`] says.
     #[inline]
     pub(super) fn entry<Q: InstanceKey + ?Sized>(
         &self,
         hash: u64,
         key: &Q,
-        when_full: WhenFull,
+        bound: &Bound,
         make: impl FnOnce() -> P,
     ) -> Lookup<P> {
-        {
-            let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(entry) = table.find(hash, |entry| is(&*entry.key, key)) {
-                let now = self.inserts.load(Relaxed);
-                // Written only when it changes: a hot key read by every thread stays a
-                // shared cache line.
-                if entry.used.load(Relaxed) != now {
-                    entry.used.store(now, Relaxed);
-                }
-                return Lookup::Found {
-                    policy: Arc::clone(&entry.policy),
-                    evicted: 0,
-                };
-            }
+        match self.with(hash, key, Arc::clone) {
+            Some(policy) => Lookup::Found { policy, evicted: 0 },
+            None => self.insert(hash, key, bound, make),
         }
-        self.insert(hash, key, when_full, make)
     }
 
     #[cold]
@@ -106,7 +133,7 @@ impl<P: PerKey> Shard<P> {
         &self,
         hash: u64,
         key: &Q,
-        when_full: WhenFull,
+        bound: &Bound,
         make: impl FnOnce() -> P,
     ) -> Lookup<P> {
         let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
@@ -118,11 +145,15 @@ impl<P: PerKey> Shard<P> {
             };
         }
         let mut evicted = 0;
-        if table.len() >= self.capacity {
-            evicted = evict(&mut table, when_full);
+        if !bound.reserve() {
+            // Room is made in this shard, the only one whose lock is held: taking another
+            // shard's lock here could deadlock with a thread doing the same the other way.
+            evicted = evict(&mut table, bound.when_full);
             if evicted == 0 {
                 return Lookup::Full;
             }
+            // Net of the new key: the count never passes the bound, even for a moment.
+            bound.held.fetch_sub(evicted as usize - 1, Relaxed);
         }
         let policy = Arc::new(make());
         // Under the write lock: no lookup reads the count while it moves.
@@ -155,11 +186,10 @@ impl<P: PerKey> Shard<P> {
     }
 
     /// Drops every key: each comes back in its initial state when next used.
-    pub(super) fn clear(&self) {
-        self.table
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+    pub(super) fn clear(&self, bound: &Bound) {
+        let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        bound.held.fetch_sub(table.len(), Relaxed);
+        table.clear();
     }
 }
 
@@ -171,12 +201,13 @@ impl<P: PerKey> Shard<P> {
 /// breaker), or drop nothing.
 fn evict<P: PerKey>(table: &mut HashTable<Entry<P>>, when_full: WhenFull) -> u64 {
     let before = table.len();
+    let now = time::now();
     let mut oldest: Option<(u64, u64)> = None;
     table.retain(|entry| {
         if entry.in_use() {
             return true;
         }
-        match entry.policy.standing() {
+        match entry.policy.standing(now) {
             Standing::Idle => false,
             Standing::Busy => {
                 let used = entry.used.load(Relaxed);
@@ -198,7 +229,7 @@ fn evict<P: PerKey>(table: &mut HashTable<Entry<P>>, when_full: WhenFull) -> u64
     match table.find_entry(hash, |entry| {
         entry.used.load(Relaxed) == used
             && !entry.in_use()
-            && matches!(entry.policy.standing(), Standing::Busy)
+            && matches!(entry.policy.standing(now), Standing::Busy)
     }) {
         Ok(entry) => {
             entry.remove();

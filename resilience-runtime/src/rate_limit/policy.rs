@@ -346,8 +346,8 @@ impl RateLimiter {
 
     /// Whether the full quota is available again: the state a fresh limiter has, so a keyed
     /// limiter may drop this one and lose nothing.
-    pub(crate) fn is_full(&self) -> bool {
-        let elapsed = self.origin.elapsed(time::now());
+    pub(crate) fn is_full(&self, now: time::Tick) -> bool {
+        let elapsed = self.origin.elapsed(now);
         match &self.state {
             Algo::TokenBucket { bucket, tat } => bucket.is_full(tat.load(Acquire), elapsed),
             Algo::FixedWindow { fixed, word } => fixed.is_unused(word.load(Acquire), elapsed),
