@@ -479,3 +479,59 @@ fn concurrent_calls_never_take_more_than_each_key_s_quota() {
         }
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_method_keys_by_its_receiver_s_fields_under_a_retry() {
+    struct Client {
+        region: String,
+        calls: u32,
+    }
+    impl Client {
+        #[retry(max_attempts = 2, base_delay = "1ms", jitter = false)]
+        #[circuit_breaker(name = "keyed::regions", failure_threshold = 2, key = self.region.as_str())]
+        async fn fetch(&mut self, fail: bool) -> Result<u32, Error> {
+            self.calls += 1;
+            if fail {
+                Err(Error::Timeout {
+                    name: "downstream".into(),
+                    after: Duration::from_secs(1),
+                })
+            } else {
+                Ok(self.calls)
+            }
+        }
+    }
+    let mut east = Client {
+        region: "east".into(),
+        calls: 0,
+    };
+    let mut west = Client {
+        region: "west".into(),
+        calls: 0,
+    };
+    assert!(
+        east.fetch(true).await.is_err(),
+        "two attempts, two failures: east opens"
+    );
+    assert!(matches!(
+        east.fetch(false).await,
+        Err(Error::CircuitOpen { .. })
+    ));
+    assert_eq!(west.fetch(false).await, Ok(1));
+    let regions = registry().keyed_circuit_breaker("keyed::regions").unwrap();
+    assert_eq!(regions.open(), ["\"east\""]);
+    assert_eq!(east.calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_per_name_metric_families_leave_keyed_instances_out() {
+    #[rate_limit(name = "keyed::metrics", max_requests = 1, window = "1m", key = id)]
+    async fn call(id: u8) -> Result<(), Error> {
+        Ok(())
+    }
+    call(1).await.unwrap();
+    let _ = call(1).await;
+    let text = resilience::metrics::encode_text();
+    // One state per name is what these families describe; a keyed instance has one per key.
+    assert!(!text.contains("keyed::metrics"), "{text}");
+}

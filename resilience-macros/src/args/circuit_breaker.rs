@@ -16,7 +16,7 @@ pub(crate) const TABLE: Table = Table {
         Key::setter("recovery_timeout", ValueKind::Duration),
         Key::setter("half_open_max_calls", U32),
         Key::hook("failure_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
-        Key::key(),
+        Key::keying(),
         Key::keyed("max_keys", USIZE),
         Key::keyed(
             "when_full",

@@ -92,7 +92,7 @@ impl Key {
     }
 
     /// `key = expr`, the expression over the fn's arguments that keys the instance.
-    pub(crate) const fn key() -> Self {
+    pub(crate) const fn keying() -> Self {
         Self {
             name: "key",
             kind: ValueKind::Expression,

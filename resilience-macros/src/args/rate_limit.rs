@@ -26,7 +26,7 @@ pub(crate) const TABLE: Table = Table {
         ),
         Key::setter("burst", U32),
         Key::setter("max_wait", ValueKind::Duration),
-        Key::key(),
+        Key::keying(),
         Key::keyed("max_keys", USIZE),
         Key::keyed(
             "when_full",

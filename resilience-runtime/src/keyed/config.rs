@@ -24,7 +24,9 @@ pub enum WhenFull {
     #[default]
     EvictLeastRecentlyUsed,
     /// Turn the call with the new key away with
-    /// [`Error::KeysFull`](crate::Error::KeysFull): every known key keeps its state.
+    /// [`Error::KeysFull`](crate::Error::KeysFull): every key that holds state keeps it.
+    /// A key that falls idle still gives up its place (it holds nothing), and comes back
+    /// as a new key: during a flood of new keys it may find no room.
     RejectNewKey,
 }
 

@@ -3,12 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use super::config::KeyedConfig;
 use super::key::InstanceKey;
-use super::shard::{Bound, Lookup, Shard};
+use super::shard::{Lookup, Shard};
 use super::stats::KeyedStats;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::registry::{Namespace, Policy, Registry, Stats};
@@ -122,7 +122,10 @@ impl per_key::Sealed for CircuitBreaker {
 /// [`Error::KeysFull`]. [`stats`](Self::stats) counts both.
 ///
 /// Keys are spread over shards, each with its own lock and its share of `max_keys`: calls
-/// with keys already known share read locks only. Any value that is `Hash + Eq` with a
+/// with keys already known share read locks only. Room is made in the new key's shard, so
+/// with a large bound (several shards) an instance may start making room a few percent
+/// below `max_keys`, when one shard holds its share before the others; a bound below 128
+/// is one shard, exact. Any value that is `Hash + Eq` with a
 /// `Debug + Send + Sync + 'static` owned form keys an instance ([`InstanceKey`]); it is
 /// looked up by reference and cloned (`to_owned`) once, when first seen.
 ///
@@ -152,7 +155,6 @@ pub struct Keyed<P: PerKey> {
     /// flood crafted to collide in one shard must not be possible.
     hasher: RandomState,
     shards: Box<[Shard<P>]>,
-    bound: Bound,
     evictions: AtomicU64,
     rejected_keys: AtomicU64,
 }
@@ -186,16 +188,18 @@ impl<P: PerKey> Keyed<P> {
         // useful share of the bound; a power of two, to pick one by masking the hash.
         let wanted = (parallelism * 4).next_power_of_two();
         let affordable = prev_power_of_two((config.max_keys / MIN_KEYS_PER_SHARD).max(1));
-        let shards = (0..wanted.min(affordable)).map(|_| Shard::new()).collect();
+        let count = wanted.min(affordable);
+        let shards = (0..count)
+            .map(|i| {
+                // The bound split exactly: the first `max_keys % count` shards hold one more.
+                let share = config.max_keys / count + usize::from(i < config.max_keys % count);
+                Shard::new(share)
+            })
+            .collect();
         Ok(Self {
             name: name.into(),
             hasher: RandomState::new(),
             shards,
-            bound: Bound {
-                held: AtomicUsize::new(0),
-                max: config.max_keys,
-                when_full: config.when_full,
-            },
             config,
             evictions: AtomicU64::new(0),
             rejected_keys: AtomicU64::new(0),
@@ -243,10 +247,12 @@ impl<P: PerKey> Keyed<P> {
     pub fn entry<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<Arc<P>, Error> {
         let hash = self.hasher.hash_one(key);
         let make = || P::build(Arc::clone(&self.name), self.config.config.clone());
-        match self.shard(hash).entry(hash, key, &self.bound, || {
-            // The config was checked in `new`, so building cannot fail.
-            make().expect("a keyed instance's config is checked when it is made")
-        }) {
+        match self
+            .shard(hash)
+            .entry(hash, key, self.config.when_full, || {
+                // The config was checked in `new`, so building cannot fail.
+                make().expect("a keyed instance's config is checked when it is made")
+            }) {
             Lookup::Found { policy, evicted } => {
                 if evicted > 0 {
                     self.evictions.fetch_add(evicted, Relaxed);
@@ -339,7 +345,7 @@ impl<P: PerKey> Keyed<P> {
     /// ```
     pub fn reset(&self) {
         for shard in &self.shards {
-            shard.clear(&self.bound);
+            shard.clear();
         }
         self.evictions.store(0, Relaxed);
         self.rejected_keys.store(0, Relaxed);

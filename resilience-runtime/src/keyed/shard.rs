@@ -1,10 +1,16 @@
 //! The bounded map of keys: one shard of it, its lookups and its eviction order.
 //!
 //! Keys are spread over shards by hash, each a `hashbrown::HashTable` behind its own
-//! `RwLock`; one count across shards keeps them at `max_keys` in all. A key already held is
-//! found under the read lock, so calls with keys already known only share read locks and
-//! never wait on one another; a new key takes its shard's write lock, and when the
-//! instance is full, room is made in that shard. The table
+//! `RwLock` holding at most its share of `max_keys`. A key already held is found under the
+//! read lock, so calls with keys already known only share read locks and never wait on one
+//! another; a new key takes its shard's write lock, and when the shard holds its share,
+//! room is made in it.
+//!
+//! Each shard is bounded on its own, rather than all of them by one count: under one
+//! count, a shard whose idle keys were swept refills from new keys landing anywhere, and
+//! drifts far below its share, until its busy keys are evicted within a few new keys of
+//! being used. With a fixed share, a key stays as long as fewer than its shard's share of
+//! newer keys arrived since its last use. The table
 //! is found by precomputed hash and compared through `Any` (keys are stored type-erased,
 //! since one instance is declared before the type of its key is known); `std`'s `HashMap`
 //! has no lookup by hash on stable, which is why `hashbrown`, the table `std`'s map is
@@ -16,7 +22,7 @@
 //! arrival of new keys, which is what eviction needs: a key used since the last new key
 //! arrived is more recent than every key that was not.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use hashbrown::HashTable;
@@ -46,27 +52,10 @@ impl<P: PerKey> Entry<P> {
 /// One shard of a keyed instance's keys.
 pub(super) struct Shard<P> {
     table: RwLock<HashTable<Entry<P>>>,
+    /// Its share of `max_keys`.
+    capacity: usize,
     /// Keys inserted so far: the clock of [`Entry::used`].
     inserts: AtomicU64,
-}
-
-/// The bound shared by every shard of one keyed instance: the keys held, across shards,
-/// never more than `max`.
-pub(super) struct Bound {
-    pub(super) held: AtomicUsize,
-    pub(super) max: usize,
-    pub(super) when_full: WhenFull,
-}
-
-impl Bound {
-    /// Takes room for one key if the instance is below its bound.
-    fn reserve(&self) -> bool {
-        self.held
-            .fetch_update(Relaxed, Relaxed, |held| {
-                (held < self.max).then_some(held + 1)
-            })
-            .is_ok()
-    }
 }
 
 /// What [`Shard::entry`] did.
@@ -78,9 +67,10 @@ pub(super) enum Lookup<P> {
 }
 
 impl<P: PerKey> Shard<P> {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             table: RwLock::new(HashTable::new()),
+            capacity,
             inserts: AtomicU64::new(0),
         }
     }
@@ -119,12 +109,12 @@ impl<P: PerKey> Shard<P> {
         &self,
         hash: u64,
         key: &Q,
-        bound: &Bound,
+        when_full: WhenFull,
         make: impl FnOnce() -> P,
     ) -> Lookup<P> {
         match self.with(hash, key, Arc::clone) {
             Some(policy) => Lookup::Found { policy, evicted: 0 },
-            None => self.insert(hash, key, bound, make),
+            None => self.insert(hash, key, when_full, make),
         }
     }
 
@@ -133,7 +123,7 @@ impl<P: PerKey> Shard<P> {
         &self,
         hash: u64,
         key: &Q,
-        bound: &Bound,
+        when_full: WhenFull,
         make: impl FnOnce() -> P,
     ) -> Lookup<P> {
         let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
@@ -145,15 +135,11 @@ impl<P: PerKey> Shard<P> {
             };
         }
         let mut evicted = 0;
-        if !bound.reserve() {
-            // Room is made in this shard, the only one whose lock is held: taking another
-            // shard's lock here could deadlock with a thread doing the same the other way.
-            evicted = evict(&mut table, bound.when_full);
+        if table.len() >= self.capacity {
+            evicted = evict(&mut table, when_full);
             if evicted == 0 {
                 return Lookup::Full;
             }
-            // Net of the new key: the count never passes the bound, even for a moment.
-            bound.held.fetch_sub(evicted as usize - 1, Relaxed);
         }
         let policy = Arc::new(make());
         // Under the write lock: no lookup reads the count while it moves.
@@ -186,10 +172,11 @@ impl<P: PerKey> Shard<P> {
     }
 
     /// Drops every key: each comes back in its initial state when next used.
-    pub(super) fn clear(&self, bound: &Bound) {
-        let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
-        bound.held.fetch_sub(table.len(), Relaxed);
-        table.clear();
+    pub(super) fn clear(&self) {
+        self.table
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
