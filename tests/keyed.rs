@@ -98,6 +98,8 @@ async fn a_key_may_be_a_reference_and_is_owned_only_when_first_seen() {
     assert_eq!(fetch("a.example".into()).await.unwrap(), "a.example");
     assert!(fetch("a.example".into()).await.is_err());
     assert!(fetch("b.example".into()).await.is_ok());
+    let spawned = tokio::spawn(fetch("c.example".into())); // the call's future is `Send`
+    assert_eq!(spawned.await.unwrap().unwrap(), "c.example");
     let hosts = registry().keyed_rate_limiter("keyed::hosts").unwrap();
     assert_eq!(
         hosts.get("a.example").unwrap().stats().rejections,
