@@ -56,6 +56,11 @@ pub struct KeyedConfig<C> {
 
 impl<C> KeyedConfig<C> {
     /// The default bound on keys.
+    ///
+    /// ```
+    /// # use resilience::{KeyedConfig, RateLimiterConfig};
+    /// assert_eq!(KeyedConfig::<RateLimiterConfig>::DEFAULT_MAX_KEYS, 10_000);
+    /// ```
     pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
     /// Each key's instance built from `config`, with the default bound and policy; usable

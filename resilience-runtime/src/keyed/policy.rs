@@ -18,13 +18,34 @@ use crate::{
 
 /// One [`RateLimiter`] per key (per user, per IP address), under one name and one config:
 /// see [`Keyed`].
+///
+/// ```
+/// # use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiterConfig};
+/// let per_ip = KeyedRateLimiter::new("login", KeyedConfig::new(RateLimiterConfig::DEFAULT.max_requests(5))).unwrap();
+/// let ip: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+/// assert!(per_ip.try_acquire(&ip).is_ok());
+/// ```
 pub type KeyedRateLimiter = Keyed<RateLimiter>;
 
 /// One [`CircuitBreaker`] per key (per downstream host), under one name and one config:
 /// see [`Keyed`].
+///
+/// ```
+/// # use resilience::{CircuitBreakerConfig, KeyedCircuitBreaker, KeyedConfig};
+/// let per_host = KeyedCircuitBreaker::new("upstream", KeyedConfig::new(CircuitBreakerConfig::DEFAULT)).unwrap();
+/// per_host.try_acquire("a.example").unwrap().success();
+/// assert!(per_host.get("a.example").unwrap().is_closed());
+/// ```
 pub type KeyedCircuitBreaker = Keyed<CircuitBreaker>;
 
-/// A policy that can be kept per key: [`RateLimiter`] and [`CircuitBreaker`].
+/// A policy that can be kept per key: [`RateLimiter`] and [`CircuitBreaker`]. Sealed.
+///
+/// ```
+/// use resilience::{Keyed, PerKey, RateLimiter};
+/// fn keys<P: PerKey>(keyed: &Keyed<P>) -> usize { keyed.len() }
+/// # let limiter: Keyed<RateLimiter> = Keyed::new("k", Default::default()).unwrap();
+/// # assert_eq!(keys(&limiter), 0);
+/// ```
 pub trait PerKey: Policy + per_key::Sealed {}
 
 impl PerKey for RateLimiter {}
