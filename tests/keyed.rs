@@ -537,3 +537,23 @@ async fn the_per_name_metric_families_leave_keyed_instances_out() {
     // One state per name is what these families describe; a keyed instance has one per key.
     assert!(!text.contains("keyed::metrics"), "{text}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_new_key_turned_away_is_not_retried() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(name = "keyed::no_retry", max_attempts = 3, base_delay = "1ms")]
+    #[rate_limit(name = "keyed::full", max_requests = 1, window = "1m", key = id, max_keys = 1, when_full = "reject_new_key")]
+    async fn call(id: u32) -> Result<(), Error> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        Ok(())
+    }
+    call(1).await.unwrap();
+    // The key was looked up once, as the call started: another attempt meets the same
+    // refusal, so there is none.
+    assert!(matches!(call(2).await, Err(Error::KeysFull { .. })));
+    assert_eq!(ATTEMPTS.load(SeqCst), 1);
+    assert_eq!(
+        registry().retry("keyed::no_retry").unwrap().stats().retries,
+        0
+    );
+}
