@@ -557,3 +557,52 @@ async fn a_new_key_turned_away_is_not_retried() {
         0
     );
 }
+
+#[test]
+fn keys_held_keep_their_exact_quota_while_other_threads_flood_new_keys() {
+    const ACTIVE: u64 = 8;
+    const QUOTA: u32 = 50;
+    const FLOODED: u64 = 5_000;
+    let config = KeyedConfig::new(
+        RateLimiterConfig::DEFAULT
+            .max_requests(QUOTA)
+            .window(Duration::from_secs(3600)),
+    )
+    .max_keys(64)
+    .when_full(WhenFull::RejectNewKey);
+    let limiter: Arc<KeyedRateLimiter> = Arc::new(Keyed::new("keyed::churn", config).unwrap());
+    for key in 0..ACTIVE {
+        limiter.try_acquire(&key).unwrap();
+    }
+    let threads: Vec<_> = (0..4_u64)
+        .map(|thread| {
+            let limiter = Arc::clone(&limiter);
+            std::thread::spawn(move || {
+                if thread < 2 {
+                    // Flooders: each key once; rejected once the instance is full of keys
+                    // that are all busy (nothing is idle in an hour-long window).
+                    for i in 0..FLOODED {
+                        let _ = limiter.try_acquire(&(1_000_000 * (thread + 1) + i));
+                    }
+                } else {
+                    for _ in 0..100 {
+                        for key in 0..ACTIVE {
+                            let _ = limiter.try_acquire(&key);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    for key in 0..ACTIVE {
+        let stats = limiter.get(&key).expect("a busy key is never dropped").stats();
+        assert_eq!(stats.admitted, u64::from(QUOTA), "key {key}: {stats:?}");
+    }
+    let stats = limiter.stats();
+    assert_eq!(stats.keys, 64);
+    assert_eq!(stats.rejected_keys, 2 * FLOODED - (64 - ACTIVE));
+    assert_eq!(stats.evictions, 0);
+}
