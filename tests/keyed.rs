@@ -598,7 +598,10 @@ fn keys_held_keep_their_exact_quota_while_other_threads_flood_new_keys() {
         thread.join().unwrap();
     }
     for key in 0..ACTIVE {
-        let stats = limiter.get(&key).expect("a busy key is never dropped").stats();
+        let stats = limiter
+            .get(&key)
+            .expect("a busy key is never dropped")
+            .stats();
         assert_eq!(stats.admitted, u64::from(QUOTA), "key {key}: {stats:?}");
     }
     let stats = limiter.stats();
