@@ -125,6 +125,7 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
                                     &*request,
                                 ))
                                     .how()(request);
+                                let _ = &user;
                                 if let ::core::option::Option::Some(__resilience_ret) = ::core::option::Option::None::<
                                     Result<Response, ApiError>,
                                 > {

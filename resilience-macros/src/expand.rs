@@ -422,6 +422,18 @@ impl<'a> Expansion<'a> {
         let ret = &self.ret;
         let body = &self.body;
         let unpack = &self.lending.unpack;
+        // An argument a key reads was used, though the body may not use it: under a retry
+        // the body's copy is a binding of its own, which would be reported unused.
+        let read_by_keys = match self.lending.lent.is_empty() {
+            true => Vec::new(),
+            false => self
+                .layers
+                .iter()
+                .filter_map(|layer| layer.get("key"))
+                .flat_map(|key| keys::arguments_read(key, self.function))
+                .collect(),
+        };
+        let unpack = quote!(#unpack #(let _ = &#read_by_keys;)*);
         let value = Ident::new("__resilience_ret", Span::mixed_site());
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));

@@ -65,6 +65,28 @@ pub(crate) fn check(key: &Value, function: &Function, errors: &mut Errors) {
     }
 }
 
+/// The arguments of `function` (by the idents its signature binds, `self` left out) that
+/// `key` reads.
+pub(crate) fn arguments_read(key: &Value, function: &Function) -> Vec<Ident> {
+    let Value::Tokens(tokens) = key else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    read_names(tokens.clone(), &mut names);
+    let mut read = Vec::new();
+    for argument in function.arguments() {
+        let mut bound = Vec::new();
+        bindings(&argument.pat, &mut bound);
+        read.extend(
+            bound
+                .into_iter()
+                .map(|(ident, _)| ident)
+                .filter(|ident| names.iter().any(|name| name == ident)),
+        );
+    }
+    read
+}
+
 /// The names an expression reads as values: identifiers that do not follow `.` (a field or
 /// method) or `::`, and are not followed by `::`, `(` or `!` (a path, a fn, a macro).
 fn read_names(tokens: TokenStream, out: &mut Vec<Ident>) {
