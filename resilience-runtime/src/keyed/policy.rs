@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::config::KeyedConfig;
 use super::key::InstanceKey;
@@ -204,7 +204,11 @@ impl<P: PerKey> Keyed<P> {
         config: KeyedConfig<P::Config>,
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
+        // Asked once per process: on Linux it reads the cgroup files, and a snapshot builds a
+        // throwaway instance of each keyed instance declared but not yet used.
+        static PARALLELISM: OnceLock<usize> = OnceLock::new();
+        let parallelism = *PARALLELISM
+            .get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
         // Enough shards that threads rarely meet on one lock, few enough that each holds a
         // useful share of the bound; a power of two, to pick one by masking the hash.
         let wanted = (parallelism * 4).next_power_of_two();
