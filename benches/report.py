@@ -28,6 +28,8 @@ JOBS = [
     ("bulkhead", "resilience attribute", ["tokio Semaphore try_acquire", "tower ConcurrencyLimit"], "bulkhead, free slot"),
     ("timeout", "resilience attribute", ["tokio::time::timeout", "tower Timeout"], "timeout, body ready at once"),
     ("retry", "resilience attribute", ["backon", "tower Retry"], "retry, first attempt succeeds"),
+    ("keyed_rate_limit", "resilience try_acquire", ["governor check_key"],
+     "keyed rate limit by hand, admitted, 1 024 keys held"),
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),

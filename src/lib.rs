@@ -89,6 +89,10 @@ pub use resilience_runtime::{
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
 };
+pub use resilience_runtime::{
+    InstanceKey, Keyed, KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, KeyedStats, PerKey,
+    WhenFull,
+};
 pub use resilience_runtime::{SlidingWindow, WindowStats};
 
 /// Implements [`AsRejection`] for an error enum with a variant that wraps a
@@ -130,7 +134,7 @@ pub mod __private {
     pub use resilience_macros::stacked;
     pub use resilience_runtime::inventory;
     pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
-    pub use resilience_runtime::{CallSite, Declaration, Location};
+    pub use resilience_runtime::{CallSite, Declaration, KeyOf, KeyOfOwned, KeyOfRef, Location};
     use std::fmt;
     pub use std::time::Duration;
 

@@ -17,8 +17,8 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use resilience::{
     bulkhead, circuit_breaker, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
-    CircuitBreaker, CircuitBreakerConfig, Error, RateLimiter, RateLimiterConfig, Retry,
-    RetryConfig, Timeout, TimeoutConfig,
+    CircuitBreaker, CircuitBreakerConfig, Error, KeyedConfig, KeyedRateLimiter, RateLimiter,
+    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -83,6 +83,20 @@ async fn with_bulkhead() -> Result<u64, Error> {
 async fn with_rate_limit() -> Result<u64, Error> {
     Ok(black_box(1))
 }
+
+#[rate_limit(
+    name = "bench::keyed_rl",
+    max_requests = 4_000_000_000,
+    window = "1s",
+    key = user
+)]
+async fn with_keyed_rate_limit(user: u64) -> Result<u64, Error> {
+    Ok(black_box(user))
+}
+
+/// The keys the keyed rows cycle through, every one already held: the cost of a call by a
+/// known user, not of admitting a new one.
+const KEYS: u64 = 1024;
 
 #[circuit_breaker(name = "bench::stack")]
 #[retry(name = "bench::stack")]
@@ -183,6 +197,34 @@ fn rate_limiters(c: &mut Criterion) {
     group.bench_function("resilience try_acquire", |b| b.iter(|| ours.try_acquire()));
     let governor = governor::RateLimiter::direct(governor::Quota::per_second(NonZeroU32::MAX));
     group.bench_function("governor check", |b| b.iter(|| governor.check()));
+    group.finish();
+}
+
+fn keyed_rate_limiters(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("keyed_rate_limit");
+    group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
+    let mut next = 0_u64;
+    let mut key = move || {
+        next = (next + 1) % KEYS;
+        next
+    };
+    group.bench_function("resilience attribute", |b| {
+        b.to_async(&rt).iter(|| with_keyed_rate_limit(key()))
+    });
+    let config = KeyedConfig::new(
+        RateLimiterConfig::DEFAULT
+            .max_requests(4_000_000_000)
+            .window(Duration::from_secs(1)),
+    );
+    let ours = KeyedRateLimiter::new("bench::keyed_rl_by_hand", config).unwrap();
+    group.bench_function("resilience try_acquire", |b| {
+        b.iter(|| ours.try_acquire(&key()))
+    });
+    let governor = governor::RateLimiter::keyed(governor::Quota::per_second(NonZeroU32::MAX));
+    group.bench_function("governor check_key", |b| {
+        b.iter(|| governor.check_key(&key()))
+    });
     group.finish();
 }
 
@@ -530,6 +572,6 @@ fn tower_layers(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended, observed, tower_layers
+    targets = circuit_breakers, rate_limiters, keyed_rate_limiters, bulkheads, timeouts, retries, full_stack, contended, observed, tower_layers
 }
 criterion_main!(benches);

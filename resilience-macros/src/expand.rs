@@ -11,6 +11,7 @@ use syn::{Attribute, GenericArgument, PathArguments, Type};
 
 use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
+use crate::keys;
 use crate::lending::Lending;
 use crate::rename::{item_end, rename_self, starts_item};
 use crate::stack::{self, Declared, Marker, Stack};
@@ -108,6 +109,11 @@ fn expand(
         .into_iter()
         .map(|layer| args::parse(layer.table, layer.tokens, layer.span, &mut errors))
         .collect();
+    for layer in &parsed {
+        if let Some(key) = layer.get("key") {
+            keys::check(key, &function, &mut errors);
+        }
+    }
     let shape = function.shape();
     if shape.is_none() {
         match function.body {
@@ -238,6 +244,7 @@ impl<'a> Expansion<'a> {
         let ret = &self.ret;
         let ret_span = ret.span();
         let statics = self.statics();
+        let keyed = self.keyed();
         let prelude = &self.lending.prelude;
         let pipeline = self.layer(0);
         // Both ends name `Guarded` at the return type, so a return type that cannot carry a
@@ -248,6 +255,7 @@ impl<'a> Expansion<'a> {
         let inner = quote! {
             #(#uses)*
             #(#statics)*
+            #keyed
             #prelude
             let #outcome = #pipeline.await;
             #finish
@@ -281,8 +289,7 @@ impl<'a> Expansion<'a> {
             .enumerate()
             .map(|(i, layer)| {
                 let site = site(i);
-                let ty = Ident::new(layer.table.config, Span::call_site());
-                let Checked { config, checks } = checked(layer, krate, true);
+                let Checked { config, ty, checks } = checked(layer, krate, true);
                 // Where this attribute was written, so that two default-named instances of one
                 // fn are numbered in written order.
                 let at = quote_spanned!(layer.span=> #krate::__private::Location::new(::core::file!(), ::core::line!(), ::core::column!()));
@@ -295,12 +302,57 @@ impl<'a> Expansion<'a> {
                     None => quote!(#krate::__private::CallSite::function(::core::module_path!(), #fn_name, #config, #at)),
                 };
                 quote! {
-                    static #site: #krate::__private::CallSite<#krate::#ty> = {
+                    static #site: #krate::__private::CallSite<#ty> = {
                         #checks
                         #declaration
                     };
                     #krate::__private::inventory::submit!(#krate::__private::Declaration::new(&#site));
                 }
+            })
+            .collect()
+    }
+
+    /// Layer `i`'s instance, from its call site.
+    fn instance(&self, i: usize) -> TokenStream {
+        let site = site(i);
+        if self.method {
+            quote!(#site.get_for::<Self>())
+        } else {
+            quote!(#site.get())
+        }
+    }
+
+    // Input:
+    //     #[rate_limit(name = "api", max_requests = 100, window = "1m", key = user.id)]
+    //     async fn handle(user: &User, req: Request) -> Result<Response, ApiError> { body }
+    // Output, before the pipeline (and before a retry's lending takes the arguments):
+    //     let __resilience_keyed_0 = { use KeyOfOwned as _, KeyOfRef as _;
+    //         __RESILIENCE_0.get().begin((&&KeyOf(&(user.id))).key()) };
+    //     let __resilience_keyed_0 = &__resilience_keyed_0;
+    // and the layer is `__resilience_keyed_0.layer(move || inner)`.
+    /// Each keyed layer's key, evaluated once as the call starts and looked up in its keyed
+    /// instance; what the lookup found holds no borrow of the arguments, so the body can
+    /// still take them.
+    fn keyed(&self) -> TokenStream {
+        let krate = &self.krate;
+        self.layers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, layer)| {
+                let key = layer.get("key")?;
+                let span = key.span();
+                let key = key.to_tokens(krate);
+                let instance = self.instance(i);
+                let call = keyed_call(i);
+                let begin = quote_spanned!(span=> #instance.begin((&&#krate::__private::KeyOf(&(#key))).key()));
+                Some(quote! {
+                    let #call = {
+                        #[allow(unused_imports)]
+                        use #krate::__private::{KeyOfOwned as _, KeyOfRef as _};
+                        #begin
+                    };
+                    let #call = &#call;
+                })
             })
             .collect()
     }
@@ -312,11 +364,10 @@ impl<'a> Expansion<'a> {
         };
         let krate = &self.krate;
         let ret = &self.ret;
-        let site = site(i);
-        let site = if self.method {
-            quote!(#site.get_for::<Self>())
+        let site = if layer.is_keyed() {
+            keyed_call(i).into_token_stream()
         } else {
-            quote!(#site.get())
+            self.instance(i)
         };
         let inner = self.layer(i + 1);
         let hooks = layer.table.keys.iter().filter_map(|key| {
@@ -373,6 +424,18 @@ impl<'a> Expansion<'a> {
         let ret = &self.ret;
         let body = &self.body;
         let unpack = &self.lending.unpack;
+        // An argument a key reads was used, though the body may not use it: under a retry
+        // the body's copy is a binding of its own, which would be reported unused.
+        let read_by_keys = match self.lending.lent.is_empty() {
+            true => Vec::new(),
+            false => self
+                .layers
+                .iter()
+                .filter_map(|layer| layer.get("key"))
+                .flat_map(|key| keys::arguments_read(key, self.function))
+                .collect(),
+        };
+        let unpack = quote!(#unpack #(let _ = &#read_by_keys;)*);
         let value = Ident::new("__resilience_ret", Span::mixed_site());
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
@@ -419,6 +482,8 @@ fn describe(krate: &TokenStream, ret: &Type) -> TokenStream {
 struct Checked {
     /// The `const`'s name.
     config: Ident,
+    /// Its type: the attribute's config, or a `KeyedConfig` of it.
+    ty: TokenStream,
     /// The `const` and the checks.
     checks: TokenStream,
 }
@@ -478,17 +543,52 @@ fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
         let name = name.to_tokens(krate);
         checks.extend(refuse(span, quote!(#krate::__private::refused_name(#name))));
     }
+    let base = quote!(const #config: #krate::#ty = #krate::#ty::DEFAULT #setters;);
+    if !layer.is_keyed() {
+        return Checked {
+            checks: quote!(#base #checks),
+            ty: quote!(#krate::#ty),
+            config,
+        };
+    }
+    // A keyed layer: its settings on a `KeyedConfig` of the config, checked the same way.
+    let keyed = Ident::new("__RESILIENCE_KEYED", Span::mixed_site());
+    let keyed_ty = quote!(#krate::KeyedConfig<#krate::#ty>);
+    let mut keyed_setters = TokenStream::new();
+    for (key, path, value) in &layer.given {
+        let (Role::Keyed, Some(value)) = (&key.role, value) else {
+            continue;
+        };
+        let setter = Ident::new(key.name, path.span());
+        let span = value.span();
+        let value = value.to_tokens(krate);
+        let set = quote!(.#setter(#value));
+        let verdict = quote!(#krate::KeyedConfig::new(#krate::#ty::DEFAULT) #set.validate());
+        let name = key.name;
+        checks.extend(refuse(
+            span,
+            quote!(#krate::__private::refused(#verdict, ::core::result::Result::Ok(()), #name)),
+        ));
+        keyed_setters.extend(set);
+    }
     Checked {
         checks: quote! {
-            const #config: #krate::#ty = #krate::#ty::DEFAULT #setters;
+            #base
+            const #keyed: #keyed_ty = #krate::KeyedConfig::new(#config) #keyed_setters;
             #checks
         },
-        config,
+        ty: keyed_ty,
+        config: keyed,
     }
 }
 
 fn site(i: usize) -> Ident {
     format_ident!("__RESILIENCE_{}", i, span = Span::mixed_site())
+}
+
+/// What layer `i`'s key found in its keyed instance, for the length of the call.
+fn keyed_call(i: usize) -> Ident {
+    format_ident!("__resilience_keyed_{}", i, span = Span::mixed_site())
 }
 
 /// Whether `Self` appears in the signature or the body (outside items nested in the body,

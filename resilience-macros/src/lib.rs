@@ -35,6 +35,7 @@
 mod args;
 mod expand;
 mod item;
+mod keys;
 mod lending;
 mod rename;
 #[cfg(test)]
@@ -66,6 +67,9 @@ use proc_macro::TokenStream;
 /// | `recovery_backoff` | a number ≥ 1.0 | 1.0: no growth |
 /// | `max_recovery_timeout` | a duration ≥ `recovery_timeout` | none; needed with a backoff |
 /// | `failure_if` | a path to a `fn(&E) -> bool` | every `Err` is a failure |
+/// | `key` | an expression over the fn's arguments | one breaker for every call |
+/// | `max_keys` | a whole number ≥ 1; with `key` only | 10 000 |
+/// | `when_full` | `"evict_least_recently_used"`, `"reject_new_key"`; with `key` only | `"evict_least_recently_used"` |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// An error for which `failure_if` returns `false` counts as a success: the downstream
@@ -109,6 +113,27 @@ use proc_macro::TokenStream;
 /// let stats = resilience::registry().circuit_breaker("docs::search").unwrap().stats();
 /// assert_eq!(stats.window.unwrap().calls, 1);
 /// assert_eq!(stats.failure_rate(), None, "fewer calls than minimum_calls");
+/// # }
+/// ```
+///
+/// With `key = expr` the instance is keyed: one breaker per value of `expr` (per downstream
+/// host, say), each opening and closing on its own, as the `#[rate_limit]` docs describe.
+/// An open (or half-open) breaker's key is never dropped to make room;
+/// `registry().keyed_circuit_breaker(name)` looks one up, and the snapshot lists the keys
+/// that are open.
+///
+/// ```
+/// use resilience::circuit_breaker;
+///
+/// #[circuit_breaker(name = "per_host", failure_threshold = 3, key = host)]
+/// async fn fetch(host: &str, path: &str) -> Result<String, resilience::Error> {
+///     Ok(format!("https://{host}{path}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// fetch("a.example", "/").await.unwrap();
+/// let hosts = resilience::registry().keyed_circuit_breaker("per_host").unwrap();
+/// assert!(hosts.get("a.example").unwrap().is_closed());
 /// # }
 /// ```
 ///
@@ -298,12 +323,50 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `algorithm` | `"token_bucket"`, `"sliding_window"`, `"fixed_window"` | `"token_bucket"` |
 /// | `burst` | a whole number ≥ 1; `token_bucket` only | `max_requests` |
 /// | `max_wait` | a duration | `"0s"`: reject at once |
+/// | `key` | an expression over the fn's arguments | one quota for every call |
+/// | `max_keys` | a whole number ≥ 1; with `key` only | 10 000 |
+/// | `when_full` | `"evict_least_recently_used"`, `"reject_new_key"`; with `key` only | `"evict_least_recently_used"` |
 /// | `name` | a string or a `&str` constant | the fn's path, private to it |
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// `token_bucket` admits bursts of up to `burst`, refilled evenly over the window, with one
 /// atomic operation per call. `sliding_window` never admits more than `max_requests` in any
 /// span of `window`. `fixed_window` counts per consecutive window.
+///
+/// # Keyed instances
+///
+/// `key = expr` gives each distinct value of `expr` a limiter of its own (per user, per
+/// client address), all under one name and one config: a `resilience::KeyedRateLimiter`.
+/// `expr` is any expression over the fn's arguments (`user.id`, `host.as_str()`,
+/// `(tenant, user.id)`) whose value is `Hash + Eq` with a `Debug + Send + Sync + 'static`
+/// owned form (`resilience::InstanceKey`). It is evaluated once per call, when the call
+/// starts (before an outer `#[retry]`'s first attempt, never again for later ones), and
+/// looked up by reference: a reference is followed (`host.as_str()` is looked up as a
+/// `str`), and the value is cloned into an owned key (`String` for `str`) only the first
+/// time it is seen. A `key` that names none of the fn's arguments is a compile error.
+///
+/// At most `max_keys` keys are held. A new key beyond that makes room: keys whose limiter
+/// has its full quota again go first (they hold nothing), never a key a running call
+/// holds; when every key holds something, `when_full` decides: drop the least recently
+/// used key, or reject the call with `resilience::Error::KeysFull`. The stats of
+/// `registry().keyed_rate_limiter(name)` count both; its `get(&key)` is one key's limiter.
+///
+/// ```
+/// use resilience::rate_limit;
+///
+/// struct User { id: u64 }
+///
+/// #[rate_limit(name = "api", max_requests = 100, window = "1m", key = user.id)]
+/// async fn handle(user: &User, request: &str) -> Result<usize, resilience::Error> {
+///     Ok(request.len())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// handle(&User { id: 7 }, "GET /").await.unwrap();
+/// let api = resilience::registry().keyed_rate_limiter("api").unwrap();
+/// assert_eq!(api.get(&7_u64).unwrap().stats().admitted, 1);
+/// # }
+/// ```
 ///
 /// ```
 /// use resilience::rate_limit;

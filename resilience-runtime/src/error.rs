@@ -62,6 +62,18 @@ pub enum Error {
         /// Time until a permit is free.
         retry_after: Duration,
     },
+    /// The keyed instance `name` holds `max_keys` keys, none of which it may drop (each is
+    /// in use, or an open breaker), so a call with a new key was turned away. See
+    /// [`Keyed`](crate::Keyed).
+    #[error(
+        "keyed instance `{name}` holds its {max_keys} keys, all in use; a new key is turned away"
+    )]
+    KeysFull {
+        /// The keyed instance that rejected the call.
+        name: Arc<str>,
+        /// Its bound on keys.
+        max_keys: usize,
+    },
 }
 
 impl Error {
@@ -77,7 +89,8 @@ impl Error {
             Error::CircuitOpen { name, .. }
             | Error::Timeout { name, .. }
             | Error::BulkheadFull { name, .. }
-            | Error::RateLimited { name, .. } => name,
+            | Error::RateLimited { name, .. }
+            | Error::KeysFull { name, .. } => name,
         }
     }
 
@@ -95,7 +108,7 @@ impl Error {
             Error::CircuitOpen { retry_after, .. } | Error::RateLimited { retry_after, .. } => {
                 Some(*retry_after)
             }
-            Error::Timeout { .. } | Error::BulkheadFull { .. } => None,
+            Error::Timeout { .. } | Error::BulkheadFull { .. } | Error::KeysFull { .. } => None,
         }
     }
 }

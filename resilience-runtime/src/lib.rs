@@ -10,6 +10,7 @@ mod circuit_breaker;
 mod counter;
 mod error;
 pub mod events;
+mod keyed;
 mod kind;
 pub mod metrics;
 pub mod pipeline;
@@ -31,6 +32,12 @@ pub use circuit_breaker::{
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
 #[doc(hidden)]
 pub use inventory;
+pub use keyed::{
+    InstanceKey, Keyed, KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, KeyedStats, PerKey,
+    WhenFull,
+};
+#[doc(hidden)]
+pub use keyed::{KeyOf, KeyOfOwned, KeyOfRef};
 pub use kind::Kind;
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
 pub use registry::{registry, Conflict, Instance, Policy, PolicyConfig, Registry, Snapshot, Stats};

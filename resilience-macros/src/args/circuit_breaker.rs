@@ -1,6 +1,6 @@
 //! `#[circuit_breaker]`'s keys.
 
-use super::value::{ValueKind, U32};
+use super::value::{ValueKind, U32, USIZE};
 use super::{Key, Layer, Table};
 
 pub(crate) const TABLE: Table = Table {
@@ -29,6 +29,18 @@ pub(crate) const TABLE: Table = Table {
             ": it caps the growth of the open duration that `recovery_backoff` sets",
         ),
         Key::hook("failure_if", "fn(&E) -> bool", "predicate", "|_: &_| true"),
+        Key::keying(),
+        Key::keyed("max_keys", USIZE),
+        Key::keyed(
+            "when_full",
+            ValueKind::Choice {
+                ty: "WhenFull",
+                words: &[
+                    ("evict_least_recently_used", "EvictLeastRecentlyUsed"),
+                    ("reject_new_key", "RejectNewKey"),
+                ],
+            },
+        ),
     ],
 };
 

@@ -20,7 +20,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Path};
 
-pub(crate) use errors::Errors;
+pub(crate) use errors::{nearest, Errors};
 pub(crate) use value::Value;
 use value::ValueKind;
 
@@ -77,6 +77,11 @@ pub(crate) enum Role {
         wrap: &'static str,
         default: &'static str,
     },
+    /// `key = expr`: the instance is keyed, one state per value of `expr`.
+    Key,
+    /// `KeyedConfig::new(config).key(value)`: a setting of the keyed instance, which needs
+    /// `key`.
+    Keyed,
 }
 
 impl Key {
@@ -95,6 +100,26 @@ impl Key {
         Self {
             needs: (keys, why),
             ..self
+        }
+    }
+
+    /// `key = expr`, the expression over the fn's arguments that keys the instance.
+    pub(crate) const fn keying() -> Self {
+        Self {
+            name: "key",
+            kind: ValueKind::Expression,
+            role: Role::Key,
+            needs: (&[], ""),
+        }
+    }
+
+    /// A setting of the keyed instance (`max_keys`), given only with `key`.
+    pub(crate) const fn keyed(name: &'static str, kind: ValueKind) -> Self {
+        Self {
+            name,
+            kind,
+            role: Role::Keyed,
+            needs: (&[], ""),
         }
     }
 
@@ -129,6 +154,11 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
+    /// Whether `key = ...` was given: the instance is keyed.
+    pub(crate) fn is_keyed(&self) -> bool {
+        self.get("key").is_some()
+    }
+
     /// The value of `key`, if it was given and accepted.
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.given
@@ -192,6 +222,19 @@ pub(crate) fn parse(
                 path,
                 format_args!("`{}` needs {}{why}", key.name, needs.join(" or ")),
             );
+        }
+    }
+    if !parsed.given.iter().any(|(k, _, _)| k.name == "key") {
+        for (key, path, _) in &parsed.given {
+            if let Role::Keyed = key.role {
+                errors.push(
+                    path,
+                    format_args!(
+                        "`{}` sets how a keyed instance holds its keys, and this one has no `key`: add `key = ...`, an expression over the fn's arguments",
+                        key.name
+                    ),
+                );
+            }
         }
     }
     let missing: Vec<String> = table
@@ -368,6 +411,23 @@ fn keys(table: &Table) -> impl Iterator<Item = &'static str> + '_ {
 
 /// "unknown `#[retry]` argument `max_attempt`; did you mean `max_attempts`?"
 fn unknown(table: &Table, key: &str) -> String {
+    let keyed_elsewhere = ALL
+        .iter()
+        .filter(|other| {
+            other
+                .keys
+                .iter()
+                .any(|k| k.name == key && matches!(k.role, Role::Key | Role::Keyed))
+        })
+        .map(|other| format!("`#[{}]`", other.attribute))
+        .collect::<Vec<_>>();
+    if !keyed_elsewhere.is_empty() {
+        return format!(
+            "`#[{}]` has no keyed instances; `{key}` is an argument of {} only",
+            table.attribute,
+            keyed_elsewhere.join(" and ")
+        );
+    }
     let keys: Vec<&str> = keys(table).collect();
     match errors::nearest(key, &keys) {
         Some(near) => format!(

@@ -1,6 +1,6 @@
 //! `#[rate_limit]`'s keys.
 
-use super::value::{ValueKind, U32};
+use super::value::{ValueKind, U32, USIZE};
 use super::{Key, Layer, Table};
 
 pub(crate) const TABLE: Table = Table {
@@ -26,5 +26,17 @@ pub(crate) const TABLE: Table = Table {
         ),
         Key::setter("burst", U32),
         Key::setter("max_wait", ValueKind::Duration),
+        Key::keying(),
+        Key::keyed("max_keys", USIZE),
+        Key::keyed(
+            "when_full",
+            ValueKind::Choice {
+                ty: "WhenFull",
+                words: &[
+                    ("evict_least_recently_used", "EvictLeastRecentlyUsed"),
+                    ("reject_new_key", "RejectNewKey"),
+                ],
+            },
+        ),
     ],
 };

@@ -38,6 +38,8 @@ pub(crate) enum ValueKind {
     Percent,
     /// A `SlidingWindow`: a number of calls, `100`, or a duration with its unit, `"60s"`.
     Window,
+    /// Any expression, kept as written: it is evaluated in the fn, over its arguments.
+    Expression,
 }
 
 pub(crate) const U32: ValueKind = ValueKind::Count {
@@ -108,6 +110,9 @@ impl Value {
 impl ValueKind {
     /// Reads `expr` as the value of `key`; reports and returns `None` when it cannot.
     pub(crate) fn read(&self, key: &str, expr: &Expr, errors: &mut Errors) -> Option<Value> {
+        if let ValueKind::Expression = self {
+            return Some(Value::Tokens(expr.to_token_stream()));
+        }
         let expr = ungroup(expr);
         if let ValueKind::Function(expected) = self {
             return match expr {
@@ -147,7 +152,7 @@ impl ValueKind {
                 }),
                 _ => choice(key, ty, words, expr, errors),
             },
-            ValueKind::Function(_) => None,
+            ValueKind::Function(_) | ValueKind::Expression => None,
             ValueKind::Percent => percent(key, expr, errors),
             ValueKind::Window => window(key, expr, errors),
         }

@@ -554,6 +554,22 @@ impl CircuitBreaker {
         }
     }
 
+    /// Whether the breaker is closed with no failure counted and, under a rate rule, an
+    /// empty window: nothing a fresh breaker would not know, so a keyed breaker may drop
+    /// this one and lose nothing. (A count window never empties: such a key goes only as
+    /// the least recently used.)
+    pub(crate) fn is_clean_closed(&self) -> bool {
+        State::is_clean_closed(self.word.load(Acquire))
+            && self.window.as_ref().is_none_or(|window| {
+                let second = if window.is_timed() {
+                    self.nanos() / SECOND
+                } else {
+                    0
+                };
+                window.tally(second).calls == 0
+            })
+    }
+
     /// Admits a call. A closed breaker admits without reading the clock or writing anything.
     #[inline]
     fn admit(&self) -> Result<Permit, Error> {

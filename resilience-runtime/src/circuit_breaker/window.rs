@@ -99,7 +99,15 @@ impl Totals {
     }
 
     fn tally(&self) -> Tally {
-        let [calls, failures, slow] = self.load().map(|count| count.max(0).unsigned_abs());
+        // Failures and slow calls before calls: a call adds to `calls` first, so each
+        // failure read has its call among the calls read after it. Read the other way, a
+        // rate taken while calls record could count failures newer than the calls beside
+        // them, and trip a rule early (one call read with one failure: 100%).
+        let failures = self.failures.load(Acquire);
+        let slow = self.slow.load(Acquire);
+        let calls = self.calls.load(Acquire);
+        let [calls, failures, slow] =
+            [calls, failures, slow].map(|count| count.max(0).unsigned_abs());
         Tally {
             calls,
             failures: failures.min(calls),

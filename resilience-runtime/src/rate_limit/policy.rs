@@ -382,6 +382,20 @@ impl RateLimiter {
         self.rejections.store(0, Relaxed);
     }
 
+    /// Whether the full quota is available again: the state a fresh limiter has, so a keyed
+    /// limiter may drop this one and lose nothing.
+    pub(crate) fn is_full(&self, now: time::Tick) -> bool {
+        let elapsed = self.origin.elapsed(now);
+        match &self.state {
+            Algo::TokenBucket { bucket, tat } => bucket.is_full(tat.load(Acquire), elapsed),
+            Algo::FixedWindow { fixed, word } => fixed.is_unused(word.load(Acquire), elapsed),
+            Algo::SlidingWindow { window, log } => log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_unused(elapsed, *window),
+        }
+    }
+
     /// The rejection of a call, reported to the [events](crate::events).
     fn limited(&self, retry_after: Duration) -> Error {
         let limited = Error::RateLimited {

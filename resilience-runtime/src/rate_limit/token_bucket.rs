@@ -68,6 +68,14 @@ impl TokenBucket {
             Err(u64::try_from(wait).unwrap_or(u64::MAX))
         }
     }
+
+    /// Whether the bucket is full at `elapsed`: every token back, so the arrival time
+    /// carries nothing a fresh bucket would not. A time beyond the span is a clock gone
+    /// back, which [`admit`](Self::admit) starts over from full too.
+    pub(crate) fn is_full(self, tat: u64, elapsed: u64) -> bool {
+        let now = elapsed.checked_shr(self.shift).unwrap_or(0);
+        tat <= now || tat - now > self.span
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +124,20 @@ mod tests {
         assert!(
             bucket.admit(u64::MAX, 0).is_ok(),
             "a tat beyond the span starts over"
+        );
+    }
+
+    #[test]
+    fn a_bucket_is_full_again_once_its_last_token_is_back() {
+        let bucket = TokenBucket::new(2, Duration::from_secs(1), 2);
+        assert!(bucket.is_full(0, 0));
+        let tat = bucket.admit(0, 0).unwrap();
+        assert!(!bucket.is_full(tat, 0));
+        assert!(!bucket.is_full(tat, 499 * MS));
+        assert!(bucket.is_full(tat, 500 * MS));
+        assert!(
+            bucket.is_full(u64::MAX, 0),
+            "a clock gone back starts over full"
         );
     }
 

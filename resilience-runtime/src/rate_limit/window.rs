@@ -32,6 +32,12 @@ impl FixedWindow {
             Err(index.saturating_add(1).saturating_mul(self.window) - now)
         }
     }
+
+    /// Whether no call is counted in the window of `now`: the state a fresh limiter has.
+    pub(crate) fn is_unused(self, word: u64, now: u64) -> bool {
+        let index = (now / self.window) & u64::from(u32::MAX);
+        word & u64::from(u32::MAX) == 0 || word >> 32 != index
+    }
 }
 
 /// At most `max` calls in any span of `window`: the log of the last `max` admissions.
@@ -68,6 +74,14 @@ impl SlidingLog {
         self.admitted.push_back(now);
         Ok(())
     }
+
+    /// Whether no admission lies within `window` of `now` (or ahead of it, on a clock gone
+    /// back): nothing [`admit`](Self::admit) would look at.
+    pub(crate) fn is_unused(&self, now: u64, window: u64) -> bool {
+        self.admitted
+            .back()
+            .is_none_or(|&last| last > now || now - last >= window)
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +111,24 @@ mod tests {
         };
         let word = fixed.admit(0, u64::MAX - 1).unwrap();
         assert!(fixed.admit(word, u64::MAX - 1).is_err());
+    }
+
+    #[test]
+    fn windows_are_unused_once_nothing_counted_is_in_view() {
+        let fixed = FixedWindow {
+            window: 1000,
+            max: 2,
+        };
+        assert!(fixed.is_unused(0, 10));
+        let word = fixed.admit(0, 10).unwrap();
+        assert!(!fixed.is_unused(word, 999));
+        assert!(fixed.is_unused(word, 1000));
+        let mut log = SlidingLog::default();
+        assert!(log.is_unused(0, 1000));
+        log.admit(600, 1000, 2).unwrap();
+        assert!(!log.is_unused(1599, 1000));
+        assert!(log.is_unused(1600, 1000));
+        assert!(log.is_unused(500, 1000), "a clock gone back starts over");
     }
 
     #[test]

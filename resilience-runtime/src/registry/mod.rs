@@ -21,7 +21,10 @@ pub use snapshot::{Instance, Snapshot, Stats};
 use suggest::nearest;
 
 use crate::events::{self, Subscription};
-use crate::{Bulkhead, CircuitBreaker, ConfigError, Kind, RateLimiter, Retry, Timeout};
+use crate::{
+    Bulkhead, CircuitBreaker, ConfigError, Keyed, KeyedCircuitBreaker, KeyedRateLimiter, Kind,
+    RateLimiter, Retry, Timeout,
+};
 
 /// Two declarations of one instance that disagree; the first one's arguments are used.
 ///
@@ -80,6 +83,8 @@ pub struct Registry {
     timeouts: Namespace<Timeout>,
     bulkheads: Namespace<Bulkhead>,
     rate_limiters: Namespace<RateLimiter>,
+    keyed_circuit_breakers: Namespace<Keyed<CircuitBreaker>>,
+    keyed_rate_limiters: Namespace<Keyed<RateLimiter>>,
     conflicts: Mutex<Vec<Conflict>>,
     /// `(kind, module, function)` of each method whose instances are named after their
     /// `Self` type, known at their first call only.
@@ -105,6 +110,8 @@ impl Registry {
             timeouts: Namespace::new(),
             bulkheads: Namespace::new(),
             rate_limiters: Namespace::new(),
+            keyed_circuit_breakers: Namespace::new(),
+            keyed_rate_limiters: Namespace::new(),
             conflicts: Mutex::new(Vec::new()),
             methods: Mutex::new(Vec::new()),
         }
@@ -197,6 +204,40 @@ impl Registry {
             name: Arc::from(name),
             did_you_mean: nearest(name, namespace.declared_names()),
         })
+    }
+
+    /// The keyed rate limiter named `name` (one limiter per key), declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, KeyedConfig, RateLimiterConfig};
+    /// assert!(registry().keyed_rate_limiter("docs::per_user").is_none());
+    /// registry().get_or_create("docs::per_user", KeyedConfig::new(RateLimiterConfig::default())).unwrap();
+    /// let per_user = registry().keyed_rate_limiter("docs::per_user").unwrap();
+    /// per_user.try_acquire(&42_u64).unwrap();
+    /// assert_eq!(per_user.get(&42_u64).unwrap().stats().admitted, 1);
+    /// ```
+    pub fn keyed_rate_limiter(&self, name: &str) -> Option<Arc<KeyedRateLimiter>> {
+        self.keyed_rate_limiters.get(name)
+    }
+
+    /// The keyed circuit breaker named `name` (one breaker per key), declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, CircuitBreakerConfig, KeyedConfig};
+    /// assert!(registry().keyed_circuit_breaker("docs::per_host").is_none());
+    /// registry().get_or_create("docs::per_host", KeyedConfig::new(CircuitBreakerConfig::default())).unwrap();
+    /// assert!(registry().keyed_circuit_breaker("docs::per_host").unwrap().is_empty());
+    /// ```
+    pub fn keyed_circuit_breaker(&self, name: &str) -> Option<Arc<KeyedCircuitBreaker>> {
+        self.keyed_circuit_breakers.get(name)
+    }
+
+    pub(crate) fn keyed_rate_limiters(&self) -> &Namespace<Keyed<RateLimiter>> {
+        &self.keyed_rate_limiters
+    }
+
+    pub(crate) fn keyed_circuit_breakers(&self) -> &Namespace<Keyed<CircuitBreaker>> {
+        &self.keyed_circuit_breakers
     }
 
     /// Sets the configuration the instance `name` is created with, whatever its
@@ -396,6 +437,8 @@ impl Registry {
         self.reset_all(&self.timeouts);
         self.reset_all(&self.bulkheads);
         self.reset_all(&self.rate_limiters);
+        self.reset_all(&self.keyed_circuit_breakers);
+        self.reset_all(&self.keyed_rate_limiters);
     }
 
     fn reset_all<P: Policy>(&self, namespace: &Namespace<P>) {
@@ -468,6 +511,8 @@ impl Registry {
         self.collect(&self.timeouts, &mut instances);
         self.collect(&self.bulkheads, &mut instances);
         self.collect(&self.rate_limiters, &mut instances);
+        self.collect(&self.keyed_circuit_breakers, &mut instances);
+        self.collect(&self.keyed_rate_limiters, &mut instances);
         Snapshot { instances }
     }
 
@@ -475,10 +520,10 @@ impl Registry {
         for (name, slot) in namespace.read().iter() {
             // A declared instance not yet in use shows its initial state, read from a
             // throwaway instance, so listing creates nothing and `configure` still applies.
-            let stats = match &slot.policy {
-                Some(policy) => policy.snapshot(),
+            let (stats, open_keys) = match &slot.policy {
+                Some(policy) => (policy.snapshot(), policy.open_keys()),
                 None => match slot.build(name) {
-                    Some(fresh) => fresh.snapshot(),
+                    Some(fresh) => (fresh.snapshot(), Vec::new()),
                     None => continue,
                 },
             };
@@ -486,6 +531,7 @@ impl Registry {
                 kind: P::KIND,
                 name: Arc::clone(name),
                 stats,
+                open_keys,
             });
         }
     }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use super::{Namespace, Registry, Stats};
 use crate::error::InvalidConfig;
 use crate::{
-    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Kind, RateLimiter,
-    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Keyed,
+    KeyedConfig, Kind, PerKey, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout,
+    TimeoutConfig,
 };
 
 /// A policy the registry can hold. Implemented by the five policies only.
@@ -29,6 +30,11 @@ pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
     fn snapshot(&self) -> Stats;
     /// Back to its initial state: what the policy's own `reset` does.
     fn reset(&self);
+    /// The keys of a keyed breaker that are open, for the snapshot; none for the rest.
+    #[doc(hidden)]
+    fn open_keys(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A policy's configuration; names the policy it configures, so
@@ -91,4 +97,40 @@ policies! {
     Timeout TimeoutConfig timeouts,
     Bulkhead BulkheadConfig bulkheads,
     RateLimiter RateLimiterConfig rate_limiters,
+}
+
+// A keyed instance is a policy of its own, with a namespace of its own: `name` may be both
+// a plain limiter and a keyed one, which the snapshot tells apart by their stats.
+impl<P: PerKey> sealed::Sealed for Keyed<P> {}
+impl<C: PolicyConfig> sealed::Sealed for KeyedConfig<C> where C::Policy: PerKey {}
+
+impl<C: PolicyConfig> PolicyConfig for KeyedConfig<C>
+where
+    C::Policy: PerKey,
+{
+    type Policy = Keyed<C::Policy>;
+    fn check(&self) -> Result<(), InvalidConfig> {
+        self.validate()?;
+        self.config.check()
+    }
+}
+
+impl<P: PerKey> Policy for Keyed<P> {
+    type Config = KeyedConfig<P::Config>;
+    const KIND: Kind = P::KIND;
+    fn build(name: Arc<str>, config: Self::Config) -> Result<Self, ConfigError> {
+        Keyed::new(name, config)
+    }
+    fn namespace(registry: &Registry) -> &Namespace<Self> {
+        P::keyed_namespace(registry)
+    }
+    fn snapshot(&self) -> Stats {
+        self.snapshot_stats()
+    }
+    fn reset(&self) {
+        Keyed::reset(self)
+    }
+    fn open_keys(&self) -> Vec<String> {
+        self.snapshot_open_keys()
+    }
 }

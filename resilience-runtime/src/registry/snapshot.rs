@@ -3,7 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{BulkheadStats, CircuitBreakerStats, Kind, RateLimiterStats, RetryStats, TimeoutStats};
+use crate::{
+    BulkheadStats, CircuitBreakerStats, KeyedStats, Kind, RateLimiterStats, RetryStats,
+    TimeoutStats,
+};
 
 /// The counters of one instance, by kind.
 ///
@@ -27,6 +30,13 @@ pub enum Stats {
     Bulkhead(BulkheadStats),
     /// A rate limiter's.
     RateLimiter(RateLimiterStats),
+    /// A keyed circuit breaker's (one breaker per key): its keys. Each key's breaker has
+    /// its own [`CircuitBreakerStats`], from
+    /// [`KeyedCircuitBreaker::get`](crate::Keyed::get).
+    KeyedCircuitBreaker(KeyedStats),
+    /// A keyed rate limiter's (one limiter per key): its keys. Each key's limiter has its
+    /// own [`RateLimiterStats`], from [`KeyedRateLimiter::get`](crate::Keyed::get).
+    KeyedRateLimiter(KeyedStats),
 }
 
 impl Stats {
@@ -42,6 +52,8 @@ impl Stats {
         match self {
             Stats::CircuitBreaker(s) => s.state.to_string(),
             Stats::Bulkhead(s) => format!("{} busy, {} queued", s.active, s.queued),
+            Stats::KeyedCircuitBreaker(s) => format!("{} keys, {} open", s.keys, s.open_keys),
+            Stats::KeyedRateLimiter(s) => format!("{} keys", s.keys),
             Stats::Retry(_) | Stats::Timeout(_) | Stats::RateLimiter(_) => "-".to_owned(),
         }
     }
@@ -73,6 +85,11 @@ impl fmt::Display for Stats {
                     s.admitted, s.waited, s.rejections
                 )
             }
+            Stats::KeyedCircuitBreaker(s) | Stats::KeyedRateLimiter(s) => write!(
+                f,
+                "keys {} of {}, evicted {}, new keys rejected {}",
+                s.keys, s.max_keys, s.evictions, s.rejected_keys
+            ),
         }
     }
 }
@@ -95,6 +112,9 @@ pub struct Instance {
     pub name: Arc<str>,
     /// Its counters.
     pub stats: Stats,
+    /// For a keyed circuit breaker, the keys whose breaker is open, half-open or forced
+    /// open, each written with its `Debug`, sorted; empty for every other instance.
+    pub open_keys: Vec<String>,
 }
 
 /// Every instance of a registry at one moment.
@@ -140,7 +160,10 @@ impl fmt::Display for Snapshot {
                     i.kind.to_string(),
                     i.name.to_string(),
                     i.stats.state(),
-                    i.stats.to_string(),
+                    match i.open_keys.as_slice() {
+                        [] => i.stats.to_string(),
+                        open => format!("{}, open: {}", i.stats, open.join(", ")),
+                    },
                 ]
             })
             .collect();

@@ -291,9 +291,11 @@ impl Retry {
         if failures >= self.config.max_attempts {
             return None;
         }
-        // The least wait a rejection asks for, after the rejections that end the call.
+        // The least wait a rejection asks for, after the rejections that end the call. A
+        // keyed instance with no room for the call's key looked it up once, as the call
+        // started: every further attempt would meet the same refusal.
         let floor = match failure {
-            Failure::Rejected(Error::CircuitOpen { .. })
+            Failure::Rejected(Error::CircuitOpen { .. } | Error::KeysFull { .. })
             | Failure::Carried {
                 rejection: Error::CircuitOpen { .. },
                 ..
