@@ -230,19 +230,26 @@ pub mod __private {
         }
     }
 
-    /// A fallback of a `#[fallback]`, called with the guarded fn's arguments and the error
-    /// in a tuple: `fallback_to::<Ret, _, _>(from_cache, (id, error))`. A fallback of the
-    /// wrong shape fails its bound at the fallback's path, which says what was expected.
-    pub fn fallback_to<R, Args, F: FallbackFn<Args, R>>(fallback: F, arguments: Args) -> F::Future {
-        fallback.call(arguments)
+    /// A fallback of a `#[fallback]`, called with the guarded fn's arguments and the error:
+    /// `fallback_with::<Ret, _>((id, error)).to(from_cache)`. The arguments come first, so
+    /// their types are known when the fallback's bound is checked: a fallback of the wrong
+    /// shape fails it at its path, and the message names the arguments it should take.
+    pub fn fallback_with<R, Args>(arguments: Args) -> FallbackArguments<R, Args> {
+        FallbackArguments(arguments, core::marker::PhantomData)
     }
 
-    /// An `async fn` taking `Args`, spread, and returning `R`.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot be a fallback here",
-        label = "expected an `async fn` taking `{Args}` and returning `{R}`",
-        note = "a fallback takes the guarded fn's arguments as its body sees them (as under `#[retry]`), then the error, and returns the guarded fn's `Result`"
-    )]
+    pub struct FallbackArguments<R, Args>(Args, core::marker::PhantomData<fn() -> R>);
+
+    impl<R, Args> FallbackArguments<R, Args> {
+        pub fn to<F: FallbackFn<Args, R>>(self, fallback: F) -> F::Future {
+            fallback.call(self.0)
+        }
+    }
+
+    /// An `async fn` taking `Args`, spread, and returning `R`. A fallback of the wrong
+    /// shape fails one of an impl's bounds, and rustc's message names the bound: "expected
+    /// function that takes 3 arguments", "expected ... to resolve to `Result<..>`", with
+    /// the whole `FallbackFn<(arguments.., error), Result<..>>` it should implement.
     pub trait FallbackFn<Args, R> {
         type Future: core::future::Future<Output = R>;
         fn call(self, arguments: Args) -> Self::Future;

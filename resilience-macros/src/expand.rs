@@ -390,7 +390,7 @@ impl<'a> Expansion<'a> {
     //         let __resilience_reborrow = (&mut *lent.0,);
     //         let outcome = body_with(async move {
     //             let id = (&&&Lend::of(&*id)).how()(id);                       // as the body sees it
-    //             let ret = fallback_to::<Result<User, AppError>, _, _>(from_cache, (self, id, error)).await;
+    //             let ret = fallback_with::<Result<User, AppError>, _>((self, id, error)).to(from_cache).await;
     //             Guarded::into_result(ret)
     //         }, /* the error read for a rejection it carries */).await;
     //         (lent, outcome)
@@ -431,7 +431,7 @@ impl<'a> Expansion<'a> {
             let path = path.to_tokens(krate);
             // At the fallback's path: a fallback of the wrong shape is reported there.
             let call = quote_spanned! {span=>
-                #krate::__private::fallback_to::<#ret, _, _>(#path, (#(#arguments,)* #error,))
+                #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to(#path)
             };
             let into_result =
                 quote_spanned!(span=> <#ret as #krate::__private::Guarded>::into_result(#value));

@@ -20,8 +20,7 @@
 //! ```
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
-use syn::spanned::Spanned;
+use quote::{quote, ToTokens};
 use syn::{Pat, ReceiverKind, Type};
 
 use crate::args::Errors;
@@ -32,9 +31,9 @@ use crate::lending::Lending;
 /// nothing lent: a prelude that builds the tuple of shared references, and the unpacking
 /// each attempt does. Reports each argument that cannot be shared.
 pub(crate) fn sharing(function: &Function, krate: &TokenStream, errors: &mut Errors) -> Lending {
-    let refuse = |errors: &mut Errors, span: Span, what: &str| {
-        errors.push_at(
-            span,
+    let refuse = |errors: &mut Errors, tokens: &dyn ToTokens, what: &str| {
+        errors.push(
+            tokens,
             format_args!(
                 "`#[hedge]` cannot take {what}: its attempts run at the same time and share the arguments, \
                  so none of them can change one; take it by value or by `&`"
@@ -57,8 +56,8 @@ pub(crate) fn sharing(function: &Function, krate: &TokenStream, errors: &mut Err
         match reference {
             // `&self` is shared already.
             Some(false) => {}
-            Some(true) => refuse(errors, receiver.span(), "`&mut self`"),
-            None if receiver.mutability.is_some() => refuse(errors, receiver.span(), "`mut self`"),
+            Some(true) => refuse(errors, receiver, "`&mut self`"),
+            None if receiver.mutability.is_some() => refuse(errors, receiver, "`mut self`"),
             None => {
                 rename_self = true;
                 shared.push((quote!(&#self_token), renamed));
@@ -68,7 +67,7 @@ pub(crate) fn sharing(function: &Function, krate: &TokenStream, errors: &mut Err
     for argument in function.arguments() {
         if let Type::Reference(reference) = &*argument.ty {
             if reference.mutability.is_some() {
-                refuse(errors, argument.ty.span(), "a `&mut` argument");
+                refuse(errors, &argument.ty, "a `&mut` argument");
                 continue;
             }
         }
@@ -78,7 +77,7 @@ pub(crate) fn sharing(function: &Function, krate: &TokenStream, errors: &mut Err
         let plain = matches!(&*argument.pat, Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none());
         for (ident, mutable) in bound {
             if mutable {
-                refuse(errors, ident.span(), "a `mut` argument");
+                refuse(errors, &argument.pat, "a `mut` argument");
             } else if !(is_reference && plain) {
                 // A `&T` argument is shared already; anything else the fn's future owns.
                 shared.push((quote!(&#ident), ident));
