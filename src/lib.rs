@@ -79,7 +79,7 @@ pub use resilience_macros::{
 };
 pub use resilience_runtime::{
     metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
-    BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, ChainSteps, CircuitBreaker,
+    BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
     CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
     Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,

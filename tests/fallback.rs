@@ -367,3 +367,34 @@ async fn by_hand_a_chain_over_closures_as_the_seed_s_fallback_chain() {
     fallback.reset();
     assert_eq!(fallback.stats().calls, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guarded_fn_with_a_chain_is_send_and_runs_on_any_worker() {
+    #[fallback(shout, whisper)]
+    async fn greet(name: String, times: u8) -> Result<String, UserError> {
+        let _: &String = name; // lent, as under `#[retry]`
+        tokio::task::yield_now().await;
+        Err(UserError::Down(if times > 1 { "many" } else { "one" }))
+    }
+    async fn shout(name: &String, times: u8, _: UserError) -> Result<String, UserError> {
+        tokio::task::yield_now().await;
+        match times {
+            0 => Ok(name.to_uppercase()),
+            _ => Err(UserError::NotFound),
+        }
+    }
+    async fn whisper(name: &String, times: u8, error: UserError) -> Result<String, UserError> {
+        Ok(format!("{} x{times} after {error:?}", name.to_lowercase()))
+    }
+    let tasks: Vec<_> = (0..3u8)
+        .map(|times| tokio::spawn(greet("Ada".into(), times)))
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        answers,
+        ["ADA", "ada x1 after NotFound", "ada x2 after NotFound"]
+    );
+}

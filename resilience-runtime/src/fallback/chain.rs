@@ -1,8 +1,13 @@
 //! A chain of fallbacks, built one step at a time so that each step keeps its own closure
 //! and future types: nothing is boxed, and a call whose primary succeeds allocates nothing.
+//!
+//! Each step is an inherent `async fn` wrapping the future of the steps before it, not a
+//! trait implemented by nested step types: proving a trait's `async fn` future `Send`
+//! makes rustc prove its impl's closure bounds again with the lifetimes erased, which
+//! fails for closures lent references ("implementation of `FnOnce` is not general
+//! enough"), while an inherent `async fn`'s future is `Send` whenever what it holds is.
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::policy::Fallback;
@@ -10,7 +15,7 @@ use crate::pipeline::{self, Failure, Outcome};
 use crate::Error;
 
 /// A primary and the fallbacks to try after it, in order; made by [`Fallback::call`] (by
-/// hand) or [`Fallback::layer`] (in a stack).
+/// hand) or [`Fallback::layer`] (in a stack). `S` is the future of the steps so far.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -26,27 +31,12 @@ use crate::Error;
 /// # }
 /// ```
 #[must_use = "a chain does nothing until it is run"]
-pub struct FallbackChain<'a, C, P, S> {
+pub struct FallbackChain<'a, P, S> {
     policy: &'a Fallback,
-    lent: C,
     fallback_if: P,
     steps: S,
     /// Fallbacks so far, which numbers the next one.
     len: usize,
-}
-
-/// The first step of a chain: the call itself.
-#[doc(hidden)]
-pub struct Primary<F, Fut>(F, PhantomData<fn() -> Fut>);
-
-/// A chain, then one more fallback.
-#[doc(hidden)]
-pub struct Then<S, G, Fut> {
-    before: S,
-    fallback: G,
-    /// Its position: 1 for the first fallback.
-    step: usize,
-    future: PhantomData<fn() -> Fut>,
 }
 
 /// How a chain's steps so far ended.
@@ -59,104 +49,16 @@ pub enum Step<C, T, E> {
     Failed(C, Failure<E>),
 }
 
-/// The steps of a [`FallbackChain`]: a primary and the fallbacks added to it. Implemented
-/// by the chain's own step types only.
-///
-/// ```
-/// use resilience::{ChainSteps, Error, Fallback, FallbackChain, FallbackConfig};
-/// fn with_cache<'a, S: ChainSteps<(), u32, Error>>(
-///     chain: FallbackChain<'a, (), fn(&Error) -> bool, S>,
-/// ) -> FallbackChain<'a, (), fn(&Error) -> bool, impl ChainSteps<(), u32, Error>> {
-///     chain.or(|_| async { Ok(0) })
-/// }
-/// let fallback = Fallback::new("prices", FallbackConfig::DEFAULT).unwrap();
-/// let _chain = with_cache(fallback.call(|| async { Ok(3) }));
-/// ```
-pub trait ChainSteps<C, T, E>: sealed::Sealed {
-    #[doc(hidden)]
-    fn run<P: Fn(&E) -> bool>(
-        self,
-        policy: &Fallback,
-        lent: C,
-        fallback_if: &P,
-    ) -> impl Future<Output = Step<C, T, E>>;
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl<F, Fut> Sealed for super::Primary<F, Fut> {}
-    impl<S, G, Fut> Sealed for super::Then<S, G, Fut> {}
-}
-
-impl<C, T, E, F, Fut> ChainSteps<C, T, E> for Primary<F, Fut>
-where
-    F: FnOnce(C) -> Fut,
-    Fut: Future<Output = (C, Outcome<T, E>)>,
-{
-    async fn run<P: Fn(&E) -> bool>(self, policy: &Fallback, lent: C, _: &P) -> Step<C, T, E> {
-        policy.calls.increment();
-        match (self.0)(lent).await {
-            (_, Ok(value)) => {
-                policy.primary_succeeded.increment();
-                Step::Done(Ok(value))
-            }
-            (lent, Err(failure)) => Step::Failed(lent, failure),
-        }
-    }
-}
-
-impl<C, T, E, S, G, Fut> ChainSteps<C, T, E> for Then<S, G, Fut>
-where
-    E: From<Error>,
-    S: ChainSteps<C, T, E>,
-    G: FnOnce(C, E) -> Fut,
-    Fut: Future<Output = (C, Outcome<T, E>)>,
-{
-    async fn run<P: Fn(&E) -> bool>(
-        self,
-        policy: &Fallback,
-        lent: C,
-        fallback_if: &P,
-    ) -> Step<C, T, E> {
-        let (lent, failure) = match self.before.run(policy, lent, fallback_if).await {
-            Step::Failed(lent, failure) => (lent, failure),
-            done => return done,
-        };
-        // A rejection reaches the fallback converted into `E`, as it would reach the
-        // caller; one that does not fall back goes on as the rejection it was.
-        let rejection = failure.rejection().cloned();
-        let error = failure.into_error();
-        if !fallback_if(&error) {
-            policy.declined.fetch_add(1, Relaxed);
-            return Step::Done(Err(match rejection {
-                Some(rejection) => Failure::Carried { error, rejection },
-                None => Failure::Inner(error),
-            }));
-        }
-        policy.fallbacks.fetch_add(1, Relaxed);
-        match (self.fallback)(lent, error).await {
-            (_, Ok(value)) => {
-                policy.count_recovered(self.step);
-                Step::Done(Ok(value))
-            }
-            (lent, Err(failure)) => Step::Failed(lent, failure),
-        }
-    }
-}
-
-impl<'a, C, P, F, Fut> FallbackChain<'a, C, P, Primary<F, Fut>> {
-    pub(super) fn new(policy: &'a Fallback, lent: C, fallback_if: P, primary: F) -> Self {
-        FallbackChain {
+impl<'a, P, S> FallbackChain<'a, P, S> {
+    pub(super) fn new(policy: &'a Fallback, fallback_if: P, steps: S) -> Self {
+        Self {
             policy,
-            lent,
             fallback_if,
-            steps: Primary(primary, PhantomData),
+            steps,
             len: 0,
         }
     }
-}
 
-impl<'a, C, P, S> FallbackChain<'a, C, P, S> {
     /// Adds a fallback that is lent what the primary was lent and hands it back, as the
     /// attributes build a chain: see [`Fallback::layer`].
     ///
@@ -173,23 +75,31 @@ impl<'a, C, P, S> FallbackChain<'a, C, P, S> {
     /// assert_eq!(outcome, Ok(0));
     /// # }
     /// ```
-    pub fn or_lent<T, E, G, Fut>(self, fallback: G) -> FallbackChain<'a, C, P, Then<S, G, Fut>>
+    #[allow(clippy::type_complexity)]
+    pub fn or_lent<C, T, E, G, Fut>(
+        self,
+        fallback: G,
+    ) -> FallbackChain<'a, P, impl Future<Output = Step<C, T, E>> + use<'a, C, T, E, G, Fut, P, S>>
     where
-        S: ChainSteps<C, T, E>,
+        E: From<Error>,
+        P: Fn(&E) -> bool + Clone,
+        S: Future<Output = Step<C, T, E>>,
         G: FnOnce(C, E) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
+        let step = self.len + 1;
+        let steps = then(
+            self.policy,
+            self.steps,
+            self.fallback_if.clone(),
+            step,
+            fallback,
+        );
         FallbackChain {
             policy: self.policy,
-            lent: self.lent,
             fallback_if: self.fallback_if,
-            steps: Then {
-                before: self.steps,
-                fallback,
-                step: self.len + 1,
-                future: PhantomData,
-            },
-            len: self.len + 1,
+            steps,
+            len: step,
         }
     }
 
@@ -201,7 +111,6 @@ impl<'a, C, P, S> FallbackChain<'a, C, P, S> {
     /// use resilience::pipeline::{body, Failure};
     /// # use resilience::{Error, Fallback, FallbackConfig};
     /// let fallback = Fallback::new("quotes", FallbackConfig::DEFAULT).unwrap();
-    /// let outcome = fallback
     /// let busy = Error::BulkheadFull { name: "db".into(), max_concurrent: 1 };
     /// let outcome = fallback
     ///     .layer((), |_: &Error| false, |()| async { ((), body(async { Err::<u8, _>(busy) }).await) })
@@ -211,16 +120,11 @@ impl<'a, C, P, S> FallbackChain<'a, C, P, S> {
     /// assert!(matches!(outcome, Err(Failure::Inner(_))), "`fallback_if` said no");
     /// # }
     /// ```
-    pub async fn outcome<T, E>(self) -> Outcome<T, E>
+    pub async fn outcome<C, T, E>(self) -> Outcome<T, E>
     where
-        S: ChainSteps<C, T, E>,
-        P: Fn(&E) -> bool,
+        S: Future<Output = Step<C, T, E>>,
     {
-        match self
-            .steps
-            .run(self.policy, self.lent, &self.fallback_if)
-            .await
-        {
+        match self.steps.await {
             Step::Done(outcome) => outcome,
             Step::Failed(_, failure) => {
                 self.policy.all_failed.fetch_add(1, Relaxed);
@@ -230,7 +134,7 @@ impl<'a, C, P, S> FallbackChain<'a, C, P, S> {
     }
 }
 
-impl<'a, P, S> FallbackChain<'a, (), P, S> {
+impl<'a, P, S> FallbackChain<'a, P, S> {
     /// Adds a fallback, tried when every step before it failed; it is given the error of
     /// the step right before it.
     ///
@@ -243,13 +147,15 @@ impl<'a, P, S> FallbackChain<'a, (), P, S> {
     /// assert_eq!(quote, Ok(0));
     /// # }
     /// ```
+    #[allow(clippy::type_complexity)]
     pub fn or<T, E, G, Fut>(
         self,
         fallback: G,
-    ) -> FallbackChain<'a, (), P, impl ChainSteps<(), T, E>>
+    ) -> FallbackChain<'a, P, impl Future<Output = Step<(), T, E>> + use<'a, T, E, G, Fut, P, S>>
     where
         E: From<Error>,
-        S: ChainSteps<(), T, E>,
+        P: Fn(&E) -> bool + Clone,
+        S: Future<Output = Step<(), T, E>>,
         G: FnOnce(E) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -274,9 +180,69 @@ impl<'a, P, S> FallbackChain<'a, (), P, S> {
     pub async fn run<T, E>(self) -> Result<T, E>
     where
         E: From<Error>,
-        S: ChainSteps<(), T, E>,
-        P: Fn(&E) -> bool,
+        S: Future<Output = Step<(), T, E>>,
     {
         pipeline::finish(self.outcome().await)
+    }
+}
+
+/// The first step: the call itself.
+pub(super) async fn primary<C, T, E, F, Fut>(
+    policy: &Fallback,
+    lent: C,
+    primary: F,
+) -> Step<C, T, E>
+where
+    F: FnOnce(C) -> Fut,
+    Fut: Future<Output = (C, Outcome<T, E>)>,
+{
+    policy.calls.increment();
+    match primary(lent).await {
+        (_, Ok(value)) => {
+            policy.primary_succeeded.increment();
+            Step::Done(Ok(value))
+        }
+        (lent, Err(failure)) => Step::Failed(lent, failure),
+    }
+}
+
+/// The steps `before`, then the fallback at position `step` if they failed with an error
+/// that `fallback_if` lets fall back.
+async fn then<C, T, E, P, S, G, Fut>(
+    policy: &Fallback,
+    before: S,
+    fallback_if: P,
+    step: usize,
+    fallback: G,
+) -> Step<C, T, E>
+where
+    E: From<Error>,
+    P: Fn(&E) -> bool,
+    S: Future<Output = Step<C, T, E>>,
+    G: FnOnce(C, E) -> Fut,
+    Fut: Future<Output = (C, Outcome<T, E>)>,
+{
+    let (lent, failure) = match before.await {
+        Step::Failed(lent, failure) => (lent, failure),
+        done => return done,
+    };
+    // A rejection reaches the fallback converted into `E`, as it would reach the caller;
+    // one that does not fall back goes on as the rejection it was.
+    let rejection = failure.rejection().cloned();
+    let error = failure.into_error();
+    if !fallback_if(&error) {
+        policy.declined.fetch_add(1, Relaxed);
+        return Step::Done(Err(match rejection {
+            Some(rejection) => Failure::Carried { error, rejection },
+            None => Failure::Inner(error),
+        }));
+    }
+    policy.fallbacks.fetch_add(1, Relaxed);
+    match fallback(lent, error).await {
+        (_, Ok(value)) => {
+            policy.count_recovered(step);
+            Step::Done(Ok(value))
+        }
+        (lent, Err(failure)) => Step::Failed(lent, failure),
     }
 }

@@ -6,7 +6,7 @@ mod config;
 mod policy;
 mod stats;
 
-pub use chain::{ChainSteps, FallbackChain};
+pub use chain::FallbackChain;
 pub use config::FallbackConfig;
 pub use policy::Fallback;
 pub use stats::FallbackStats;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use super::chain::{ChainSteps, FallbackChain, Primary};
+use super::chain::{self, FallbackChain, Step};
 use super::config::FallbackConfig;
 use super::stats::{FallbackStats, EXACT_STEPS};
 use crate::counter::Counter;
@@ -110,10 +110,15 @@ impl Fallback {
     /// assert_eq!(quote, Ok(7));
     /// # }
     /// ```
+    #[allow(clippy::type_complexity)]
     pub fn call<T, E, F, Fut>(
         &self,
         primary: F,
-    ) -> FallbackChain<'_, (), fn(&E) -> bool, impl ChainSteps<(), T, E>>
+    ) -> FallbackChain<
+        '_,
+        fn(&E) -> bool,
+        impl Future<Output = Step<(), T, E>> + use<'_, T, E, F, Fut>,
+    >
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -153,13 +158,13 @@ impl Fallback {
         lent: C,
         fallback_if: P,
         primary: F,
-    ) -> FallbackChain<'_, C, P, Primary<F, Fut>>
+    ) -> FallbackChain<'_, P, impl Future<Output = Step<C, T, E>> + use<'_, C, T, E, P, F, Fut>>
     where
-        P: Fn(&E) -> bool,
+        P: Fn(&E) -> bool + Clone,
         F: FnOnce(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
-        FallbackChain::new(self, lent, fallback_if, primary)
+        FallbackChain::new(self, fallback_if, chain::primary(self, lent, primary))
     }
 
     /// Counters since creation.
