@@ -376,6 +376,8 @@ async fn a_guarded_fn_with_a_chain_is_send_and_runs_on_any_worker() {
         tokio::task::yield_now().await;
         Err(UserError::Down(if times > 1 { "many" } else { "one" }))
     }
+    // A `String` argument is lent to a fallback as `&String`, as to a retried body.
+    #[allow(clippy::ptr_arg)]
     async fn shout(name: &String, times: u8, _: UserError) -> Result<String, UserError> {
         tokio::task::yield_now().await;
         match times {
@@ -383,6 +385,7 @@ async fn a_guarded_fn_with_a_chain_is_send_and_runs_on_any_worker() {
             _ => Err(UserError::NotFound),
         }
     }
+    #[allow(clippy::ptr_arg)]
     async fn whisper(name: &String, times: u8, error: UserError) -> Result<String, UserError> {
         Ok(format!("{} x{times} after {error:?}", name.to_lowercase()))
     }

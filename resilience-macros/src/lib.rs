@@ -290,6 +290,10 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
 /// expected. Each fallback is given the error of the step before it: the call's for the
 /// first. When all fail, the last fallback's error is returned.
 ///
+/// A `String` argument reaches a fallback as `&String` (clippy's `ptr_arg` will suggest
+/// `&str`, which would not match): take `&str` in the guarded fn, or allow the lint on the
+/// fallback.
+///
 /// | argument | accepts | default |
 /// |---|---|---|
 /// | the fallbacks, first and unnamed | paths of `async fn`s, in the order they are tried | required |
