@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use resilience::{circuit_breaker, hedge, registry, Error, Hedge, HedgeConfig, Kind, Stats};
+use resilience::{
+    circuit_breaker, hedge, registry, timeout, Error, Hedge, HedgeConfig, Kind, Stats,
+};
 use tokio::time::{sleep, Instant};
 
 const MS: Duration = Duration::from_millis(1);
@@ -162,6 +164,36 @@ async fn an_attempt_rejected_by_the_breaker_below_starts_no_further_attempt() {
         .unwrap()
         .stats();
     assert_eq!((breaker.failures, breaker.rejections), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_cut_short_by_a_timeout_below_starts_the_next_at_once() {
+    static STARTS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+    #[hedge(delay = "1s", max_attempts = 3)]
+    #[timeout("30ms")]
+    async fn call() -> Result<u32, Error> {
+        let attempt = {
+            let mut starts = STARTS.lock().unwrap();
+            starts.push(Instant::now());
+            starts.len() as u32
+        };
+        // The first attempt outlives its timeout; the second answers in 10ms.
+        sleep(if attempt == 1 { 1000 * MS } else { 10 * MS }).await;
+        Ok(attempt)
+    }
+    let start = Instant::now();
+    assert_eq!(call().await, Ok(2));
+    let starts: Vec<Duration> = STARTS
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|at| *at - start)
+        .collect();
+    assert_eq!(
+        starts,
+        [Duration::ZERO, 30 * MS],
+        "a `Timeout` is a failure, not a rejection that stops the hedge"
+    );
 }
 
 #[tokio::test(start_paused = true)]
