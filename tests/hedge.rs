@@ -355,6 +355,7 @@ async fn a_fallback_below_a_hedge_answers_for_each_attempt_with_the_shared_argum
     #[hedge(delay = "10ms", max_attempts = 2)]
     #[resilience::fallback(per_attempt)]
     async fn price(sku: String, cents: u32) -> Result<String, Error> {
+        let _: (&String, u32) = (sku, cents); // shared by the attempts
         let call = PRIMARY.fetch_add(1, SeqCst);
         // The first attempt is slow and fails; the hedge's own one fails at once.
         sleep(if call == 0 { 50 * MS } else { MS }).await;
