@@ -30,6 +30,8 @@ JOBS = [
     ("retry", "resilience attribute", ["backon", "tower Retry"], "retry, first attempt succeeds"),
     ("keyed_rate_limit", "resilience try_acquire", ["governor check_key"],
      "keyed rate limit by hand, admitted, 1 024 keys held"),
+    # Its target is our own timeout's cost with a ready body (ratio at most 1), not a peer's.
+    ("hedge", "resilience attribute", ["resilience timeout attribute"], "hedge, first attempt answers at once"),
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),

@@ -14,6 +14,7 @@ use crate::item::{Function, Shape};
 use crate::keys;
 use crate::lending::Lending;
 use crate::rename::{item_end, rename_self, starts_item};
+use crate::sharing::sharing;
 use crate::stack::{self, Declared, Marker, Stack};
 
 /// Expands `#[attribute(args)]` on `item`.
@@ -131,6 +132,10 @@ fn expand(
         }
     }
 
+    if parsed.iter().any(|layer| layer.table.layer == Layer::Hedge) {
+        hedge_checks(&function, &parsed, &mut errors);
+    }
+
     match (errors.finish(), shape) {
         (Ok(()), Some(shape)) => Expansion::new(&function, &parsed, shape).emit(&kept, &uses),
         (result, _) => {
@@ -171,7 +176,12 @@ struct Expansion<'a> {
     ret: Type,
     body: TokenStream,
     boxed: bool,
+    /// How the arguments are lent to the layers above a hedge (to every layer without one).
     lending: Lending,
+    /// How a hedge's attempts share the arguments, and the layers below it get them.
+    shared: Lending,
+    /// The hedge's layer, if there is one.
+    hedge_at: Option<usize>,
     /// Whether the fn is a method or an associated fn that names `Self`: its default
     /// instance names are `module::Type::function`, one per `Self` type.
     method: bool,
@@ -187,14 +197,30 @@ impl<'a> Expansion<'a> {
             Shape::Async { ret, body } => (ret, body, false),
             Shape::AsyncTrait { ret, body } => (ret, body, true),
         };
-        let retries = layers.iter().any(|layer| layer.table.layer == Layer::Retry);
-        let lending = if retries {
+        let hedge_at = layers
+            .iter()
+            .position(|layer| layer.table.layer == Layer::Hedge);
+        // Above a hedge the arguments are lent as under a retry; from the hedge down they
+        // are shared, since its attempts run at once.
+        let lends_above = layers[..hedge_at.unwrap_or(layers.len())]
+            .iter()
+            .any(|layer| matches!(layer.table.layer, Layer::Retry | Layer::Fallback));
+        let lending = if lends_above {
             Lending::of(function, &krate)
         } else {
             Lending::default()
         };
+        let shared = if hedge_at.is_some() {
+            // What cannot be shared was reported before the expansion began.
+            let mut reported = Errors::new();
+            let shared = sharing(function, &krate, &mut reported);
+            drop(reported.finish());
+            shared
+        } else {
+            Lending::default()
+        };
         let method = function.receiver().is_some() || names_self(&function.sig, &body);
-        let body = if lending.rename_self {
+        let body = if lending.rename_self || shared.rename_self {
             rename_self(body)
         } else {
             body
@@ -207,7 +233,42 @@ impl<'a> Expansion<'a> {
             body,
             boxed,
             lending,
+            shared,
+            hedge_at,
             method,
+        }
+    }
+
+    /// Whether layer `i` (the body for `i` past the last layer) gets the arguments shared
+    /// by a hedge above it rather than lent.
+    fn is_shared(&self, i: usize) -> bool {
+        self.hedge_at.is_some_and(|hedge| i > hedge)
+    }
+
+    /// For a layer that lends the arguments on (a retry, a fallback): the tuple it is
+    /// given (`()` when there is nothing to lend), and the statement each of its calls
+    /// starts with, which binds the tuple's name for the layers inside it.
+    fn lent_to(&self, i: usize) -> (TokenStream, TokenStream) {
+        let lent = Ident::new("__resilience_lent", Span::mixed_site());
+        // Below a hedge the arguments are shared references, which are `Copy`: each
+        // closure captures them as they are, and nothing is lent.
+        if self.is_shared(i) || self.lending.lent.is_empty() {
+            return (quote!(()), TokenStream::new());
+        }
+        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+        let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+        (
+            quote!(#reborrow),
+            quote!(let #reborrow = (#(&mut *#lent.#fields,)*);),
+        )
+    }
+
+    /// How layer `i` (or the body) unpacks the arguments by the names the body knows.
+    fn unpack(&self, i: usize) -> &TokenStream {
+        if self.is_shared(i) {
+            &self.shared.unpack
+        } else {
+            &self.lending.unpack
         }
     }
 
@@ -245,7 +306,11 @@ impl<'a> Expansion<'a> {
         let ret_span = ret.span();
         let statics = self.statics();
         let keyed = self.keyed();
-        let prelude = &self.lending.prelude;
+        // A hedge with no lender above it shares the arguments from the start.
+        let prelude = match self.lending.lent.is_empty() {
+            true => &self.shared.prelude,
+            false => &self.lending.prelude,
+        };
         let pipeline = self.layer(0);
         // Both ends name `Guarded` at the return type, so a return type that cannot carry a
         // rejection is reported there.
@@ -393,24 +458,135 @@ impl<'a> Expansion<'a> {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
             Layer::Retry => {
                 let hooks = quote!(#hooks #describe,);
-                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
                 let lent = Ident::new("__resilience_lent", Span::mixed_site());
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
-                if self.lending.lent.is_empty() {
+                let (given, rebind) = self.lent_to(i);
+                if rebind.is_empty() {
                     return quote! {
                         #site.layer((), #hooks move |()| async move { ((), #inner.await) })
                     };
                 }
-                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
                 quote! {
-                    #site.layer(#reborrow, #hooks move |#lent| async move {
-                        let #reborrow = (#(&mut *#lent.#fields,)*);
+                    #site.layer(#given, #hooks move |#lent| async move {
+                        #rebind
                         let #outcome = #inner.await;
                         (#lent, #outcome)
                     })
                 }
             }
+            Layer::Fallback => self.fallback(i, layer, site, hooks, inner),
+            // Each attempt copies the shared references into its own future (see `sharing`);
+            // below a retry or a fallback they are made from what that layer lent.
+            Layer::Hedge if !self.lending.lent.is_empty() => {
+                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+                let shared = Ident::new("__resilience_shared", Span::mixed_site());
+                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+                quote!({
+                    let #shared = (#(&*#reborrow.#fields,)*);
+                    #site.layer(move |_| #inner)
+                })
+            }
+            Layer::Hedge => quote!(#site.layer(move |_| #inner)),
         }
+    }
+
+    // Input:
+    //     #[fallback(from_cache, from_replica)]
+    //     async fn get_user(&self, id: UserId) -> Result<User, AppError> { body }
+    // Output (the primary and each fallback are lent the arguments, as a retry's attempts):
+    //     __RESILIENCE_0.get_for::<Self>().layer(__resilience_reborrow, |_: &_| true, move |lent| async move {
+    //         let __resilience_reborrow = (&mut *lent.0,);
+    //         let outcome = /* the layers below and the body */.await;
+    //         (lent, outcome)
+    //     })
+    //     .or_lent(move |lent, error| async move {
+    //         let __resilience_reborrow = (&mut *lent.0,);
+    //         let outcome = body_with(async move {
+    //             let id = (&&&Lend::of(&*id)).how()(id);                       // as the body sees it
+    //             let ret = fallback_with::<Result<User, AppError>, _>((self, id, error)).to(from_cache).await;
+    //             Guarded::into_result(ret)
+    //         }, /* the error read for a rejection it carries */).await;
+    //         (lent, outcome)
+    //     })
+    //     .or_lent(/* the same with from_replica */)
+    //     .outcome()
+    /// A `#[fallback]` layer: the chain of its fallbacks around the layers below it.
+    fn fallback(
+        &self,
+        i: usize,
+        layer: &Parsed,
+        site: TokenStream,
+        hooks: TokenStream,
+        inner: TokenStream,
+    ) -> TokenStream {
+        let krate = &self.krate;
+        let ret = &self.ret;
+        let lent = Ident::new("__resilience_lent", Span::mixed_site());
+        let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
+        let error = Ident::new("__resilience_error", Span::mixed_site());
+        let value = Ident::new("__resilience_ret", Span::mixed_site());
+        let unpack = self.unpack(i);
+        let (given, reborrowed) = self.lent_to(i);
+        let arguments = self.fallback_arguments();
+        let steps = layer.given.iter().filter_map(|(key, _, path)| {
+            let (Role::Chain, Some(path)) = (&key.role, path) else {
+                return None;
+            };
+            let span = path.span();
+            let path = path.to_tokens(krate);
+            // At the fallback's path: a fallback of the wrong shape is reported there.
+            let call = quote_spanned! {span=>
+                #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to(#path)
+            };
+            let into_result =
+                quote_spanned!(span=> <#ret as #krate::__private::Guarded>::into_result(#value));
+            Some(quote! {
+                .or_lent(move |#lent, #error| async move {
+                    #reborrowed
+                    let #outcome = #krate::__private::body_with(async move {
+                        #unpack
+                        let #value = #call.await;
+                        #into_result
+                    }, |#error| {
+                        use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                        (&&#krate::__private::Carry(#error)).rejection()
+                    }).await;
+                    (#lent, #outcome)
+                })
+            })
+        });
+        quote! {
+            #site.layer(#given, #hooks move |#lent| async move {
+                #reborrowed
+                let #outcome = #inner.await;
+                (#lent, #outcome)
+            })
+            #(#steps)*
+            .outcome()
+        }
+    }
+
+    /// The guarded fn's arguments as a fallback is given them: the receiver first, then
+    /// each argument (each name a pattern binds), by the names the body knows them by.
+    fn fallback_arguments(&self) -> Vec<TokenStream> {
+        let mut arguments = Vec::new();
+        if let Some(receiver) = self.function.receiver() {
+            arguments.push(if self.lending.rename_self || self.shared.rename_self {
+                Ident::new("__resilience_self", Span::call_site()).into_token_stream()
+            } else {
+                receiver.self_token.into_token_stream()
+            });
+        }
+        for argument in self.function.arguments() {
+            let mut bound = Vec::new();
+            crate::item::bindings(&argument.pat, &mut bound);
+            arguments.extend(
+                bound
+                    .into_iter()
+                    .map(|(ident, _)| ident.into_token_stream()),
+            );
+        }
+        arguments
     }
 
     /// The body, as a future of the pipeline's `Outcome`, its error read for a rejection it
@@ -423,7 +599,7 @@ impl<'a> Expansion<'a> {
         let krate = &self.krate;
         let ret = &self.ret;
         let body = &self.body;
-        let unpack = &self.lending.unpack;
+        let unpack = self.unpack(self.layers.len());
         // An argument a key reads was used, though the body may not use it: under a retry
         // the body's copy is a binding of its own, which would be reported unused.
         let read_by_keys = match self.lending.lent.is_empty() {
@@ -476,6 +652,15 @@ fn describe(krate: &TokenStream, ret: &Type) -> TokenStream {
             (&&&#krate::__private::Describe(#error)).describe(#f)
         }
     }
+}
+
+/// What a hedged fn cannot have: an argument its attempts cannot share.
+fn hedge_checks(function: &Function, parsed: &[Parsed], errors: &mut Errors) {
+    let krate = parsed
+        .iter()
+        .find_map(|layer| layer.krate.as_ref())
+        .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
+    sharing(function, &krate, errors);
 }
 
 /// A layer's config in a `const`, and the runtime's verdict on it as compile errors.

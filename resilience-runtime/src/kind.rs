@@ -8,7 +8,9 @@ use std::fmt;
 /// use resilience::Kind;
 /// assert_eq!(Kind::RateLimiter.to_string(), "rate limiter");
 /// ```
+// Non-exhaustive: a policy added later must not break a user's `match`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// [`CircuitBreaker`](crate::CircuitBreaker)
     CircuitBreaker,
@@ -20,6 +22,10 @@ pub enum Kind {
     Bulkhead,
     /// [`RateLimiter`](crate::RateLimiter)
     RateLimiter,
+    /// [`Fallback`](crate::Fallback)
+    Fallback,
+    /// [`Hedge`](crate::Hedge)
+    Hedge,
 }
 
 impl Kind {
@@ -38,6 +44,8 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimiter => "rate_limit",
+            Kind::Fallback => "fallback",
+            Kind::Hedge => "hedge",
         }
     }
 }
@@ -50,6 +58,8 @@ impl fmt::Display for Kind {
             Kind::Timeout => "timeout",
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimiter => "rate limiter",
+            Kind::Fallback => "fallback",
+            Kind::Hedge => "hedge",
         })
     }
 }

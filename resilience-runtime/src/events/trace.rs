@@ -17,6 +17,8 @@ macro_rules! at_target_of {
             Kind::Timeout => tracing::$level!(target: "resilience::timeout", $($fields)+),
             Kind::Bulkhead => tracing::$level!(target: "resilience::bulkhead", $($fields)+),
             Kind::RateLimiter => tracing::$level!(target: "resilience::rate_limit", $($fields)+),
+            Kind::Fallback => tracing::$level!(target: "resilience::fallback", $($fields)+),
+            Kind::Hedge => tracing::$level!(target: "resilience::hedge", $($fields)+),
         }
     };
 }

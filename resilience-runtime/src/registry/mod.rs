@@ -22,8 +22,8 @@ use suggest::nearest;
 
 use crate::events::{self, Subscription};
 use crate::{
-    Bulkhead, CircuitBreaker, ConfigError, Keyed, KeyedCircuitBreaker, KeyedRateLimiter, Kind,
-    RateLimiter, Retry, Timeout,
+    Bulkhead, CircuitBreaker, ConfigError, Fallback, Hedge, Keyed, KeyedCircuitBreaker,
+    KeyedRateLimiter, Kind, RateLimiter, Retry, Timeout,
 };
 
 /// Two declarations of one instance that disagree; the first one's arguments are used.
@@ -85,6 +85,8 @@ pub struct Registry {
     rate_limiters: Namespace<RateLimiter>,
     keyed_circuit_breakers: Namespace<Keyed<CircuitBreaker>>,
     keyed_rate_limiters: Namespace<Keyed<RateLimiter>>,
+    fallbacks: Namespace<Fallback>,
+    hedges: Namespace<Hedge>,
     conflicts: Mutex<Vec<Conflict>>,
     /// `(kind, module, function)` of each method whose instances are named after their
     /// `Self` type, known at their first call only.
@@ -112,6 +114,8 @@ impl Registry {
             rate_limiters: Namespace::new(),
             keyed_circuit_breakers: Namespace::new(),
             keyed_rate_limiters: Namespace::new(),
+            fallbacks: Namespace::new(),
+            hedges: Namespace::new(),
             conflicts: Mutex::new(Vec::new()),
             methods: Mutex::new(Vec::new()),
         }
@@ -238,6 +242,30 @@ impl Registry {
 
     pub(crate) fn keyed_circuit_breakers(&self) -> &Namespace<Keyed<CircuitBreaker>> {
         &self.keyed_circuit_breakers
+    }
+
+    /// The fallback named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, FallbackConfig};
+    /// assert!(registry().fallback("docs::fallback").is_none());
+    /// registry().get_or_create("docs::fallback", FallbackConfig::default()).unwrap();
+    /// assert!(registry().fallback("docs::fallback").is_some());
+    /// ```
+    pub fn fallback(&self, name: &str) -> Option<Arc<Fallback>> {
+        self.fallbacks.get(name)
+    }
+
+    /// The hedge named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, HedgeConfig};
+    /// assert!(registry().hedge("docs::hedge").is_none());
+    /// registry().get_or_create("docs::hedge", HedgeConfig::default()).unwrap();
+    /// assert!(registry().hedge("docs::hedge").is_some());
+    /// ```
+    pub fn hedge(&self, name: &str) -> Option<Arc<Hedge>> {
+        self.hedges.get(name)
     }
 
     /// Sets the configuration the instance `name` is created with, whatever its
@@ -439,6 +467,8 @@ impl Registry {
         self.reset_all(&self.rate_limiters);
         self.reset_all(&self.keyed_circuit_breakers);
         self.reset_all(&self.keyed_rate_limiters);
+        self.reset_all(&self.fallbacks);
+        self.reset_all(&self.hedges);
     }
 
     fn reset_all<P: Policy>(&self, namespace: &Namespace<P>) {
@@ -513,6 +543,8 @@ impl Registry {
         self.collect(&self.rate_limiters, &mut instances);
         self.collect(&self.keyed_circuit_breakers, &mut instances);
         self.collect(&self.keyed_rate_limiters, &mut instances);
+        self.collect(&self.fallbacks, &mut instances);
+        self.collect(&self.hedges, &mut instances);
         Snapshot { instances }
     }
 
@@ -819,6 +851,8 @@ mod tests {
         assert_eq!(TimeoutConfig::default().validate(), Ok(()));
         assert_eq!(BulkheadConfig::default().validate(), Ok(()));
         assert_eq!(crate::RateLimiterConfig::default().validate(), Ok(()));
+        assert_eq!(crate::FallbackConfig::default().validate(), Ok(()));
+        assert_eq!(crate::HedgeConfig::default().validate(), Ok(()));
     }
 
     #[test]

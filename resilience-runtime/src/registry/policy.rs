@@ -6,12 +6,12 @@ use std::sync::Arc;
 use super::{Namespace, Registry, Stats};
 use crate::error::InvalidConfig;
 use crate::{
-    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Keyed,
-    KeyedConfig, Kind, PerKey, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout,
-    TimeoutConfig,
+    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Fallback,
+    FallbackConfig, Hedge, HedgeConfig, Keyed, KeyedConfig, Kind, PerKey, RateLimiter,
+    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 
-/// A policy the registry can hold. Implemented by the five policies only.
+/// A policy the registry can hold. Implemented by the policies of this crate only.
 ///
 /// ```
 /// use resilience::{CircuitBreaker, Kind, Policy};
@@ -97,6 +97,8 @@ policies! {
     Timeout TimeoutConfig timeouts,
     Bulkhead BulkheadConfig bulkheads,
     RateLimiter RateLimiterConfig rate_limiters,
+    Fallback FallbackConfig fallbacks,
+    Hedge HedgeConfig hedges,
 }
 
 // A keyed instance is a policy of its own, with a namespace of its own: `name` may be both

@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::{
-    BulkheadStats, CircuitBreakerStats, KeyedStats, Kind, RateLimiterStats, RetryStats,
-    TimeoutStats,
+    BulkheadStats, CircuitBreakerStats, FallbackStats, HedgeStats, KeyedStats, Kind,
+    RateLimiterStats, RetryStats, TimeoutStats,
 };
 
 /// The counters of one instance, by kind.
@@ -37,6 +37,10 @@ pub enum Stats {
     /// A keyed rate limiter's (one limiter per key): its keys. Each key's limiter has its
     /// own [`RateLimiterStats`], from [`KeyedRateLimiter::get`](crate::Keyed::get).
     KeyedRateLimiter(KeyedStats),
+    /// A fallback's.
+    Fallback(FallbackStats),
+    /// A hedge's.
+    Hedge(HedgeStats),
 }
 
 impl Stats {
@@ -54,7 +58,11 @@ impl Stats {
             Stats::Bulkhead(s) => format!("{} busy, {} queued", s.active, s.queued),
             Stats::KeyedCircuitBreaker(s) => format!("{} keys, {} open", s.keys, s.open_keys),
             Stats::KeyedRateLimiter(s) => format!("{} keys", s.keys),
-            Stats::Retry(_) | Stats::Timeout(_) | Stats::RateLimiter(_) => "-".to_owned(),
+            Stats::Retry(_)
+            | Stats::Timeout(_)
+            | Stats::RateLimiter(_)
+            | Stats::Fallback(_)
+            | Stats::Hedge(_) => "-".to_owned(),
         }
     }
 }
@@ -89,6 +97,16 @@ impl fmt::Display for Stats {
                 f,
                 "keys {} of {}, evicted {}, new keys rejected {}",
                 s.keys, s.max_keys, s.evictions, s.rejected_keys
+            ),
+            Stats::Fallback(s) => write!(
+                f,
+                "calls {}, primary ok {}, recovered {}, declined {}, all failed {}",
+                s.calls, s.primary_succeeded, s.recovered, s.declined, s.all_failed
+            ),
+            Stats::Hedge(s) => write!(
+                f,
+                "calls {}, hedges {}, won by hedge {}, failed {}",
+                s.calls, s.hedges, s.won_by_hedge, s.failed
             ),
         }
     }
