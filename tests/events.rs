@@ -705,3 +705,63 @@ impl tracing::Subscriber for SlowLog {
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
 }
+
+/// A fallback reports each step of its chain that runs; a hedge, each attempt it starts
+/// beside the first: once each, in order, on the instance's and the registry's
+/// subscriptions.
+#[tokio::test(start_paused = true)]
+async fn fallbacks_and_hedges_report_each_step_and_attempt() {
+    #[resilience::fallback(first, second, name = "events::fallback")]
+    async fn answered() -> Result<u8, Error> {
+        Err(Error::Timeout {
+            name: "db".into(),
+            after: SECOND,
+        })
+    }
+    async fn first(error: Error) -> Result<u8, Error> {
+        Err(error)
+    }
+    async fn second(_: Error) -> Result<u8, Error> {
+        Ok(2)
+    }
+    #[resilience::hedge(name = "events::hedge", delay = "10ms", max_attempts = 3)]
+    async fn raced() -> Result<u8, Error> {
+        sleep(25 * MS).await;
+        Ok(1)
+    }
+    let mut everything = registry().subscribe();
+    assert_eq!(answered().await.unwrap(), 2);
+    assert_eq!(raced().await.unwrap(), 1);
+    let ours: Vec<(String, Kind, Detail)> = drain(&mut everything)
+        .into_iter()
+        .filter(|event| {
+            event.name.starts_with("events::fallback") || event.name.starts_with("events::hedge")
+        })
+        .map(|event| (event.name.to_string(), event.kind, event.detail))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            (
+                "events::fallback".to_owned(),
+                Kind::Fallback,
+                Detail::FellBack { step: 1 }
+            ),
+            (
+                "events::fallback".to_owned(),
+                Kind::Fallback,
+                Detail::FellBack { step: 2 }
+            ),
+            (
+                "events::hedge".to_owned(),
+                Kind::Hedge,
+                Detail::Hedged { attempt: 2 }
+            ),
+            (
+                "events::hedge".to_owned(),
+                Kind::Hedge,
+                Detail::Hedged { attempt: 3 }
+            ),
+        ]
+    );
+}

@@ -64,6 +64,16 @@ impl Emitter {
         self.send(|| Detail::Waited { waited });
     }
 
+    pub(crate) fn fell_back(&self, step: u32) {
+        trace::fell_back(&self.name, step);
+        self.send(|| Detail::FellBack { step });
+    }
+
+    pub(crate) fn hedged(&self, attempt: u32) {
+        trace::hedged(&self.name, attempt);
+        self.send(|| Detail::Hedged { attempt });
+    }
+
     #[inline]
     fn send(&self, detail: impl FnOnce() -> Detail) {
         if channel::anyone() {

@@ -107,6 +107,18 @@ pub enum Detail {
         /// How long it waited.
         waited: Duration,
     },
+    /// A fallback's call failed with an error it falls back on, and fallback `step` of its
+    /// chain runs (counting from 1: the first fallback after the call itself).
+    FellBack {
+        /// The fallback that runs now, counting from 1.
+        step: u32,
+    },
+    /// A hedge started another attempt beside those running (or after they failed):
+    /// attempt `attempt`, counting the call itself as 1.
+    Hedged {
+        /// The attempt started, counting from 1.
+        attempt: u32,
+    },
 }
 
 /// One line, naming the instance.
@@ -148,6 +160,8 @@ impl fmt::Display for Event {
                     Human(*waited)
                 )
             }
+            Detail::FellBack { step } => write!(f, "{kind} `{name}`: falling back to step {step}"),
+            Detail::Hedged { attempt } => write!(f, "{kind} `{name}` started attempt {attempt}"),
         }
     }
 }

@@ -88,3 +88,23 @@ pub(super) fn waited(kind: Kind, name: &str, waited: Duration) {
         "call waited",
     );
 }
+
+pub(super) fn fell_back(name: &str, step: u32) {
+    tracing::debug!(
+        target: "resilience::fallback",
+        name,
+        kind = Kind::Fallback.as_str(),
+        step,
+        "call failed, falling back",
+    );
+}
+
+pub(super) fn hedged(name: &str, attempt: u32) {
+    tracing::debug!(
+        target: "resilience::hedge",
+        name,
+        kind = Kind::Hedge.as_str(),
+        attempt,
+        "another attempt started",
+    );
+}

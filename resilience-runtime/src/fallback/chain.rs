@@ -238,6 +238,9 @@ where
         }));
     }
     policy.fallbacks.fetch_add(1, Relaxed);
+    policy
+        .events
+        .fell_back(u32::try_from(step).unwrap_or(u32::MAX));
     match fallback(lent, error).await {
         (_, Ok(value)) => {
             policy.count_recovered(step);

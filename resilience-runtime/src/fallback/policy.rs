@@ -9,8 +9,9 @@ use super::chain::{self, FallbackChain, Step};
 use super::config::FallbackConfig;
 use super::stats::{FallbackStats, EXACT_STEPS};
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Outcome};
-use crate::ConfigError;
+use crate::{ConfigError, Kind};
 
 /// Answers a failed call from somewhere else: a chain of fallbacks tried in order, each
 /// given the error of the step before it, until one succeeds. When all fail, the last
@@ -47,6 +48,7 @@ pub struct Fallback {
     pub(super) all_failed: AtomicU64,
     pub(super) fallbacks: AtomicU64,
     recovered_by: [AtomicU64; EXACT_STEPS],
+    pub(super) events: Emitter,
 }
 
 impl Fallback {
@@ -63,8 +65,10 @@ impl Fallback {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: FallbackConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::Fallback),
+            name,
             config,
             calls: Counter::default(),
             primary_succeeded: Counter::default(),
@@ -211,6 +215,28 @@ impl Fallback {
         {
             counter.store(0, Relaxed);
         }
+    }
+
+    /// This fallback's [events](crate::events): each step of its chain that runs, from
+    /// now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use resilience::events::Detail;
+    /// use resilience::{Error, Fallback, FallbackConfig};
+    /// let fallback = Fallback::new("users", FallbackConfig::DEFAULT).unwrap();
+    /// let mut events = fallback.subscribe();
+    /// let answer = fallback
+    ///     .call(|| async { Err::<u8, Error>(Error::Timeout { name: "db".into(), after: std::time::Duration::from_secs(1) }) })
+    ///     .or(|_| async { Ok(7) })
+    ///     .run()
+    ///     .await;
+    /// assert_eq!(answer.unwrap(), 7);
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::FellBack { step: 1 });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
     }
 
     /// Counts a success of the fallback at `step` (1 for the first).

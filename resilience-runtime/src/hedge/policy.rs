@@ -10,8 +10,9 @@ use std::task::Poll;
 use super::config::HedgeConfig;
 use super::stats::HedgeStats;
 use crate::counter::Counter;
+use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{time, ConfigError, Error};
+use crate::{time, ConfigError, Error, Kind};
 
 /// Cuts tail latency: starts a call, and when no answer came after `delay` starts another
 /// attempt beside it, up to `max_attempts`. The first success wins; the other attempts are
@@ -49,6 +50,7 @@ pub struct Hedge {
     hedges: AtomicU64,
     won_by_hedge: AtomicU64,
     cancelled: AtomicU64,
+    events: Emitter,
 }
 
 impl Hedge {
@@ -65,8 +67,10 @@ impl Hedge {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: HedgeConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let name = name.into();
         Ok(Self {
-            name: name.into(),
+            events: Emitter::new(&name, Kind::Hedge),
+            name,
             config,
             calls: Counter::default(),
             succeeded: Counter::default(),
@@ -75,6 +79,25 @@ impl Hedge {
             won_by_hedge: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
         })
+    }
+
+    /// This hedge's [events](crate::events): each attempt it starts beside the first, from
+    /// now on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use resilience::events::Detail;
+    /// use resilience::{Error, Hedge, HedgeConfig};
+    /// let hedge = Hedge::new("search", HedgeConfig::DEFAULT.delay(Duration::from_millis(50))).unwrap();
+    /// let mut events = hedge.subscribe();
+    /// let slow = || async { tokio::time::sleep(Duration::from_millis(80)).await; Ok::<_, Error>(1) };
+    /// hedge.call(slow).await.unwrap();
+    /// assert_eq!(events.try_recv().unwrap().detail, Detail::Hedged { attempt: 2 });
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.events.subscribe()
     }
 
     /// The hedge's name.
@@ -208,6 +231,7 @@ impl Hedge {
                     race.running += 1;
                     race.start_now = false;
                     self.hedges.fetch_add(1, Relaxed);
+                    self.events.hedged(race.started);
                     timer.set(Some(time::timer(self.config.delay)));
                     // Polls the new attempt, so that it registers for its wake-up.
                     continue;
