@@ -113,6 +113,19 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             __resilience_reborrow,
             |_: &_| true,
             |_: &_| ::core::option::Option::None,
+            |
+                __resilience_error: &<Result<
+                    Value,
+                    FetchError,
+                > as ::resilience::__private::Guarded>::Err,
+                __resilience_f: &mut ::core::fmt::Formatter<'_>|
+            {
+                use ::resilience::__private::{
+                    DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                };
+                (&&&::resilience::__private::Describe(__resilience_error))
+                    .describe(__resilience_f)
+            },
             move |__resilience_lent| async move {
                 let __resilience_reborrow = (
                     &mut *__resilience_lent.0,
@@ -132,6 +145,19 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
                                     (),
                                     |_: &_| true,
                                     |_: &_| ::core::option::Option::None,
+                                    |
+                                        __resilience_error: &<Result<
+                                            Value,
+                                            FetchError,
+                                        > as ::resilience::__private::Guarded>::Err,
+                                        __resilience_f: &mut ::core::fmt::Formatter<'_>|
+                                    {
+                                        use ::resilience::__private::{
+                                            DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                                        };
+                                        (&&&::resilience::__private::Describe(__resilience_error))
+                                            .describe(__resilience_f)
+                                    },
                                     move |()| async move {
                                         (
                                             (),
