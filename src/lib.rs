@@ -43,6 +43,25 @@
 //! (`resilience::Error`, `anyhow::Error` and boxed errors do) reads a callee's rejection
 //! inside its error as that rejection, and still returns the error unchanged.
 //!
+//! Plain (non-async) fns take `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]` and
+//! `#[rate_limit]` too: their waits block the thread, on the real clock, and a plain fn
+//! shares a named instance with the `async fn`s that name it. `#[timeout]` refuses them,
+//! since a thread cannot be cancelled. By hand, each of those policies has blocking
+//! counterparts of its async methods (`call_blocking`, `layer_blocking`,
+//! [`Bulkhead::acquire_blocking`], [`RateLimiter::acquire_blocking`]).
+//!
+//! ```
+//! use resilience::{bulkhead, retry};
+//!
+//! #[retry(max_attempts = 3, base_delay = "10ms")]
+//! #[bulkhead(name = "legacy-db", max_concurrent = 4, max_wait = "1s")]
+//! fn load(id: u64) -> Result<String, resilience::Error> {
+//!     Ok(format!("row {id}"))
+//! }
+//!
+//! assert_eq!(load(7).unwrap(), "row 7");
+//! ```
+//!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
 //!
@@ -122,7 +141,9 @@ macro_rules! as_rejection {
 pub mod __private {
     pub use resilience_macros::stacked;
     pub use resilience_runtime::inventory;
-    pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
+    pub use resilience_runtime::pipeline::{
+        body_with, body_with_blocking, hint, predicate, Guarded,
+    };
     pub use resilience_runtime::{CallSite, Declaration, Location};
     pub use std::time::Duration;
 

@@ -12,6 +12,7 @@ use syn::{Attribute, GenericArgument, PathArguments, Type};
 use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
 use crate::lending::Lending;
+use crate::plain;
 use crate::rename::{item_end, rename_self, starts_item};
 use crate::stack::{self, Declared, Marker, Stack};
 
@@ -79,7 +80,10 @@ fn expand(
                 .into_iter()
                 .next()
                 .map_or_else(Span::call_site, |t| t.span());
-            let message = format!("`#[{attribute}]` can only be applied to an `async fn`");
+            let message = match plain::refusal(attribute) {
+                Some(_) => format!("`#[{attribute}]` can only be applied to an `async fn`"),
+                None => format!("`#[{attribute}]` can only be applied to a fn"),
+            };
             let error = syn::Error::new(span, message).into_compile_error();
             return quote!(#item #error);
         }
@@ -109,20 +113,13 @@ fn expand(
         .map(|layer| args::parse(layer.table, layer.tokens, layer.span, &mut errors))
         .collect();
     let shape = function.shape();
-    if shape.is_none() {
-        match function.body {
-            None => errors.push_at(
-                function.body_span,
-                format_args!("`#[{attribute}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body"),
-            ),
-            Some(_) => errors.push(
-                function.sig.fn_token,
-                format_args!(
-                    "`#[{attribute}]` can only be applied to an `async fn`; if the fn is written `async`, an attribute above this one \
-                     made it a plain fn (`#[tokio::test]`, `#[tokio::main]`): put that attribute below the resilience attributes"
-                ),
-            ),
-        }
+    match &shape {
+        None => errors.push_at(
+            function.body_span,
+            format_args!("`#[{attribute}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body"),
+        ),
+        Some(Shape::Plain { .. }) => plain::check(&function, &parsed, attribute, &mut errors),
+        Some(_) => {}
     }
 
     match (errors.finish(), shape) {
@@ -165,6 +162,8 @@ struct Expansion<'a> {
     ret: Type,
     body: TokenStream,
     boxed: bool,
+    /// A plain fn: the layers' `layer_blocking`, the body in a closure, no `.await`.
+    blocking: bool,
     lending: Lending,
     /// Whether the fn is a method or an associated fn that names `Self`: its default
     /// instance names are `module::Type::function`, one per `Self` type.
@@ -177,9 +176,10 @@ impl<'a> Expansion<'a> {
             .iter()
             .find_map(|layer| layer.krate.as_ref())
             .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
-        let (ret, body, boxed) = match shape {
-            Shape::Async { ret, body } => (ret, body, false),
-            Shape::AsyncTrait { ret, body } => (ret, body, true),
+        let (ret, body, boxed, blocking) = match shape {
+            Shape::Async { ret, body } => (ret, body, false, false),
+            Shape::AsyncTrait { ret, body } => (ret, body, true, false),
+            Shape::Plain { ret, body } => (ret, body, false, true),
         };
         let retries = layers.iter().any(|layer| layer.table.layer == Layer::Retry);
         let lending = if retries {
@@ -200,6 +200,7 @@ impl<'a> Expansion<'a> {
             ret: elide_impl_trait(ret),
             body,
             boxed,
+            blocking,
             lending,
             method,
         }
@@ -245,11 +246,15 @@ impl<'a> Expansion<'a> {
         let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
         let finish =
             quote_spanned!(ret_span=> <#ret as #krate::__private::Guarded>::from_outcome(#outcome));
+        let pipeline = match self.blocking {
+            true => pipeline,
+            false => quote!(#pipeline.await),
+        };
         let inner = quote! {
             #(#uses)*
             #(#statics)*
             #prelude
-            let #outcome = #pipeline.await;
+            let #outcome = #pipeline;
             #finish
         };
         let inner = if self.boxed {
@@ -337,6 +342,9 @@ impl<'a> Expansion<'a> {
             })
         });
         let hooks: TokenStream = hooks.collect();
+        if self.blocking {
+            return self.layer_blocking(layer.table.layer, site, hooks, inner);
+        }
         match layer.table.layer {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
             Layer::Retry => {
@@ -360,8 +368,51 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The body, as a future of the pipeline's `Outcome`, its error read for a rejection it
-    /// carries where its type implements `AsRejection`.
+    // Input:
+    //     #[retry(max_attempts = 3)]
+    //     fn read(&mut self, path: String) -> Result<Bytes, IoError> { body }
+    // Output, the layer of `layer` for a plain fn:
+    //     __RESILIENCE_0.get_for::<Self>().layer_blocking(__resilience_reborrow, |_: &_| true, .., move |lent| {
+    //         let __resilience_reborrow = (&mut *lent.0, &mut *lent.1);
+    //         let outcome = body_with_blocking(move || { /* as `innermost`, in a closure */ }, ..);
+    //         (lent, outcome)
+    //     })
+    /// Layer `i` of a plain fn, around `inner`, the `Outcome` of the layers inside it: as
+    /// [`layer`](Self::layer), with each layer's `layer_blocking` and closures in place of
+    /// futures.
+    fn layer_blocking(
+        &self,
+        kind: Layer,
+        site: TokenStream,
+        hooks: TokenStream,
+        inner: TokenStream,
+    ) -> TokenStream {
+        match kind {
+            Layer::Once => quote!(#site.layer_blocking(#hooks move || #inner)),
+            Layer::Retry => {
+                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+                let lent = Ident::new("__resilience_lent", Span::mixed_site());
+                let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
+                if self.lending.lent.is_empty() {
+                    return quote! {
+                        #site.layer_blocking((), #hooks move |()| ((), #inner))
+                    };
+                }
+                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+                quote! {
+                    #site.layer_blocking(#reborrow, #hooks move |#lent| {
+                        let #reborrow = (#(&mut *#lent.#fields,)*);
+                        let #outcome = #inner;
+                        (#lent, #outcome)
+                    })
+                }
+            }
+        }
+    }
+
+    /// The body, as a future of the pipeline's `Outcome` (for a plain fn, the `Outcome`
+    /// itself, from a closure called at once), its error read for a rejection it carries
+    /// where its type implements `AsRejection`.
     ///
     /// `let __ret: Ret = { body }` reports a wrong type at the user's expression; the
     /// unreachable early `return` fixes the block's type before `?` in the body needs it
@@ -375,6 +426,30 @@ impl<'a> Expansion<'a> {
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
         let error = Ident::new("__resilience_error", Span::mixed_site());
+        let rejection = quote! {
+            |#error| {
+                use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                (&&#krate::__private::Carry(#error)).rejection()
+            }
+        };
+        if self.blocking {
+            // A closure called at once: `return` and `?` in the body leave the body only.
+            return quote! {
+                #krate::__private::body_with_blocking(move || {
+                    let #value = (move || {
+                        #unpack
+                        if let ::core::option::Option::Some(#value) = ::core::option::Option::None::<#ret> {
+                            #[allow(unreachable_code)]
+                            return #value;
+                        }
+                        let #value: #ret = { #body };
+                        #[allow(unreachable_code)]
+                        #value
+                    })();
+                    #into_result
+                }, #rejection)
+            };
+        }
         quote! {
             #krate::__private::body_with(async move {
                 let #value = async move {
@@ -388,10 +463,7 @@ impl<'a> Expansion<'a> {
                     #value
                 }.await;
                 #into_result
-            }, |#error| {
-                use #krate::__private::{CarryNothing as _, CarryRejection as _};
-                (&&#krate::__private::Carry(#error)).rejection()
-            })
+            }, #rejection)
         }
     }
 }

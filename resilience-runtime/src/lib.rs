@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 mod bulkhead;
 mod circuit_breaker;
 mod counter;

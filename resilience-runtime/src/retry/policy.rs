@@ -5,13 +5,13 @@ use super::config::RetryConfig;
 use super::stats::{RetryStats, EXACT_ATTEMPTS};
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::time::{self, Tick};
+use crate::{blocking, time};
 use crate::{ConfigError, Error};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs a call up to `max_attempts` times, sleeping between attempts as the
 /// [`RetryConfig`] says, and gives back the last error when attempts run out.
@@ -245,7 +245,9 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
+            let elapsed =
+                start.map(|start| Duration::from_nanos(time::now().saturating_sub(start)));
+            let Some(wait) = self.wait(&failure, failures, elapsed, &retry_if, &retry_after) else {
                 self.count_failure(failures);
                 return Err(failure);
             };
@@ -262,13 +264,98 @@ impl Retry {
         }
     }
 
-    /// How long to wait before the next attempt after `failure`, the `failures`-th; `None`
-    /// to give up now.
+    /// Calls `f` on this thread until it succeeds or `max_attempts` are used, sleeping the
+    /// thread between attempts: the counterpart of [`call`](Self::call) for plain
+    /// (non-async) code, counted in the same stats. The waits, and `max_elapsed`, are
+    /// measured on the real clock, even inside a runtime whose clock is paused; from async
+    /// code, call it through `tokio::task::spawn_blocking`, since it blocks the runtime's
+    /// thread while it sleeps.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Retry, RetryConfig};
+    /// let retry = Retry::new("read", RetryConfig::DEFAULT.base_delay(Duration::from_millis(5))).unwrap();
+    /// let mut attempts = 0;
+    /// let read: Result<u32, anyhow::Error> = retry.call_blocking(|| {
+    ///     attempts += 1;
+    ///     if attempts < 2 { anyhow::bail!("busy") } else { Ok(7) }
+    /// });
+    /// assert_eq!((read.unwrap(), attempts), (7, 2));
+    /// ```
+    pub fn call_blocking<T, E, F>(&self, mut f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnMut() -> Result<T, E>,
+    {
+        let attempt = |()| ((), pipeline::body_blocking(&mut f));
+        pipeline::finish(self.layer_blocking((), |_| true, |_| None, attempt))
+    }
+
+    /// The retry as one layer of a stack of plain (non-async) code: [`layer`](Self::layer),
+    /// with each attempt a closure that returns its outcome, and the thread asleep between
+    /// attempts (see [`call_blocking`](Self::call_blocking)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// use resilience::pipeline::body_blocking;
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(1))).unwrap();
+    /// let mut log = Vec::new();
+    /// let outcome = retry.layer_blocking(&mut log, |_: &Error| true, |_| None, |log: &mut Vec<u8>| {
+    ///     log.push(1);
+    ///     let outcome = body_blocking(|| if log.len() < 2 { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) } else { Ok(()) });
+    ///     (log, outcome)
+    /// });
+    /// assert!(outcome.is_ok());
+    /// assert_eq!(log, [1, 1]);
+    /// ```
+    pub fn layer_blocking<C, T, E, F>(
+        &self,
+        mut lent: C,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+        mut next: F,
+    ) -> Outcome<T, E>
+    where
+        E: From<Error>,
+        F: FnMut(C) -> (C, Outcome<T, E>),
+    {
+        let start = self.config.max_elapsed.map(|_| Instant::now());
+        let mut failures = 0;
+        loop {
+            let (returned, outcome) = next(lent);
+            let failure = match outcome {
+                Ok(value) => {
+                    self.count_success(failures);
+                    return Ok(value);
+                }
+                Err(failure) => failure,
+            };
+            failures += 1;
+            let elapsed = start.map(|start| start.elapsed());
+            let Some(wait) = self.wait(&failure, failures, elapsed, &retry_if, &retry_after) else {
+                self.count_failure(failures);
+                return Err(failure);
+            };
+            drop(failure);
+            blocking::sleep(wait);
+            self.retries.fetch_add(1, Relaxed);
+            lent = returned;
+        }
+    }
+
+    /// How long to wait before the next attempt after `failure`, the `failures`-th, the
+    /// call having run for `elapsed` (read only with a `max_elapsed`); `None` to give up
+    /// now.
     fn wait<E: From<Error>>(
         &self,
         failure: &Failure<E>,
         failures: u32,
-        start: Option<Tick>,
+        elapsed: Option<Duration>,
         retry_if: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
     ) -> Option<Duration> {
@@ -314,8 +401,7 @@ impl Retry {
             ),
         };
         let wait = wait.max(floor);
-        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
-            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
+        if let (Some(elapsed), Some(max_elapsed)) = (elapsed, self.config.max_elapsed) {
             if elapsed.saturating_add(wait) > max_elapsed {
                 return None;
             }
