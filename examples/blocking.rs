@@ -7,7 +7,9 @@
 //! cargo run --example blocking
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -26,13 +28,14 @@ impl From<resilience::Error> for StockError {
     }
 }
 
-static REQUESTS: AtomicU32 = AtomicU32::new(0);
 static OUTAGE: AtomicBool = AtomicBool::new(false);
+/// The lookups whose connection was lost once already.
+static RESET: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
 static CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 static MOST_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 
-/// The legacy client: a blocking request of 20ms on a connection of its own. Every fourth
-/// request loses its connection; during the outage none gets an answer.
+/// The legacy client: a blocking request of 20ms on a connection of its own. One lookup in
+/// four loses its connection the first time; during the outage none gets an answer.
 fn legacy_request(sku: u32) -> Result<u32, StockError> {
     let open = CONNECTIONS.fetch_add(1, Relaxed) + 1;
     MOST_CONNECTIONS.fetch_max(open, Relaxed);
@@ -41,10 +44,10 @@ fn legacy_request(sku: u32) -> Result<u32, StockError> {
     if OUTAGE.load(Relaxed) {
         return Err(StockError::Down);
     }
-    match REQUESTS.fetch_add(1, Relaxed) % 4 {
-        3 => Err(StockError::ConnectionReset),
-        _ => Ok(sku * 10),
+    if sku % 4 == 3 && RESET.lock().expect("not poisoned").insert(sku) {
+        return Err(StockError::ConnectionReset);
     }
+    Ok(sku * 10)
 }
 
 /// The service takes three connections at once; threads beyond that queue for one.
@@ -55,8 +58,10 @@ fn stock(sku: u32) -> Result<u32, StockError> {
     legacy_request(sku)
 }
 
-/// The async side of the same service: the same breaker and the same three connections.
+/// The async side of the same service: the same breaker and the same three connections
+/// (its retry is its own).
 #[circuit_breaker(name = "inventory", failure_threshold = 5, recovery_timeout = "300ms")]
+#[retry(max_attempts = 3, base_delay = "10ms")]
 #[bulkhead(name = "inventory-connections", max_concurrent = 3, max_wait = "1s")]
 async fn stock_async(sku: u32) -> Result<u32, StockError> {
     tokio::task::spawn_blocking(move || legacy_request(sku))
@@ -67,6 +72,7 @@ async fn stock_async(sku: u32) -> Result<u32, StockError> {
 /// Eight threads, five lookups each; returns how many succeeded and how many the breaker
 /// turned away.
 fn pool_of_threads() -> (usize, usize) {
+    RESET.lock().expect("not poisoned").clear();
     let results: Vec<Result<u32, StockError>> = thread::scope(|scope| {
         let workers: Vec<_> = (0..8)
             .map(|worker| {
