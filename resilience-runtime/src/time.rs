@@ -281,6 +281,25 @@ mod tests {
     }
 
     #[test]
+    fn on_the_real_clock_time_runs_in_a_paused_runtime_and_the_choice_is_restored() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let paused = now();
+            let real = on_real_clock(now);
+            std::thread::sleep(Duration::from_millis(5));
+            assert!(on_real_clock(now) - real >= 5_000_000, "the real clock ran");
+            assert_eq!(now(), paused, "the paused clock did not, and is read again");
+            let unwound = std::panic::catch_unwind(|| on_real_clock(|| panic!("inside")));
+            assert!(unwound.is_err());
+            assert_eq!(now(), paused, "restored after a panic too");
+        });
+    }
+
+    #[test]
     fn a_paused_clock_is_followed_exactly() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

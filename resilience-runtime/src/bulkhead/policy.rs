@@ -18,7 +18,9 @@ use std::sync::Arc;
 ///
 /// A slot comes back when its call finishes, is dropped (while running or while queued),
 /// or panics. For work that is not one future, [`try_acquire`](Self::try_acquire) and
-/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`].
+/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`]. Plain
+/// (non-async) code takes slots with [`acquire_blocking`](Self::acquire_blocking) and
+/// [`call_blocking`](Self::call_blocking), parked in the same queue as async callers.
 ///
 /// Taking a free slot and giving it back while nobody queues are one atomic operation
 /// each; the queue's lock is touched only when every slot is taken.
