@@ -28,6 +28,8 @@ JOBS = [
     ("bulkhead", "resilience attribute", ["tokio Semaphore try_acquire", "tower ConcurrencyLimit"], "bulkhead, free slot"),
     ("timeout", "resilience attribute", ["tokio::time::timeout", "tower Timeout"], "timeout, body ready at once"),
     ("retry", "resilience attribute", ["backon", "tower Retry"], "retry, first attempt succeeds"),
+    # Its target is our own timeout's cost with a ready body (ratio at most 1), not a peer's.
+    ("hedge", "resilience attribute", ["resilience timeout attribute"], "hedge, first attempt answers at once"),
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),

@@ -1,5 +1,5 @@
 //! Resilience attributes for async Rust: `#[circuit_breaker]`, `#[retry]`, `#[timeout]`,
-//! `#[bulkhead]` and `#[rate_limit]`.
+//! `#[bulkhead]`, `#[rate_limit]`, `#[fallback]` and `#[hedge]`.
 //!
 //! Each attribute turns an `async fn` into a call through a **named policy instance** held
 //! in a process-wide [`registry`]: two functions that name the same instance share its
@@ -63,7 +63,7 @@
 //! ```
 //!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
-//! [`Retry`], [`Timeout`], [`Bulkhead`] and [`RateLimiter`].
+//! [`Retry`], [`Timeout`], [`Bulkhead`], [`RateLimiter`], [`Fallback`] and [`Hedge`].
 //!
 //! # How the attributes expand
 //!
@@ -93,11 +93,14 @@
 
 extern crate self as resilience;
 
-pub use resilience_macros::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
+pub use resilience_macros::{
+    bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
+};
 pub use resilience_runtime::{
     metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
     BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
     CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
+    Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
@@ -244,6 +247,92 @@ pub mod __private {
 
     impl<T: ?Sized> LendMut<T> for &Lend<T> {
         fn how<'a>(self) -> fn(&'a mut T) -> &'a mut T {
+            |x| x
+        }
+    }
+
+    /// A fallback of a `#[fallback]`, called with the guarded fn's arguments and the error:
+    /// `fallback_with::<Ret, _>((id, error)).to(from_cache)`. The arguments come first, so
+    /// their types are known when the fallback's bound is checked: a fallback of the wrong
+    /// shape fails it at its path, and the message names the arguments it should take.
+    pub fn fallback_with<R, Args>(arguments: Args) -> FallbackArguments<R, Args> {
+        FallbackArguments(arguments, core::marker::PhantomData)
+    }
+
+    pub struct FallbackArguments<R, Args>(Args, core::marker::PhantomData<fn() -> R>);
+
+    impl<R, Args> FallbackArguments<R, Args> {
+        pub fn to<F: FallbackFn<Args, R>>(self, fallback: F) -> F::Future {
+            fallback.call(self.0)
+        }
+    }
+
+    /// An `async fn` taking `Args`, spread, and returning `R`. A fallback of the wrong
+    /// shape fails one of an impl's bounds, and rustc's message names the bound: "expected
+    /// function that takes 3 arguments", "expected ... to resolve to `Result<..>`", with
+    /// the whole `FallbackFn<(arguments.., error), Result<..>>` it should implement.
+    pub trait FallbackFn<Args, R> {
+        type Future: core::future::Future<Output = R>;
+        fn call(self, arguments: Args) -> Self::Future;
+    }
+
+    macro_rules! fallback_fns {
+        ($($arg:ident $value:ident)*) => {
+            impl<F, Fut, R, $($arg,)*> FallbackFn<($($arg,)*), R> for F
+            where
+                F: FnOnce($($arg),*) -> Fut,
+                Fut: core::future::Future<Output = R>,
+            {
+                type Future = Fut;
+                fn call(self, ($($value,)*): ($($arg,)*)) -> Fut {
+                    self($($value),*)
+                }
+            }
+        };
+    }
+
+    // The error alone, up to a receiver and eleven arguments.
+    fallback_fns!(A a);
+    fallback_fns!(A a B b);
+    fallback_fns!(A a B b C c);
+    fallback_fns!(A a B b C c D d);
+    fallback_fns!(A a B b C c D d G g);
+    fallback_fns!(A a B b C c D d G g H h);
+    fallback_fns!(A a B b C c D d G g H h I i);
+    fallback_fns!(A a B b C c D d G g H h I i J j);
+    fallback_fns!(A a B b C c D d G g H h I i J j K k);
+    fallback_fns!(A a B b C c D d G g H h I i J j K k L l);
+    fallback_fns!(A a B b C c D d G g H h I i J j K k L l M m);
+    fallback_fns!(A a B b C c D d G g H h I i J j K k L l M m N n);
+    fallback_fns!(A a B b C c D d G g H h I i J j K k L l M m N n O o);
+
+    /// An argument on its way into one attempt of a hedged body, shared with the others:
+    /// `(&&Share::of(x)).how()(x)` gives the body a copy of `*x` when `T: Copy`, and the
+    /// `&T` otherwise (autoref specialization, as `Lend`).
+    pub struct Share<T: ?Sized>(core::marker::PhantomData<fn(&T)>);
+
+    impl<T: ?Sized> Share<T> {
+        pub fn of(_: &T) -> Self {
+            Share(core::marker::PhantomData)
+        }
+    }
+
+    pub trait ShareCopy<T> {
+        fn how<'a>(self) -> fn(&'a T) -> T;
+    }
+
+    impl<T: Copy> ShareCopy<T> for &&Share<T> {
+        fn how<'a>(self) -> fn(&'a T) -> T {
+            |x| *x
+        }
+    }
+
+    pub trait ShareRef<T: ?Sized> {
+        fn how<'a>(self) -> fn(&'a T) -> &'a T;
+    }
+
+    impl<T: ?Sized> ShareRef<T> for &Share<T> {
+        fn how<'a>(self) -> fn(&'a T) -> &'a T {
             |x| x
         }
     }

@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use resilience::{bulkhead, circuit_breaker, rate_limit, retry, timeout, Error};
+use resilience::{bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout, Error};
 
 struct Counting;
 
@@ -68,6 +68,20 @@ async fn sliding() -> Result<u32, Error> {
     Ok(1)
 }
 
+#[fallback(never_needed, name = "alloc::fallback")]
+async fn with_fallback(id: u32, text: String) -> Result<usize, Error> {
+    Ok(text.len() + id as usize)
+}
+
+async fn never_needed(_: u32, _: &String, error: Error) -> Result<usize, Error> {
+    Err(error)
+}
+
+#[hedge(name = "alloc::hedge", delay = "10ms", max_attempts = 3)]
+async fn hedged(text: String) -> Result<usize, Error> {
+    Ok(text.len())
+}
+
 #[circuit_breaker(name = "alloc::five")]
 #[retry(name = "alloc::five")]
 #[timeout("1s", name = "alloc::five")]
@@ -88,6 +102,8 @@ async fn admitted_calls_do_not_allocate() {
     limited().await.unwrap();
     let text = String::from("abc");
     all_five(1, text.clone()).await.unwrap();
+    with_fallback(1, text.clone()).await.unwrap();
+    hedged(text.clone()).await.unwrap();
     for _ in 0..20 {
         sliding().await.unwrap();
         tokio::time::advance(std::time::Duration::from_millis(1)).await;
@@ -125,4 +141,17 @@ async fn admitted_calls_do_not_allocate() {
     }
     // The loop frees the moved strings but allocates nothing.
     assert_eq!(allocations() - before, 0, "all five stacked");
+
+    let moved: Vec<String> = (0..2000).map(|_| text.clone()).collect();
+    let mut moved = moved.into_iter();
+    let before = allocations();
+    for _ in 0..1000 {
+        with_fallback(3, moved.next().unwrap()).await.unwrap();
+        hedged(moved.next().unwrap()).await.unwrap();
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "a fallback whose primary succeeds, a hedge whose first attempt answers at once"
+    );
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use resilience::{bulkhead, circuit_breaker, registry, retry, timeout, Error};
+use resilience::{bulkhead, circuit_breaker, fallback, hedge, registry, retry, timeout, Error};
 
 #[tokio::test(start_paused = true)]
 async fn reset_returns_every_instance_to_its_initial_state() {
@@ -23,7 +23,19 @@ async fn reset_returns_every_instance_to_its_initial_state() {
     async fn limited() -> Result<(), Error> {
         Ok(())
     }
+    #[fallback(give_up, name = "registry::reset::fallback")]
+    async fn with_fallback() -> Result<(), Error> {
+        hedged().await
+    }
+    async fn give_up(error: Error) -> Result<(), Error> {
+        Err(error)
+    }
+    #[hedge(name = "registry::reset::hedge")]
+    async fn hedged() -> Result<(), Error> {
+        Ok(())
+    }
     let _ = failing().await;
+    with_fallback().await.unwrap();
     limited().await.unwrap();
     assert!(limited().await.is_err(), "the quota is spent");
     let breaker = registry()
@@ -65,6 +77,22 @@ async fn reset_returns_every_instance_to_its_initial_state() {
             .unwrap()
             .stats()
             .admitted,
+        0
+    );
+    assert_eq!(
+        registry()
+            .fallback("registry::reset::fallback")
+            .unwrap()
+            .stats()
+            .calls,
+        0
+    );
+    assert_eq!(
+        registry()
+            .hedge("registry::reset::hedge")
+            .unwrap()
+            .stats()
+            .calls,
         0
     );
     limited().await.expect("a full quota again");

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use resilience::{
-    bulkhead, circuit_breaker, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
-    CircuitBreaker, CircuitBreakerConfig, Error, RateLimiter, RateLimiterConfig, Retry,
-    RetryConfig, Timeout, TimeoutConfig,
+    bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
+    CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, RateLimiter,
+    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -44,6 +44,11 @@ async fn with_retry() -> Result<u64, Error> {
 
 #[timeout("10s", name = "bench::timeout")]
 async fn with_timeout() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
+#[hedge(name = "bench::hedge", delay = "10s")]
+async fn with_hedge() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
@@ -209,6 +214,27 @@ fn timeouts(c: &mut Criterion) {
     group.finish();
 }
 
+/// A hedged call whose first attempt answers at once: the target is to cost no more than
+/// a timeout with a ready body (both poll the body before any timer exists).
+fn hedges(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("hedge");
+    group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
+    group.bench_function("resilience attribute", |b| b.to_async(&rt).iter(with_hedge));
+    let ours = Hedge::new(
+        "bench::hedge_by_hand",
+        HedgeConfig::DEFAULT.delay(Duration::from_secs(10)),
+    )
+    .unwrap();
+    group.bench_function("resilience by hand", |b| {
+        b.to_async(&rt).iter(|| ours.call(bare))
+    });
+    group.bench_function("resilience timeout attribute", |b| {
+        b.to_async(&rt).iter(with_timeout)
+    });
+    group.finish();
+}
+
 fn retries(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("retry");
@@ -317,6 +343,6 @@ where
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, full_stack, contended
+    targets = circuit_breakers, rate_limiters, bulkheads, timeouts, retries, hedges, full_stack, contended
 }
 criterion_main!(benches);

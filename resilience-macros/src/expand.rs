@@ -14,6 +14,7 @@ use crate::item::{Function, Shape};
 use crate::lending::Lending;
 use crate::plain;
 use crate::rename::{item_end, rename_self, starts_item};
+use crate::sharing::sharing;
 use crate::stack::{self, Declared, Marker, Stack};
 
 /// Expands `#[attribute(args)]` on `item`.
@@ -122,6 +123,12 @@ fn expand(
         Some(_) => {}
     }
 
+    // On a plain fn a hedge is refused as such; what it could not share is beside the point.
+    let plain = matches!(shape, Some(Shape::Plain { .. }));
+    if !plain && parsed.iter().any(|layer| layer.table.layer == Layer::Hedge) {
+        hedge_checks(&function, &parsed, &mut errors);
+    }
+
     match (errors.finish(), shape) {
         (Ok(()), Some(shape)) => Expansion::new(&function, &parsed, shape).emit(&kept, &uses),
         (result, _) => {
@@ -181,8 +188,17 @@ impl<'a> Expansion<'a> {
             Shape::AsyncTrait { ret, body } => (ret, body, true, false),
             Shape::Plain { ret, body } => (ret, body, false, true),
         };
-        let retries = layers.iter().any(|layer| layer.table.layer == Layer::Retry);
-        let lending = if retries {
+        let lends = layers
+            .iter()
+            .any(|layer| matches!(layer.table.layer, Layer::Retry | Layer::Fallback));
+        let hedged = layers.iter().any(|layer| layer.table.layer == Layer::Hedge);
+        let lending = if hedged {
+            // What cannot be shared was reported before the expansion began.
+            let mut reported = Errors::new();
+            let sharing = sharing(function, &krate, &mut reported);
+            drop(reported.finish());
+            sharing
+        } else if lends {
             Lending::of(function, &krate)
         } else {
             Lending::default()
@@ -343,7 +359,7 @@ impl<'a> Expansion<'a> {
         });
         let hooks: TokenStream = hooks.collect();
         if self.blocking {
-            return self.layer_blocking(layer.table.layer, site, hooks, inner);
+            return self.layer_blocking(layer, site, hooks, inner);
         }
         match layer.table.layer {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
@@ -365,6 +381,9 @@ impl<'a> Expansion<'a> {
                     })
                 }
             }
+            Layer::Fallback => self.fallback(layer, site, hooks, inner),
+            // Each attempt copies the shared references into its own future (see `sharing`).
+            Layer::Hedge => quote!(#site.layer(move |_| #inner)),
         }
     }
 
@@ -382,12 +401,12 @@ impl<'a> Expansion<'a> {
     /// futures.
     fn layer_blocking(
         &self,
-        kind: Layer,
+        layer: &Parsed,
         site: TokenStream,
         hooks: TokenStream,
         inner: TokenStream,
     ) -> TokenStream {
-        match kind {
+        match layer.table.layer {
             Layer::Once => quote!(#site.layer_blocking(#hooks move || #inner)),
             Layer::Retry => {
                 let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
@@ -407,7 +426,149 @@ impl<'a> Expansion<'a> {
                     })
                 }
             }
+            Layer::Fallback => self.fallback(layer, site, hooks, inner),
+            // `plain::check` refuses a hedge on a plain fn before any expansion.
+            Layer::Hedge => quote!(::core::compile_error!("`#[hedge]` cannot guard a plain fn")),
         }
+    }
+
+    //     #[fallback(from_cache, from_replica)]
+    //     async fn get_user(&self, id: UserId) -> Result<User, AppError> { body }
+    // Output (the primary and each fallback are lent the arguments, as a retry's attempts):
+    //     __RESILIENCE_0.get_for::<Self>().layer(__resilience_reborrow, |_: &_| true, move |lent| async move {
+    //         let __resilience_reborrow = (&mut *lent.0,);
+    //         let outcome = /* the layers below and the body */.await;
+    //         (lent, outcome)
+    //     })
+    //     .or_lent(move |lent, error| async move {
+    //         let __resilience_reborrow = (&mut *lent.0,);
+    //         let outcome = body_with(async move {
+    //             let id = (&&&Lend::of(&*id)).how()(id);                       // as the body sees it
+    //             let ret = fallback_with::<Result<User, AppError>, _>((self, id, error)).to(from_cache).await;
+    //             Guarded::into_result(ret)
+    //         }, /* the error read for a rejection it carries */).await;
+    //         (lent, outcome)
+    //     })
+    //     .or_lent(/* the same with from_replica */)
+    //     .outcome()
+    // On a plain fn: `layer_blocking`, closures in place of async blocks, `to_blocking`
+    // for the fallback's call, and no `.await`.
+    /// A `#[fallback]` layer: the chain of its fallbacks around the layers below it.
+    fn fallback(
+        &self,
+        layer: &Parsed,
+        site: TokenStream,
+        hooks: TokenStream,
+        inner: TokenStream,
+    ) -> TokenStream {
+        let krate = &self.krate;
+        let ret = &self.ret;
+        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+        let lent = Ident::new("__resilience_lent", Span::mixed_site());
+        let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
+        let error = Ident::new("__resilience_error", Span::mixed_site());
+        let value = Ident::new("__resilience_ret", Span::mixed_site());
+        let unpack = &self.lending.unpack;
+        let (given, reborrowed) = if self.lending.lent.is_empty() {
+            (quote!(()), TokenStream::new())
+        } else {
+            let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+            (
+                quote!(#reborrow),
+                quote!(let #reborrow = (#(&mut *#lent.#fields,)*);),
+            )
+        };
+        let arguments = self.fallback_arguments();
+        let blocking = self.blocking;
+        let steps = layer.given.iter().filter_map(|(key, _, path)| {
+            let (Role::Chain, Some(path)) = (&key.role, path) else {
+                return None;
+            };
+            let span = path.span();
+            let path = path.to_tokens(krate);
+            let into_result =
+                quote_spanned!(span=> <#ret as #krate::__private::Guarded>::into_result(#value));
+            let rejection = quote! {
+                |#error| {
+                    use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                    (&&#krate::__private::Carry(#error)).rejection()
+                }
+            };
+            if blocking {
+                let call = quote_spanned! {span=>
+                    #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to_blocking(#path)
+                };
+                return Some(quote! {
+                    .or_lent(move |#lent, #error| {
+                        #reborrowed
+                        let #outcome = #krate::__private::body_with_blocking(move || {
+                            #unpack
+                            let #value = #call;
+                            #into_result
+                        }, #rejection);
+                        (#lent, #outcome)
+                    })
+                });
+            }
+            // At the fallback's path: a fallback of the wrong shape is reported there.
+            let call = quote_spanned! {span=>
+                #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to(#path)
+            };
+            Some(quote! {
+                .or_lent(move |#lent, #error| async move {
+                    #reborrowed
+                    let #outcome = #krate::__private::body_with(async move {
+                        #unpack
+                        let #value = #call.await;
+                        #into_result
+                    }, #rejection).await;
+                    (#lent, #outcome)
+                })
+            })
+        });
+        if blocking {
+            return quote! {
+                #site.layer_blocking(#given, #hooks move |#lent| {
+                    #reborrowed
+                    let #outcome = #inner;
+                    (#lent, #outcome)
+                })
+                #(#steps)*
+                .outcome()
+            };
+        }
+        quote! {
+            #site.layer(#given, #hooks move |#lent| async move {
+                #reborrowed
+                let #outcome = #inner.await;
+                (#lent, #outcome)
+            })
+            #(#steps)*
+            .outcome()
+        }
+    }
+
+    /// The guarded fn's arguments as a fallback is given them: the receiver first, then
+    /// each argument (each name a pattern binds), by the names the body knows them by.
+    fn fallback_arguments(&self) -> Vec<TokenStream> {
+        let mut arguments = Vec::new();
+        if let Some(receiver) = self.function.receiver() {
+            arguments.push(if self.lending.rename_self {
+                Ident::new("__resilience_self", Span::call_site()).into_token_stream()
+            } else {
+                receiver.self_token.into_token_stream()
+            });
+        }
+        for argument in self.function.arguments() {
+            let mut bound = Vec::new();
+            crate::item::bindings(&argument.pat, &mut bound);
+            arguments.extend(
+                bound
+                    .into_iter()
+                    .map(|(ident, _)| ident.into_token_stream()),
+            );
+        }
+        arguments
     }
 
     /// The body, as a future of the pipeline's `Outcome` (for a plain fn, the `Outcome`
@@ -465,6 +626,29 @@ impl<'a> Expansion<'a> {
                 #into_result
             }, #rejection)
         }
+    }
+}
+
+/// What a hedged fn cannot have: an argument its attempts cannot share, or a layer that
+/// lends the arguments to one call at a time.
+fn hedge_checks(function: &Function, parsed: &[Parsed], errors: &mut Errors) {
+    let krate = parsed
+        .iter()
+        .find_map(|layer| layer.krate.as_ref())
+        .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
+    sharing(function, &krate, errors);
+    let lenders = parsed
+        .iter()
+        .filter(|layer| matches!(layer.table.layer, Layer::Retry | Layer::Fallback));
+    for layer in lenders {
+        let attribute = layer.table.attribute;
+        errors.push_at(
+            layer.span,
+            format_args!(
+                "`#[{attribute}]` and `#[hedge]` cannot guard one fn: `#[{attribute}]` lends the arguments to one call at a time, \
+                 `#[hedge]` shares them between attempts running at once; put the `#[{attribute}]` on a fn that calls this one"
+            ),
+        );
     }
 }
 

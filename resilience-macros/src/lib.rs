@@ -54,6 +54,7 @@ mod item;
 mod lending;
 mod plain;
 mod rename;
+mod sharing;
 #[cfg(test)]
 mod snapshots;
 mod stack;
@@ -337,6 +338,113 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(&args::rate_limit::TABLE, args.into(), item.into()).into()
+}
+
+/// Answers a failed call with a fallback: `#[fallback(from_cache, from_replica)]` tries
+/// each in written order until one succeeds (a fallback chain).
+///
+/// A fallback is an `async fn` that takes the guarded fn's arguments as its body sees them
+/// under `#[retry]` (a copy of a `Copy` argument, `&T` of the others, `&mut T` of a `mut`
+/// or `&mut` one; the receiver first), then the error, and returns the guarded fn's
+/// `Result`. A fallback of another shape is a compile error at its path that says what is
+/// expected. Each fallback is given the error of the step before it: the call's for the
+/// first. When all fail, the last fallback's error is returned.
+///
+/// A `String` argument reaches a fallback as `&String` (clippy's `ptr_arg` will suggest
+/// `&str`, which would not match): take `&str` in the guarded fn, or allow the lint on the
+/// fallback.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | the fallbacks, first and unnamed | paths of `async fn`s, in the order they are tried | required |
+/// | `fallback_if` | a path to a `fn(&E) -> bool` | every `Err` falls back |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// `fallback_if` is asked of every error before it falls back, the call's and each
+/// fallback's. Written above a `#[circuit_breaker]`, a fallback answers its
+/// `CircuitOpen` too (converted into `E`, as the caller would get it); below it, the
+/// breaker sees only what the fallbacks made of the call. The instance counts calls
+/// answered by the call itself, by each fallback, and those where all failed
+/// (`resilience::registry().fallback(name)`).
+///
+/// ```
+/// use resilience::{circuit_breaker, fallback};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum UserError { Down, Rejected(resilience::Error) }
+///
+/// impl From<resilience::Error> for UserError {
+///     fn from(e: resilience::Error) -> Self { UserError::Rejected(e) }
+/// }
+///
+/// #[fallback(from_cache, from_replica)]
+/// #[circuit_breaker(name = "docs::users")]
+/// async fn user_name(id: u64) -> Result<String, UserError> {
+///     Err(UserError::Down)
+/// }
+///
+/// async fn from_cache(id: u64, _: UserError) -> Result<String, UserError> {
+///     if id == 1 { Ok("ada (cached)".into()) } else { Err(UserError::Down) }
+/// }
+///
+/// async fn from_replica(id: u64, _: UserError) -> Result<String, UserError> {
+///     Ok(format!("user {id} (replica)"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(user_name(1).await.unwrap(), "ada (cached)");
+/// assert_eq!(user_name(2).await.unwrap(), "user 2 (replica)");
+/// # }
+/// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
+#[proc_macro_attribute]
+pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(&args::fallback::TABLE, args.into(), item.into()).into()
+}
+
+/// Cuts tail latency: starts the call, and if no answer came after `delay` starts another
+/// attempt beside it, up to `max_attempts`. The first success wins; the others are dropped,
+/// which cancels them. A failed attempt starts the next at once; a rejection from a layer
+/// below (`CircuitOpen`, `BulkheadFull`, `RateLimited`) starts none. When every attempt has
+/// failed, the last error is returned.
+///
+/// | argument | accepts | default |
+/// |---|---|---|
+/// | `delay` | a duration; `0` starts every attempt at once | `"100ms"` |
+/// | `max_attempts` | a whole number ≥ 1, counting the first | 2 |
+/// | `name` | a string or a `&str` constant | the fn's path, private to it |
+/// | `crate` | a path in a string | `"resilience"` |
+///
+/// **Attempts run at the same time, so they share the arguments**: the body sees a copy
+/// of a `Copy` argument and `&T` of the others, and a hedged fn cannot take `&mut self`,
+/// `&mut T` or `mut` arguments (a compile error that says why). Hedge only calls that are
+/// safe to make twice (reads, idempotent writes). `#[retry]` and `#[fallback]` lend the
+/// arguments to one call at a time, so they cannot be on the same fn: put them on a fn that
+/// calls the hedged one.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::hedge;
+///
+/// #[hedge(delay = "50ms", max_attempts = 3)]
+/// async fn price(sku: String) -> Result<String, resilience::Error> {
+///     tokio::time::sleep(Duration::from_millis(10)).await;
+///     Ok(format!("{sku}: 12.50")) // `sku` is a `&String` here
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(price("A-1".into()).await.unwrap(), "A-1: 12.50");
+/// # }
+/// ```
+///
+/// The fn keeps its signature; its body becomes a call through the named instance, held in
+/// a per-call-site `static` (the `resilience` crate docs show the expansion in outline).
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(&args::hedge::TABLE, args.into(), item.into()).into()
 }
 
 /// Not public API. Used by the attributes themselves: carries the layers collected so far

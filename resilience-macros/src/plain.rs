@@ -6,13 +6,19 @@ use crate::args::{Errors, Parsed};
 use crate::item::Function;
 
 /// Why `attribute` cannot guard a plain fn, if it cannot: it would have to stop a call
-/// that is running, and a thread cannot be cancelled.
+/// that is running (at a deadline, or when another attempt won), and a thread cannot be
+/// cancelled.
 pub(crate) fn refusal(attribute: &str) -> Option<&'static str> {
     match attribute {
         "timeout" => Some(
             "a thread cannot be cancelled, so a plain fn cannot be stopped at a deadline; \
              make it an `async fn`, or run it with `tokio::task::spawn_blocking` under \
              `tokio::time::timeout`, which stops the waiting (the thread runs on to its end)",
+        ),
+        "hedge" => Some(
+            "a thread cannot be cancelled, so the attempts that lose the race could not be stopped; \
+             make it an `async fn`, or put `#[hedge]` on an `async fn` that runs this one with \
+             `tokio::task::spawn_blocking` (the losing threads run on to their end)",
         ),
         _ => None,
     }

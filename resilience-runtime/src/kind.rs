@@ -20,6 +20,10 @@ pub enum Kind {
     Bulkhead,
     /// [`RateLimiter`](crate::RateLimiter)
     RateLimiter,
+    /// [`Fallback`](crate::Fallback)
+    Fallback,
+    /// [`Hedge`](crate::Hedge)
+    Hedge,
 }
 
 impl fmt::Display for Kind {
@@ -30,6 +34,8 @@ impl fmt::Display for Kind {
             Kind::Timeout => "timeout",
             Kind::Bulkhead => "bulkhead",
             Kind::RateLimiter => "rate limiter",
+            Kind::Fallback => "fallback",
+            Kind::Hedge => "hedge",
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The runtime of [`resilience`](https://docs.rs/resilience): the five policies, the
+//! The runtime of [`resilience`](https://docs.rs/resilience): the policies, the
 //! registry of named instances, the error type and the pipeline that stacks policies.
 //!
 //! Depend on `resilience`, which re-exports all of this together with the attributes.
@@ -10,6 +10,8 @@ mod bulkhead;
 mod circuit_breaker;
 mod counter;
 mod error;
+mod fallback;
+mod hedge;
 mod kind;
 pub mod metrics;
 pub mod pipeline;
@@ -27,6 +29,8 @@ pub use circuit_breaker::{
     OwnedCallPermit,
 };
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
+pub use fallback::{Fallback, FallbackChain, FallbackConfig, FallbackStats};
+pub use hedge::{Hedge, HedgeConfig, HedgeStats};
 #[doc(hidden)]
 pub use inventory;
 pub use kind::Kind;

@@ -195,6 +195,12 @@ pub(crate) async fn sleep(duration: Duration) {
     }
 }
 
+/// A timer that fires `after` from now, for a policy that keeps one across polls (a hedge
+/// waiting to start its next attempt) and re-arms it with `Pin::set`.
+pub(crate) fn timer(after: Duration) -> tokio::time::Sleep {
+    tokio::time::sleep(after)
+}
+
 /// Runs `future` until `limit` after the moment of this call; `None` when time ran out
 /// (the future is dropped).
 ///

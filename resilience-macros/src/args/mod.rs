@@ -9,6 +9,8 @@
 pub(crate) mod bulkhead;
 pub(crate) mod circuit_breaker;
 mod errors;
+pub(crate) mod fallback;
+pub(crate) mod hedge;
 pub(crate) mod rate_limit;
 pub(crate) mod retry;
 pub(crate) mod timeout;
@@ -31,6 +33,8 @@ pub(crate) const ALL: &[&Table] = &[
     &timeout::TABLE,
     &bulkhead::TABLE,
     &rate_limit::TABLE,
+    &fallback::TABLE,
+    &hedge::TABLE,
 ];
 
 /// One attribute: its name, its config type, and its keys.
@@ -56,6 +60,12 @@ pub(crate) enum Layer {
     Once,
     /// `next` is called once per attempt, lent what the body borrows.
     Retry,
+    /// Like `Retry`, the primary is lent what the body borrows; then each fallback of the
+    /// chain is, in turn.
+    Fallback,
+    /// `next` is called once per attempt, and attempts run at the same time: each shares
+    /// what the body borrows.
+    Hedge,
 }
 
 /// One `key = value` an attribute accepts.
@@ -75,6 +85,9 @@ pub(crate) enum Role {
         wrap: &'static str,
         default: &'static str,
     },
+    /// One step of a list the layer is given, in written order; the key may be given more
+    /// than once (the fallbacks of `#[fallback(a, b)]`).
+    Chain,
 }
 
 impl Key {
@@ -83,6 +96,14 @@ impl Key {
             name,
             kind,
             role: Role::Setter,
+        }
+    }
+
+    pub(crate) const fn chain(name: &'static str, expected: &'static str) -> Self {
+        Self {
+            name,
+            kind: ValueKind::Function(expected),
+            role: Role::Chain,
         }
     }
 
@@ -312,7 +333,8 @@ fn read(
         _ => match table.keys.iter().find(|key| key.name == name) {
             Some(key) => {
                 let value = expr.and_then(|expr| key.kind.read(key.name, &expr, errors));
-                if parsed.given.iter().any(|(k, _, _)| k.name == key.name) {
+                let listed = matches!(key.role, Role::Chain);
+                if !listed && parsed.given.iter().any(|(k, _, _)| k.name == key.name) {
                     return duplicate(errors);
                 }
                 parsed.given.push((key, path.clone(), value));

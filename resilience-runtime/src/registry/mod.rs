@@ -20,7 +20,9 @@ pub use site::{CallSite, Declaration, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
 use suggest::nearest;
 
-use crate::{Bulkhead, CircuitBreaker, ConfigError, Kind, RateLimiter, Retry, Timeout};
+use crate::{
+    Bulkhead, CircuitBreaker, ConfigError, Fallback, Hedge, Kind, RateLimiter, Retry, Timeout,
+};
 
 /// Two declarations of one instance that disagree; the first one's arguments are used.
 ///
@@ -79,6 +81,8 @@ pub struct Registry {
     timeouts: Namespace<Timeout>,
     bulkheads: Namespace<Bulkhead>,
     rate_limiters: Namespace<RateLimiter>,
+    fallbacks: Namespace<Fallback>,
+    hedges: Namespace<Hedge>,
     conflicts: Mutex<Vec<Conflict>>,
     /// `(kind, module, function)` of each method whose instances are named after their
     /// `Self` type, known at their first call only.
@@ -104,6 +108,8 @@ impl Registry {
             timeouts: Namespace::new(),
             bulkheads: Namespace::new(),
             rate_limiters: Namespace::new(),
+            fallbacks: Namespace::new(),
+            hedges: Namespace::new(),
             conflicts: Mutex::new(Vec::new()),
             methods: Mutex::new(Vec::new()),
         }
@@ -180,6 +186,30 @@ impl Registry {
     /// ```
     pub fn rate_limiter(&self, name: &str) -> Option<Arc<RateLimiter>> {
         self.rate_limiters.get(name)
+    }
+
+    /// The fallback named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, FallbackConfig};
+    /// assert!(registry().fallback("docs::fallback").is_none());
+    /// registry().get_or_create("docs::fallback", FallbackConfig::default()).unwrap();
+    /// assert!(registry().fallback("docs::fallback").is_some());
+    /// ```
+    pub fn fallback(&self, name: &str) -> Option<Arc<Fallback>> {
+        self.fallbacks.get(name)
+    }
+
+    /// The hedge named `name`, declared or created.
+    ///
+    /// ```
+    /// use resilience::{registry, HedgeConfig};
+    /// assert!(registry().hedge("docs::hedge").is_none());
+    /// registry().get_or_create("docs::hedge", HedgeConfig::default()).unwrap();
+    /// assert!(registry().hedge("docs::hedge").is_some());
+    /// ```
+    pub fn hedge(&self, name: &str) -> Option<Arc<Hedge>> {
+        self.hedges.get(name)
     }
 
     /// Sets the configuration the instance `name` is created with, whatever its
@@ -379,6 +409,8 @@ impl Registry {
         self.reset_all(&self.timeouts);
         self.reset_all(&self.bulkheads);
         self.reset_all(&self.rate_limiters);
+        self.reset_all(&self.fallbacks);
+        self.reset_all(&self.hedges);
     }
 
     fn reset_all<P: Policy>(&self, namespace: &Namespace<P>) {
@@ -419,6 +451,8 @@ impl Registry {
         self.collect(&self.timeouts, &mut instances);
         self.collect(&self.bulkheads, &mut instances);
         self.collect(&self.rate_limiters, &mut instances);
+        self.collect(&self.fallbacks, &mut instances);
+        self.collect(&self.hedges, &mut instances);
         Snapshot { instances }
     }
 
@@ -724,6 +758,8 @@ mod tests {
         assert_eq!(TimeoutConfig::default().validate(), Ok(()));
         assert_eq!(BulkheadConfig::default().validate(), Ok(()));
         assert_eq!(crate::RateLimiterConfig::default().validate(), Ok(()));
+        assert_eq!(crate::FallbackConfig::default().validate(), Ok(()));
+        assert_eq!(crate::HedgeConfig::default().validate(), Ok(()));
     }
 
     #[test]

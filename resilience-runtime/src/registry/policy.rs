@@ -6,11 +6,12 @@ use std::sync::Arc;
 use super::{Namespace, Registry, Stats};
 use crate::error::InvalidConfig;
 use crate::{
-    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Kind, RateLimiter,
-    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+    Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, ConfigError, Fallback,
+    FallbackConfig, Hedge, HedgeConfig, Kind, RateLimiter, RateLimiterConfig, Retry, RetryConfig,
+    Timeout, TimeoutConfig,
 };
 
-/// A policy the registry can hold. Implemented by the five policies only.
+/// A policy the registry can hold. Implemented by the policies of this crate only.
 ///
 /// ```
 /// use resilience::{CircuitBreaker, Kind, Policy};
@@ -91,4 +92,6 @@ policies! {
     Timeout TimeoutConfig timeouts,
     Bulkhead BulkheadConfig bulkheads,
     RateLimiter RateLimiterConfig rate_limiters,
+    Fallback FallbackConfig fallbacks,
+    Hedge HedgeConfig hedges,
 }

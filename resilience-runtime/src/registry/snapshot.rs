@@ -3,7 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{BulkheadStats, CircuitBreakerStats, Kind, RateLimiterStats, RetryStats, TimeoutStats};
+use crate::{
+    BulkheadStats, CircuitBreakerStats, FallbackStats, HedgeStats, Kind, RateLimiterStats,
+    RetryStats, TimeoutStats,
+};
 
 /// The counters of one instance, by kind.
 ///
@@ -27,6 +30,10 @@ pub enum Stats {
     Bulkhead(BulkheadStats),
     /// A rate limiter's.
     RateLimiter(RateLimiterStats),
+    /// A fallback's.
+    Fallback(FallbackStats),
+    /// A hedge's.
+    Hedge(HedgeStats),
 }
 
 impl Stats {
@@ -42,7 +49,11 @@ impl Stats {
         match self {
             Stats::CircuitBreaker(s) => s.state.to_string(),
             Stats::Bulkhead(s) => format!("{} busy, {} queued", s.active, s.queued),
-            Stats::Retry(_) | Stats::Timeout(_) | Stats::RateLimiter(_) => "-".to_owned(),
+            Stats::Retry(_)
+            | Stats::Timeout(_)
+            | Stats::RateLimiter(_)
+            | Stats::Fallback(_)
+            | Stats::Hedge(_) => "-".to_owned(),
         }
     }
 }
@@ -73,6 +84,16 @@ impl fmt::Display for Stats {
                     s.admitted, s.waited, s.rejections
                 )
             }
+            Stats::Fallback(s) => write!(
+                f,
+                "calls {}, primary ok {}, recovered {}, declined {}, all failed {}",
+                s.calls, s.primary_succeeded, s.recovered, s.declined, s.all_failed
+            ),
+            Stats::Hedge(s) => write!(
+                f,
+                "calls {}, hedges {}, won by hedge {}, failed {}",
+                s.calls, s.hedges, s.won_by_hedge, s.failed
+            ),
         }
     }
 }

@@ -1,0 +1,16 @@
+use resilience::fallback;
+
+#[fallback(from_cache, fallback_if = is_down)]
+async fn user(id: u64) -> Result<String, resilience::Error> {
+    Ok(id.to_string())
+}
+
+async fn from_cache(id: u64, _: resilience::Error) -> Result<String, resilience::Error> {
+    Ok(id.to_string())
+}
+
+fn is_down(_: resilience::Error) -> bool {
+    true
+}
+
+fn main() {}

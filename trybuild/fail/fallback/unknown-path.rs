@@ -1,0 +1,12 @@
+use resilience::fallback;
+
+#[fallback(from_cach)]
+async fn user(id: u64) -> Result<String, resilience::Error> {
+    Ok(id.to_string())
+}
+
+async fn from_cache(id: u64, _: resilience::Error) -> Result<String, resilience::Error> {
+    Ok(id.to_string())
+}
+
+fn main() {}
