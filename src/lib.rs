@@ -43,12 +43,12 @@
 //! (`resilience::Error`, `anyhow::Error` and boxed errors do) reads a callee's rejection
 //! inside its error as that rejection, and still returns the error unchanged.
 //!
-//! Plain (non-async) fns take `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]` and
-//! `#[rate_limit]` too: their waits block the thread, on the real clock, and a plain fn
-//! shares a named instance with the `async fn`s that name it. `#[timeout]` refuses them,
-//! since a thread cannot be cancelled. By hand, each of those policies has blocking
-//! counterparts of its async methods (`call_blocking`, `layer_blocking`,
-//! [`Bulkhead::acquire_blocking`], [`RateLimiter::acquire_blocking`]).
+//! Plain (non-async) fns take `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`,
+//! `#[rate_limit]` and `#[fallback]` too: their waits block the thread, on the real clock,
+//! and a plain fn shares a named instance with the `async fn`s that name it. `#[timeout]`
+//! and `#[hedge]` refuse them, since a thread cannot be cancelled. By hand, each of those
+//! policies has blocking counterparts of its async methods (`call_blocking`,
+//! `layer_blocking`, [`Bulkhead::acquire_blocking`], [`RateLimiter::acquire_blocking`]).
 //!
 //! ```
 //! use resilience::{bulkhead, retry};
@@ -97,10 +97,10 @@ pub use resilience_macros::{
     bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
 };
 pub use resilience_runtime::{
-    metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff, Bulkhead,
-    BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
-    CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
-    Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
+    metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff,
+    BlockingFallbackChain, Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit,
+    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
+    Error, Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
@@ -265,6 +265,17 @@ pub mod __private {
         pub fn to<F: FallbackFn<Args, R>>(self, fallback: F) -> F::Future {
             fallback.call(self.0)
         }
+
+        /// [`to`](Self::to) for a plain fn's fallback, itself a plain fn.
+        pub fn to_blocking<F: BlockingFallbackFn<Args, R>>(self, fallback: F) -> R {
+            fallback.call_blocking(self.0)
+        }
+    }
+
+    /// A plain fn taking `Args`, spread, and returning `R`: a plain guarded fn's fallback,
+    /// checked as [`FallbackFn`] is.
+    pub trait BlockingFallbackFn<Args, R> {
+        fn call_blocking(self, arguments: Args) -> R;
     }
 
     /// An `async fn` taking `Args`, spread, and returning `R`. A fallback of the wrong
@@ -285,6 +296,15 @@ pub mod __private {
             {
                 type Future = Fut;
                 fn call(self, ($($value,)*): ($($arg,)*)) -> Fut {
+                    self($($value),*)
+                }
+            }
+
+            impl<F, R, $($arg,)*> BlockingFallbackFn<($($arg,)*), R> for F
+            where
+                F: FnOnce($($arg),*) -> R,
+            {
+                fn call_blocking(self, ($($value,)*): ($($arg,)*)) -> R {
                     self($($value),*)
                 }
             }

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use resilience::{
-    bulkhead, circuit_breaker, rate_limit, registry, retry, Bulkhead, BulkheadConfig, CircuitState,
-    Error,
+    bulkhead, circuit_breaker, fallback, rate_limit, registry, retry, Bulkhead, BulkheadConfig,
+    CircuitState, Error,
 };
 
 /// Counts bodies running at once and remembers the most seen.
@@ -430,5 +430,83 @@ async fn waits_run_on_the_real_clock_inside_a_paused_runtime() {
         paused.elapsed(),
         Duration::ZERO,
         "tokio's clock never moved"
+    );
+}
+
+/// A plain fn's fallbacks are plain fns, tried in written order, each given the arguments
+/// (lent as under `#[retry]`) and the error of the step before it; above a breaker they
+/// answer its `CircuitOpen` too.
+#[test]
+fn a_plain_fallback_chain_answers_in_order_and_above_an_open_breaker() {
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+    #[fallback(from_cache, from_default, name = "blocking::fallback")]
+    #[circuit_breaker(name = "blocking::fallback", failure_threshold = 1)]
+    fn price(sku: String) -> Result<String, Error> {
+        RUNS.fetch_add(1, SeqCst);
+        Err(Error::Timeout {
+            name: format!("primary {sku}").into(),
+            after: Duration::ZERO,
+        })
+    }
+    fn from_cache(sku: &String, error: Error) -> Result<String, Error> {
+        Err(Error::BulkheadFull {
+            name: format!("cache {sku} after {}", error.name()).into(),
+            max_concurrent: 1,
+        })
+    }
+    fn from_default(sku: &String, error: Error) -> Result<String, Error> {
+        Ok(format!("default {sku} after {}", error.name()))
+    }
+    assert_eq!(
+        price("a-1".into()),
+        Ok("default a-1 after cache a-1 after primary a-1".into())
+    );
+    // The breaker opened on that failure: the primary no longer runs, the chain answers.
+    assert_eq!(
+        price("a-2".into()),
+        Ok("default a-2 after cache a-2 after blocking::fallback".into())
+    );
+    assert_eq!(RUNS.load(SeqCst), 1);
+    let stats = registry().fallback("blocking::fallback").unwrap().stats();
+    assert_eq!((stats.calls, stats.recovered, stats.all_failed), (2, 2, 0));
+    assert_eq!(
+        stats.recovered_by(2),
+        2,
+        "the second fallback answered both"
+    );
+}
+
+/// One fallback instance, its counters shared by a plain fn and an `async fn` naming it.
+#[test]
+fn sync_and_async_callers_of_one_name_share_one_fallback() {
+    #[fallback(plain_cache, name = "blocking::shared-fallback")]
+    fn plain(id: u32) -> Result<u32, Error> {
+        Err(Error::BulkheadFull {
+            name: "plain".into(),
+            max_concurrent: id as usize,
+        })
+    }
+    fn plain_cache(id: u32, _: Error) -> Result<u32, Error> {
+        Ok(id)
+    }
+    #[fallback(async_cache, name = "blocking::shared-fallback")]
+    async fn not_plain(id: u32) -> Result<u32, Error> {
+        Ok(id + 1)
+    }
+    async fn async_cache(id: u32, _: Error) -> Result<u32, Error> {
+        Ok(id)
+    }
+    assert_eq!(plain(3), Ok(3));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(runtime.block_on(not_plain(3)), Ok(4));
+    let stats = registry()
+        .fallback("blocking::shared-fallback")
+        .unwrap()
+        .stats();
+    assert_eq!(
+        (stats.calls, stats.primary_succeeded, stats.recovered),
+        (2, 1, 1)
     );
 }

@@ -27,16 +27,18 @@
 //!
 //! # Plain fns
 //!
-//! `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]` and `#[rate_limit]` also guard a plain
-//! (non-async) `fn`, free or a method, with the same arguments and stacking. Its waits
+//! `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`, `#[rate_limit]` and `#[fallback]` also
+//! guard a plain (non-async) `fn`, free or a method, with the same arguments and stacking
+//! (a plain fn's fallbacks are plain fns). Its waits
 //! block the thread on the real clock (std's, even inside a runtime whose clock is
 //! paused): a retry's backoff sleeps, a rate limit's `max_wait` sleeps until the next
 //! permit, and a bulkhead holds at most `max_concurrent` threads inside while the others
 //! queue, parked, for up to `max_wait`. A plain fn and an `async fn` that name one
 //! instance share it: one queue, one quota, one breaker state, one set of counters.
-//! `#[timeout]` refuses a plain fn: a thread cannot be cancelled, so nothing could stop
-//! the call at its deadline; make it an `async fn`, or run it with
-//! `tokio::task::spawn_blocking` under `tokio::time::timeout`. Called from async code, a
+//! `#[timeout]` and `#[hedge]` refuse a plain fn: a thread cannot be cancelled, so nothing
+//! could stop the call at its deadline, or the attempts that lose a race; make it an
+//! `async fn`, or run it with `tokio::task::spawn_blocking` under `tokio::time::timeout`
+//! (or a hedged `async fn`). Called from async code, a
 //! guarded plain fn blocks the runtime's thread while it waits (and a bulkhead slot held
 //! by a task of that runtime may not come back meanwhile): call it through
 //! `spawn_blocking` there too.
@@ -354,6 +356,25 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `&str`, which would not match): take `&str` in the guarded fn, or allow the lint on the
 /// fallback.
 ///
+/// On a plain `fn` the fallbacks are plain fns of the same shape, called on the same
+/// thread; an `async fn` fallback there is a compile error at its path.
+///
+/// ```
+/// use resilience::{circuit_breaker, fallback};
+///
+/// #[fallback(from_cache)]
+/// #[circuit_breaker(name = "legacy-users")]
+/// fn user(id: u64) -> Result<String, resilience::Error> {
+///     Err(resilience::Error::Timeout { name: "legacy".into(), after: std::time::Duration::ZERO })
+/// }
+///
+/// fn from_cache(id: u64, _: resilience::Error) -> Result<String, resilience::Error> {
+///     Ok(format!("user {id} (cached)"))
+/// }
+///
+/// assert_eq!(user(3).unwrap(), "user 3 (cached)");
+/// ```
+///
 /// | argument | accepts | default |
 /// |---|---|---|
 /// | the fallbacks, first and unnamed | paths of `async fn`s, in the order they are tried | required |
@@ -424,6 +445,10 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// safe to make twice (reads, idempotent writes). `#[retry]` and `#[fallback]` lend the
 /// arguments to one call at a time, so they cannot be on the same fn: put them on a fn that
 /// calls the hedged one.
+///
+/// A plain `fn` is refused: a thread cannot be cancelled, so the attempts that lose the
+/// race could not be stopped. Hedge an `async fn` that runs the plain one with
+/// `tokio::task::spawn_blocking` (the losing threads run on to their end).
 ///
 /// ```
 /// use std::time::Duration;

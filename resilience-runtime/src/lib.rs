@@ -29,7 +29,7 @@ pub use circuit_breaker::{
     OwnedCallPermit,
 };
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
-pub use fallback::{Fallback, FallbackChain, FallbackConfig, FallbackStats};
+pub use fallback::{BlockingFallbackChain, Fallback, FallbackChain, FallbackConfig, FallbackStats};
 pub use hedge::{Hedge, HedgeConfig, HedgeStats};
 #[doc(hidden)]
 pub use inventory;

@@ -3,7 +3,7 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use resilience::{bulkhead, circuit_breaker, rate_limit, retry};
+use resilience::{bulkhead, circuit_breaker, fallback, rate_limit, retry};
 
 #[circuit_breaker(failure_threshold = 2)]
 #[retry(max_attempts = 2, base_delay = 0)]
@@ -14,6 +14,17 @@ pub fn free(id: u64, label: String) -> Result<String, resilience::Error> {
         return Ok(String::new());
     }
     Ok(format!("{label} {id}"))
+}
+
+#[fallback(cached_label)]
+#[circuit_breaker]
+fn label(id: u64, prefix: String) -> Result<String, resilience::Error> {
+    Ok(format!("{prefix}{id}"))
+}
+
+// The arguments as the body sees them (lent as under `#[retry]`), then the error.
+fn cached_label(id: u64, prefix: &String, _: resilience::Error) -> Result<String, resilience::Error> {
+    Ok(format!("{prefix}{id} (cached)"))
 }
 
 #[retry]
@@ -62,7 +73,7 @@ impl Store {
 }
 
 fn main() {
-    let _ = (free(1, "a".into()), parse("7"), generic(1, 'x'));
+    let _ = (free(1, "a".into()), parse("7"), generic(1, 'x'), label(1, "#".into()));
     let mut store = Store::new().unwrap();
     let mut log = Vec::new();
     let _ = store.push("a".into(), &mut log);
