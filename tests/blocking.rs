@@ -204,7 +204,7 @@ fn sync_and_async_callers_of_one_name_share_one_bulkhead() {
 }
 
 #[test]
-fn an_owned_blocking_permit_released_on_another_thread_reaches_a_queued_thread() {
+fn an_owned_blocking_permit_ends_on_another_thread_dropped_or_panicking_and_its_slot_comes_back() {
     let config = BulkheadConfig::DEFAULT
         .max_concurrent(1)
         .max_wait(Duration::from_secs(2));
@@ -218,6 +218,16 @@ fn an_owned_blocking_permit_released_on_another_thread_reaches_a_queued_thread()
     thread::spawn(move || drop(permit)).join().unwrap();
     assert_eq!(waiter.join().unwrap(), Ok(()));
     assert_eq!((bulkhead.available(), bulkhead.queued()), (1, 0));
+
+    // Held across a panic on the thread it moved to: back as the thread unwinds.
+    let permit = Arc::clone(&bulkhead).acquire_owned_blocking().unwrap();
+    let panicked = thread::spawn(move || {
+        let _held = permit;
+        panic!("the work holding the slot panicked");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert_eq!(bulkhead.available(), 1);
 }
 
 #[test]

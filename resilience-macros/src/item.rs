@@ -113,7 +113,7 @@ impl Function {
 }
 
 /// `R` of `Pin<Box<dyn Future<Output = R> + ..>>`.
-fn boxed_future_output(ty: &Type) -> Option<Type> {
+pub(crate) fn boxed_future_output(ty: &Type) -> Option<Type> {
     let boxed = only_generic(ty, "Pin")?;
     let Type::TraitObject(object) = only_generic(boxed, "Box")? else {
         return None;

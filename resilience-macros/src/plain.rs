@@ -3,7 +3,7 @@
 use syn::{ReturnType, Type, TypeParamBound};
 
 use crate::args::{Errors, Parsed};
-use crate::item::Function;
+use crate::item::{boxed_future_output, Function};
 
 /// Why `attribute` cannot guard a plain fn, if it cannot: it would have to stop a call
 /// that is running (at a deadline, or when another attempt won), and a thread cannot be
@@ -39,7 +39,7 @@ pub(crate) fn check(function: &Function, layers: &[Parsed], attribute: &str, err
         return;
     }
     if let ReturnType::Type(_, ty) = &function.sig.output {
-        if returns_a_future(ty) {
+        if is_a_future(ty) {
             errors.push(
                 ty,
                 format_args!(
@@ -68,8 +68,13 @@ pub(crate) fn check(function: &Function, layers: &[Parsed], attribute: &str, err
     }
 }
 
-/// Whether `ty` is `impl Future<..>` (or `impl IntoFuture<..>`), with any other bounds.
-fn returns_a_future(ty: &Type) -> bool {
+/// Whether `ty` is `impl Future<..>` (or `impl IntoFuture<..>`), with any other bounds,
+/// or a boxed `dyn Future` (`Pin<Box<dyn Future<Output = R> + Send>>`) whose body is not
+/// the `Box::pin(async move { .. })` that `#[async_trait]` writes.
+fn is_a_future(ty: &Type) -> bool {
+    if boxed_future_output(ty).is_some() {
+        return true;
+    }
     let Type::ImplTrait(bounds) = ty else {
         return false;
     };

@@ -9,4 +9,11 @@ fn fetch() -> impl Future<Output = Result<u32, resilience::Error>> {
     async { Ok(1) }
 }
 
+// A boxed future whose body is not `#[async_trait]`'s `Box::pin(async move { .. })`.
+#[retry]
+fn fetch_boxed() -> std::pin::Pin<Box<dyn Future<Output = Result<u32, resilience::Error>> + Send>> {
+    let answer = async { Ok(1) };
+    Box::pin(answer)
+}
+
 fn main() {}
