@@ -908,6 +908,8 @@ mod tests {
             Just("async fn f(&self, x: u32) -> Result<u32, E> { Ok(x) }".to_owned()),
             Just("#[retry(max_attempts = 0)] #[timeout] pub async fn f(mut a: Vec<u8>) -> R { a.push(1); loop {} }".to_owned()),
             Just("fn f() -> Pin<Box<dyn Future<Output = R> + Send>> { Box::pin(async move { 1 }) }".to_owned()),
+            Just("fn f(&mut self, x: String) -> Result<u32, E> { self.n += 1; Ok(x.len()) }".to_owned()),
+            Just("#[tokio::test] const fn f() -> impl Future<Output = R> { let body = async {}; body }".to_owned()),
             Just("struct S;".to_owned()),
             tokens(12),
             tokens(6).prop_map(|t| format!("async fn f({t}) -> Result<(), E> {{ {t} }}")),
