@@ -405,8 +405,9 @@ fn a_retry_above_a_breaker_stops_at_circuit_open_on_the_blocking_path_too() {
 }
 
 /// Inside a runtime whose clock is paused, a plain fn's waits still pass on the real
-/// clock: a limiter that read the paused clock after its sleep would find no permit and
-/// give up at `max_wait`; a retry would never wake.
+/// clock, and its policies read the real clock: a limiter that read the paused clock after
+/// its sleep would find no permit and give up at `max_wait`, and a breaker would never
+/// see its recovery timeout pass.
 #[tokio::test(start_paused = true)]
 async fn waits_run_on_the_real_clock_inside_a_paused_runtime() {
     #[rate_limit(
@@ -428,11 +429,25 @@ async fn waits_run_on_the_real_clock_inside_a_paused_runtime() {
             _ => Ok(()),
         }
     }
+    #[circuit_breaker(name = "blocking::paused", failure_threshold = 1, recovery_timeout = "40ms")]
+    fn broken(fails: bool) -> Result<(), Error> {
+        match fails {
+            true => Err(Error::Timeout {
+                name: "x".into(),
+                after: Duration::ZERO,
+            }),
+            false => Ok(()),
+        }
+    }
     let paused = tokio::time::Instant::now();
     let start = Instant::now();
     assert_eq!(limited(), Ok(()));
     assert_eq!(limited(), Ok(()), "admitted once the real window passed");
     assert_eq!(retried(&AtomicU32::new(0)), Ok(()));
+    assert!(broken(true).is_err());
+    assert!(matches!(broken(false), Err(Error::CircuitOpen { .. })));
+    thread::sleep(Duration::from_millis(50));
+    assert_eq!(broken(false), Ok(()), "a probe once the real recovery timeout passed");
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(75), "{took:?}");
     assert!(took < Duration::from_millis(800), "{took:?}");
