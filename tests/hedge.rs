@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use resilience::{circuit_breaker, hedge, registry, Error, Hedge, HedgeConfig, Kind, Stats};
+use resilience::{
+    circuit_breaker, hedge, registry, retry, timeout, Error, Hedge, HedgeConfig, Kind, Stats,
+};
 use tokio::time::{sleep, Instant};
 
 const MS: Duration = Duration::from_millis(1);
@@ -165,6 +167,36 @@ async fn an_attempt_rejected_by_the_breaker_below_starts_no_further_attempt() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_attempt_cut_short_by_a_timeout_below_starts_the_next_at_once() {
+    static STARTS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+    #[hedge(delay = "1s", max_attempts = 3)]
+    #[timeout("30ms")]
+    async fn call() -> Result<u32, Error> {
+        let attempt = {
+            let mut starts = STARTS.lock().unwrap();
+            starts.push(Instant::now());
+            starts.len() as u32
+        };
+        // The first attempt outlives its timeout; the second answers in 10ms.
+        sleep(if attempt == 1 { 1000 * MS } else { 10 * MS }).await;
+        Ok(attempt)
+    }
+    let start = Instant::now();
+    assert_eq!(call().await, Ok(2));
+    let starts: Vec<Duration> = STARTS
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|at| *at - start)
+        .collect();
+    assert_eq!(
+        starts,
+        [Duration::ZERO, 30 * MS],
+        "a `Timeout` is a failure, not a rejection that stops the hedge"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn dropping_a_hedged_call_drops_every_attempt_it_started() {
     static DROPPED: AtomicU32 = AtomicU32::new(0);
     #[hedge(delay = "10ms", max_attempts = 4)]
@@ -247,4 +279,97 @@ async fn by_hand_a_hedge_races_different_backends() {
         .await;
     assert_eq!(slow, Ok("slow"));
     assert_eq!(once.stats().hedges, 0, "one attempt at most");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_above_a_hedge_retries_the_hedged_call_and_below_it_each_attempt() {
+    static ABOVE: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+    static BELOW: AtomicU32 = AtomicU32::new(0);
+    // Above: each retry runs a hedged call; the first call's two attempts both fail.
+    #[retry(max_attempts = 2, base_delay = "100ms", jitter = false)]
+    #[hedge(delay = "10ms", max_attempts = 2)]
+    async fn above(key: String, origin: Instant) -> Result<String, Error> {
+        let attempt = {
+            let mut starts = ABOVE.lock().unwrap();
+            starts.push(origin.elapsed());
+            starts.len()
+        };
+        sleep(20 * MS).await;
+        match attempt {
+            1 | 2 => Err(Error::Timeout {
+                name: "db".into(),
+                after: MS,
+            }),
+            _ => Ok(format!("{key} on attempt {attempt}")),
+        }
+    }
+    let origin = Instant::now();
+    assert_eq!(above("k".into(), origin).await.unwrap(), "k on attempt 3");
+    assert_eq!(
+        *ABOVE.lock().unwrap(),
+        [Duration::ZERO, 10 * MS, 130 * MS, 140 * MS],
+        "a hedge at 10ms; both failed by 30ms; the retry waited 100ms, and hedged again"
+    );
+
+    // Below: each hedge attempt retries on its own, sharing the arguments.
+    #[hedge(delay = "10ms", max_attempts = 2)]
+    #[retry(max_attempts = 3, base_delay = "1ms", jitter = false)]
+    async fn below(key: String, n: u32) -> Result<String, Error> {
+        let call = BELOW.fetch_add(1, SeqCst);
+        sleep(5 * MS).await;
+        match call {
+            0 => Err(Error::Timeout {
+                name: "db".into(),
+                after: MS,
+            }),
+            _ => Ok(format!("{key}{n} on call {call}")),
+        }
+    }
+    assert_eq!(below("k".into(), 1).await.unwrap(), "k1 on call 1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_above_a_hedge_answers_when_every_attempt_failed() {
+    #[resilience::fallback(cached)]
+    #[hedge(delay = "10ms", max_attempts = 3)]
+    async fn price(sku: String) -> Result<String, Error> {
+        let _: &String = sku;
+        Err(Error::Timeout {
+            name: "live".into(),
+            after: MS,
+        })
+    }
+    #[allow(clippy::ptr_arg)]
+    async fn cached(sku: &String, error: Error) -> Result<String, Error> {
+        Ok(format!("{sku} from cache after {}", error.name()))
+    }
+    assert_eq!(
+        price("A-1".into()).await.unwrap(),
+        "A-1 from cache after live"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_below_a_hedge_answers_for_each_attempt_with_the_shared_arguments() {
+    static PRIMARY: AtomicU32 = AtomicU32::new(0);
+    #[hedge(delay = "10ms", max_attempts = 2)]
+    #[resilience::fallback(per_attempt)]
+    async fn price(sku: String, cents: u32) -> Result<String, Error> {
+        let _: (&String, u32) = (sku, cents); // shared by the attempts
+        let call = PRIMARY.fetch_add(1, SeqCst);
+        // The first attempt is slow and fails; the hedge's own one fails at once.
+        sleep(if call == 0 { 50 * MS } else { MS }).await;
+        Err(Error::Timeout {
+            name: format!("call {call}").into(),
+            after: MS,
+        })
+    }
+    #[allow(clippy::ptr_arg)]
+    async fn per_attempt(sku: &String, cents: u32, error: Error) -> Result<String, Error> {
+        Ok(format!("{sku} {cents} after {}", error.name()))
+    }
+    assert_eq!(
+        price("A-1".into(), 250).await.unwrap(),
+        "A-1 250 after call 1"
+    );
 }

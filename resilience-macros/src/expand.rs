@@ -171,7 +171,12 @@ struct Expansion<'a> {
     boxed: bool,
     /// A plain fn: the layers' `layer_blocking`, the body in a closure, no `.await`.
     blocking: bool,
+    /// How the arguments are lent to the layers above a hedge (to every layer without one).
     lending: Lending,
+    /// How a hedge's attempts share the arguments, and the layers below it get them.
+    shared: Lending,
+    /// The hedge's layer, if there is one.
+    hedge_at: Option<usize>,
     /// Whether the fn is a method or an associated fn that names `Self`: its default
     /// instance names are `module::Type::function`, one per `Self` type.
     method: bool,
@@ -188,23 +193,30 @@ impl<'a> Expansion<'a> {
             Shape::AsyncTrait { ret, body } => (ret, body, true, false),
             Shape::Plain { ret, body } => (ret, body, false, true),
         };
-        let lends = layers
+        let hedge_at = layers
+            .iter()
+            .position(|layer| layer.table.layer == Layer::Hedge);
+        // Above a hedge the arguments are lent as under a retry; from the hedge down they
+        // are shared, since its attempts run at once.
+        let lends_above = layers[..hedge_at.unwrap_or(layers.len())]
             .iter()
             .any(|layer| matches!(layer.table.layer, Layer::Retry | Layer::Fallback));
-        let hedged = layers.iter().any(|layer| layer.table.layer == Layer::Hedge);
-        let lending = if hedged {
-            // What cannot be shared was reported before the expansion began.
-            let mut reported = Errors::new();
-            let sharing = sharing(function, &krate, &mut reported);
-            drop(reported.finish());
-            sharing
-        } else if lends {
+        let lending = if lends_above {
             Lending::of(function, &krate)
         } else {
             Lending::default()
         };
+        let shared = if hedge_at.is_some() {
+            // What cannot be shared was reported before the expansion began.
+            let mut reported = Errors::new();
+            let shared = sharing(function, &krate, &mut reported);
+            drop(reported.finish());
+            shared
+        } else {
+            Lending::default()
+        };
         let method = function.receiver().is_some() || names_self(&function.sig, &body);
-        let body = if lending.rename_self {
+        let body = if lending.rename_self || shared.rename_self {
             rename_self(body)
         } else {
             body
@@ -218,7 +230,42 @@ impl<'a> Expansion<'a> {
             boxed,
             blocking,
             lending,
+            shared,
+            hedge_at,
             method,
+        }
+    }
+
+    /// Whether layer `i` (the body for `i` past the last layer) gets the arguments shared
+    /// by a hedge above it rather than lent.
+    fn is_shared(&self, i: usize) -> bool {
+        self.hedge_at.is_some_and(|hedge| i > hedge)
+    }
+
+    /// For a layer that lends the arguments on (a retry, a fallback): the tuple it is
+    /// given (`()` when there is nothing to lend), and the statement each of its calls
+    /// starts with, which binds the tuple's name for the layers inside it.
+    fn lent_to(&self, i: usize) -> (TokenStream, TokenStream) {
+        let lent = Ident::new("__resilience_lent", Span::mixed_site());
+        // Below a hedge the arguments are shared references, which are `Copy`: each
+        // closure captures them as they are, and nothing is lent.
+        if self.is_shared(i) || self.lending.lent.is_empty() {
+            return (quote!(()), TokenStream::new());
+        }
+        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+        let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+        (
+            quote!(#reborrow),
+            quote!(let #reborrow = (#(&mut *#lent.#fields,)*);),
+        )
+    }
+
+    /// How layer `i` (or the body) unpacks the arguments by the names the body knows.
+    fn unpack(&self, i: usize) -> &TokenStream {
+        if self.is_shared(i) {
+            &self.shared.unpack
+        } else {
+            &self.lending.unpack
         }
     }
 
@@ -255,7 +302,11 @@ impl<'a> Expansion<'a> {
         let ret = &self.ret;
         let ret_span = ret.span();
         let statics = self.statics();
-        let prelude = &self.lending.prelude;
+        // A hedge with no lender above it shares the arguments from the start.
+        let prelude = match self.lending.lent.is_empty() {
+            true => &self.shared.prelude,
+            false => &self.lending.prelude,
+        };
         let pipeline = self.layer(0);
         // Both ends name `Guarded` at the return type, so a return type that cannot carry a
         // rejection is reported there.
@@ -359,30 +410,39 @@ impl<'a> Expansion<'a> {
         });
         let hooks: TokenStream = hooks.collect();
         if self.blocking {
-            return self.layer_blocking(layer, site, hooks, inner);
+            return self.layer_blocking(i, layer, site, hooks, inner);
         }
         match layer.table.layer {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
             Layer::Retry => {
-                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
                 let lent = Ident::new("__resilience_lent", Span::mixed_site());
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
-                if self.lending.lent.is_empty() {
+                let (given, rebind) = self.lent_to(i);
+                if rebind.is_empty() {
                     return quote! {
                         #site.layer((), #hooks move |()| async move { ((), #inner.await) })
                     };
                 }
-                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
                 quote! {
-                    #site.layer(#reborrow, #hooks move |#lent| async move {
-                        let #reborrow = (#(&mut *#lent.#fields,)*);
+                    #site.layer(#given, #hooks move |#lent| async move {
+                        #rebind
                         let #outcome = #inner.await;
                         (#lent, #outcome)
                     })
                 }
             }
-            Layer::Fallback => self.fallback(layer, site, hooks, inner),
-            // Each attempt copies the shared references into its own future (see `sharing`).
+            Layer::Fallback => self.fallback(i, layer, site, hooks, inner),
+            // Each attempt copies the shared references into its own future (see `sharing`);
+            // below a retry or a fallback they are made from what that layer lent.
+            Layer::Hedge if !self.lending.lent.is_empty() => {
+                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
+                let shared = Ident::new("__resilience_shared", Span::mixed_site());
+                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
+                quote!({
+                    let #shared = (#(&*#reborrow.#fields,)*);
+                    #site.layer(move |_| #inner)
+                })
+            }
             Layer::Hedge => quote!(#site.layer(move |_| #inner)),
         }
     }
@@ -401,6 +461,7 @@ impl<'a> Expansion<'a> {
     /// futures.
     fn layer_blocking(
         &self,
+        i: usize,
         layer: &Parsed,
         site: TokenStream,
         hooks: TokenStream,
@@ -409,24 +470,23 @@ impl<'a> Expansion<'a> {
         match layer.table.layer {
             Layer::Once => quote!(#site.layer_blocking(#hooks move || #inner)),
             Layer::Retry => {
-                let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
                 let lent = Ident::new("__resilience_lent", Span::mixed_site());
                 let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
-                if self.lending.lent.is_empty() {
+                let (given, rebind) = self.lent_to(i);
+                if rebind.is_empty() {
                     return quote! {
                         #site.layer_blocking((), #hooks move |()| ((), #inner))
                     };
                 }
-                let fields = (0..self.lending.lent.len()).map(syn::Index::from);
                 quote! {
-                    #site.layer_blocking(#reborrow, #hooks move |#lent| {
-                        let #reborrow = (#(&mut *#lent.#fields,)*);
+                    #site.layer_blocking(#given, #hooks move |#lent| {
+                        #rebind
                         let #outcome = #inner;
                         (#lent, #outcome)
                     })
                 }
             }
-            Layer::Fallback => self.fallback(layer, site, hooks, inner),
+            Layer::Fallback => self.fallback(i, layer, site, hooks, inner),
             // `plain::check` refuses a hedge on a plain fn before any expansion.
             Layer::Hedge => quote!(::core::compile_error!("`#[hedge]` cannot guard a plain fn")),
         }
@@ -456,6 +516,7 @@ impl<'a> Expansion<'a> {
     /// A `#[fallback]` layer: the chain of its fallbacks around the layers below it.
     fn fallback(
         &self,
+        i: usize,
         layer: &Parsed,
         site: TokenStream,
         hooks: TokenStream,
@@ -463,21 +524,12 @@ impl<'a> Expansion<'a> {
     ) -> TokenStream {
         let krate = &self.krate;
         let ret = &self.ret;
-        let reborrow = Ident::new("__resilience_reborrow", Span::mixed_site());
         let lent = Ident::new("__resilience_lent", Span::mixed_site());
         let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
         let error = Ident::new("__resilience_error", Span::mixed_site());
         let value = Ident::new("__resilience_ret", Span::mixed_site());
-        let unpack = &self.lending.unpack;
-        let (given, reborrowed) = if self.lending.lent.is_empty() {
-            (quote!(()), TokenStream::new())
-        } else {
-            let fields = (0..self.lending.lent.len()).map(syn::Index::from);
-            (
-                quote!(#reborrow),
-                quote!(let #reborrow = (#(&mut *#lent.#fields,)*);),
-            )
-        };
+        let unpack = self.unpack(i);
+        let (given, reborrowed) = self.lent_to(i);
         let arguments = self.fallback_arguments();
         let blocking = self.blocking;
         let steps = layer.given.iter().filter_map(|(key, _, path)| {
@@ -553,7 +605,7 @@ impl<'a> Expansion<'a> {
     fn fallback_arguments(&self) -> Vec<TokenStream> {
         let mut arguments = Vec::new();
         if let Some(receiver) = self.function.receiver() {
-            arguments.push(if self.lending.rename_self {
+            arguments.push(if self.lending.rename_self || self.shared.rename_self {
                 Ident::new("__resilience_self", Span::call_site()).into_token_stream()
             } else {
                 receiver.self_token.into_token_stream()
@@ -582,7 +634,7 @@ impl<'a> Expansion<'a> {
         let krate = &self.krate;
         let ret = &self.ret;
         let body = &self.body;
-        let unpack = &self.lending.unpack;
+        let unpack = self.unpack(self.layers.len());
         let value = Ident::new("__resilience_ret", Span::mixed_site());
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
@@ -629,27 +681,13 @@ impl<'a> Expansion<'a> {
     }
 }
 
-/// What a hedged fn cannot have: an argument its attempts cannot share, or a layer that
-/// lends the arguments to one call at a time.
+/// What a hedged fn cannot have: an argument its attempts cannot share.
 fn hedge_checks(function: &Function, parsed: &[Parsed], errors: &mut Errors) {
     let krate = parsed
         .iter()
         .find_map(|layer| layer.krate.as_ref())
         .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
     sharing(function, &krate, errors);
-    let lenders = parsed
-        .iter()
-        .filter(|layer| matches!(layer.table.layer, Layer::Retry | Layer::Fallback));
-    for layer in lenders {
-        let attribute = layer.table.attribute;
-        errors.push_at(
-            layer.span,
-            format_args!(
-                "`#[{attribute}]` and `#[hedge]` cannot guard one fn: `#[{attribute}]` lends the arguments to one call at a time, \
-                 `#[hedge]` shares them between attempts running at once; put the `#[{attribute}]` on a fn that calls this one"
-            ),
-        );
-    }
 }
 
 /// A layer's config in a `const`, and the runtime's verdict on it as compile errors.

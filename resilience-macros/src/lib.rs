@@ -442,9 +442,9 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// **Attempts run at the same time, so they share the arguments**: the body sees a copy
 /// of a `Copy` argument and `&T` of the others, and a hedged fn cannot take `&mut self`,
 /// `&mut T` or `mut` arguments (a compile error that says why). Hedge only calls that are
-/// safe to make twice (reads, idempotent writes). `#[retry]` and `#[fallback]` lend the
-/// arguments to one call at a time, so they cannot be on the same fn: put them on a fn that
-/// calls the hedged one.
+/// safe to make twice (reads, idempotent writes). A `#[retry]` or `#[fallback]` above the
+/// hedge retries or answers the hedged call as a whole; below it, each attempt on its
+/// own, and a fallback there is given the arguments as the attempts share them.
 ///
 /// A plain `fn` is refused: a thread cannot be cancelled, so the attempts that lose the
 /// race could not be stopped. Hedge an `async fn` that runs the plain one with

@@ -5,7 +5,9 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use resilience::{bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout, Error};
+use resilience::{
+    bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout, Error,
+};
 
 #[fallback(to_default::<T>)]
 #[retry(max_attempts = 2)]
@@ -34,6 +36,19 @@ pub async fn describe(item: &(impl Display + Sync), times: u8, _: Error) -> Resu
 #[timeout("1s")]
 pub async fn hedged_stack(key: String, shard: u32, label: &str) -> Result<String, Error> {
     Ok(format!("{label}{key}{shard}"))
+}
+
+#[retry(max_attempts = 3)]
+#[fallback(shared_default)]
+#[hedge(delay = "50ms")]
+#[retry(max_attempts = 2)]
+#[fallback(shared_default)]
+pub async fn lenders_around_a_hedge(id: u64, key: String) -> Result<u64, Error> {
+    Ok(id + key.len() as u64)
+}
+
+pub async fn shared_default(_: u64, _: &String, _: Error) -> Result<u64, Error> {
+    Ok(0)
 }
 
 pub struct Service {
@@ -104,6 +119,7 @@ fn main() {
     is_send(generic(1u8));
     is_send(displayed("x", 1));
     is_send(hedged_stack(String::new(), 1, "l"));
+    is_send(lenders_around_a_hedge(1, String::new()));
     let mut service = Service { name: String::new() };
     is_send(service.shared(1));
     is_send(service.exclusive(String::new()));

@@ -227,7 +227,11 @@ impl Hedge {
                 if number > 0 {
                     self.won_by_hedge.fetch_add(1, Relaxed);
                 }
-                self.cancelled.fetch_add(u64::from(race.running), Relaxed);
+                // Only when there were losers: an attempt answered at once touches no
+                // shared cache line but its stripes.
+                if race.running > 0 {
+                    self.cancelled.fetch_add(u64::from(race.running), Relaxed);
+                }
                 Ok(value)
             }
             Err(failure) => {
