@@ -429,7 +429,11 @@ async fn waits_run_on_the_real_clock_inside_a_paused_runtime() {
             _ => Ok(()),
         }
     }
-    #[circuit_breaker(name = "blocking::paused", failure_threshold = 1, recovery_timeout = "40ms")]
+    #[circuit_breaker(
+        name = "blocking::paused",
+        failure_threshold = 1,
+        recovery_timeout = "40ms"
+    )]
     fn broken(fails: bool) -> Result<(), Error> {
         match fails {
             true => Err(Error::Timeout {
@@ -447,7 +451,11 @@ async fn waits_run_on_the_real_clock_inside_a_paused_runtime() {
     assert!(broken(true).is_err());
     assert!(matches!(broken(false), Err(Error::CircuitOpen { .. })));
     thread::sleep(Duration::from_millis(50));
-    assert_eq!(broken(false), Ok(()), "a probe once the real recovery timeout passed");
+    assert_eq!(
+        broken(false),
+        Ok(()),
+        "a probe once the real recovery timeout passed"
+    );
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(75), "{took:?}");
     assert!(took < Duration::from_millis(800), "{took:?}");
