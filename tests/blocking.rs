@@ -315,6 +315,34 @@ fn a_retry_sleeps_its_backoff_between_attempts() {
     assert_eq!((stats.succeeded_after_retry, stats.retries), (1, 2));
 }
 
+#[test]
+fn a_retry_gives_up_when_the_next_wait_would_pass_max_elapsed() {
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(
+        max_attempts = 10,
+        base_delay = "40ms",
+        backoff = "constant",
+        jitter = false,
+        max_elapsed = "100ms"
+    )]
+    fn down() -> Result<(), Error> {
+        ATTEMPTS.fetch_add(1, SeqCst);
+        Err(Error::Timeout {
+            name: "upstream".into(),
+            after: Duration::ZERO,
+        })
+    }
+    let start = Instant::now();
+    assert!(down().is_err());
+    let took = start.elapsed();
+    // Attempts at 0, 40ms and 80ms; a fourth would start after 100ms. A thread that
+    // overslept gives up one attempt earlier.
+    let attempts = ATTEMPTS.load(SeqCst);
+    assert!((2..=3).contains(&attempts), "{attempts} attempts");
+    assert!(took >= Duration::from_millis(40), "{took:?}");
+    assert!(took < Duration::from_millis(500), "{took:?}");
+}
+
 pub struct Journal {
     lines: Vec<String>,
 }

@@ -3,15 +3,16 @@
 use super::backoff::Random;
 use super::config::RetryConfig;
 use super::stats::{RetryStats, EXACT_ATTEMPTS};
+use crate::blocking;
 use crate::counter::Counter;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{blocking, time};
+use crate::time::{self, Tick};
 use crate::{ConfigError, Error};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs a call up to `max_attempts` times, sleeping between attempts as the
 /// [`RetryConfig`] says, and gives back the last error when attempts run out.
@@ -245,9 +246,7 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let elapsed =
-                start.map(|start| Duration::from_nanos(time::now().saturating_sub(start)));
-            let Some(wait) = self.wait(&failure, failures, elapsed, &retry_if, &retry_after) else {
+            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
                 self.count_failure(failures);
                 return Err(failure);
             };
@@ -324,7 +323,11 @@ impl Retry {
         E: From<Error>,
         F: FnMut(C) -> (C, Outcome<T, E>),
     {
-        let start = self.config.max_elapsed.map(|_| Instant::now());
+        // `max_elapsed` is measured on the real clock, as the sleeps are.
+        let start = self
+            .config
+            .max_elapsed
+            .map(|_| time::on_real_clock(time::now));
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent);
@@ -336,8 +339,10 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let elapsed = start.map(|start| start.elapsed());
-            let Some(wait) = self.wait(&failure, failures, elapsed, &retry_if, &retry_after) else {
+            let wait = time::on_real_clock(|| {
+                self.wait(&failure, failures, start, &retry_if, &retry_after)
+            });
+            let Some(wait) = wait else {
                 self.count_failure(failures);
                 return Err(failure);
             };
@@ -348,14 +353,13 @@ impl Retry {
         }
     }
 
-    /// How long to wait before the next attempt after `failure`, the `failures`-th, the
-    /// call having run for `elapsed` (read only with a `max_elapsed`); `None` to give up
-    /// now.
+    /// How long to wait before the next attempt after `failure`, the `failures`-th; `None`
+    /// to give up now.
     fn wait<E: From<Error>>(
         &self,
         failure: &Failure<E>,
         failures: u32,
-        elapsed: Option<Duration>,
+        start: Option<Tick>,
         retry_if: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
     ) -> Option<Duration> {
@@ -401,7 +405,8 @@ impl Retry {
             ),
         };
         let wait = wait.max(floor);
-        if let (Some(elapsed), Some(max_elapsed)) = (elapsed, self.config.max_elapsed) {
+        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
+            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
             if elapsed.saturating_add(wait) > max_elapsed {
                 return None;
             }
