@@ -571,3 +571,42 @@ fn sync_and_async_callers_of_one_name_share_one_fallback() {
         (2, 1, 1)
     );
 }
+
+/// Called on a current-thread runtime's own thread, a plain fn that queues behind a task of
+/// that runtime blocks the only thread the task could run on: the slot cannot come back,
+/// and the wait ends at `max_wait` with a rejection, not in a hang. (Through
+/// `spawn_blocking` it would have waited on a thread of its own.)
+#[tokio::test]
+async fn a_plain_fn_queued_behind_a_task_of_its_own_current_thread_runtime_gives_up_at_max_wait() {
+    #[bulkhead(
+        name = "blocking::current-thread",
+        max_concurrent = 1,
+        max_wait = "60ms"
+    )]
+    fn plain() -> Result<(), Error> {
+        Ok(())
+    }
+    #[bulkhead(
+        name = "blocking::current-thread",
+        max_concurrent = 1,
+        max_wait = "60ms"
+    )]
+    async fn task() -> Result<(), Error> {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Ok(())
+    }
+    let held = tokio::spawn(task());
+    tokio::task::yield_now().await; // the task takes the slot and sleeps
+    let start = Instant::now();
+    assert!(matches!(plain(), Err(Error::BulkheadFull { .. })));
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(60), "{waited:?}");
+    assert!(waited < Duration::from_millis(600), "{waited:?}");
+    assert_eq!(held.await.unwrap(), Ok(()));
+
+    let through_spawn_blocking = tokio::spawn(task());
+    tokio::task::yield_now().await;
+    let waited = tokio::task::spawn_blocking(plain).await.unwrap();
+    assert_eq!(waited, Ok(()), "on a thread of its own, the slot came back");
+    assert_eq!(through_spawn_blocking.await.unwrap(), Ok(()));
+}
