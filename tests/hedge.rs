@@ -373,3 +373,33 @@ async fn a_fallback_below_a_hedge_answers_for_each_attempt_with_the_shared_argum
         "A-1 250 after call 1"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hedge_is_declared_before_its_first_call_and_configured_by_name() {
+    static STARTS: AtomicU32 = AtomicU32::new(0);
+    #[hedge(name = "hedge::configured", delay = "100ms", max_attempts = 2)]
+    async fn slow() -> Result<(), Error> {
+        STARTS.fetch_add(1, SeqCst);
+        sleep(1000 * MS).await;
+        Ok(())
+    }
+    let listed = registry().snapshot();
+    assert!(
+        listed.get(Kind::Hedge, "hedge::configured").is_some(),
+        "declared at link time"
+    );
+    registry()
+        .configure(
+            "hedge::configured",
+            HedgeConfig::DEFAULT.delay(10 * MS).max_attempts(4),
+        )
+        .unwrap();
+    let start = Instant::now();
+    slow().await.unwrap();
+    assert_eq!(start.elapsed(), 1000 * MS);
+    assert_eq!(
+        STARTS.load(SeqCst),
+        4,
+        "the configuration by name won over the attribute's"
+    );
+}
