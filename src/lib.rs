@@ -43,6 +43,25 @@
 //! (`resilience::Error`, `anyhow::Error` and boxed errors do) reads a callee's rejection
 //! inside its error as that rejection, and still returns the error unchanged.
 //!
+//! Plain (non-async) fns take `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`,
+//! `#[rate_limit]` and `#[fallback]` too: their waits block the thread, on the real clock,
+//! and a plain fn shares a named instance with the `async fn`s that name it. `#[timeout]`
+//! and `#[hedge]` refuse them, since a thread cannot be cancelled. By hand, each of those
+//! policies has blocking counterparts of its async methods (`call_blocking`,
+//! `layer_blocking`, [`Bulkhead::acquire_blocking`], [`RateLimiter::acquire_blocking`]).
+//!
+//! ```
+//! use resilience::{bulkhead, retry};
+//!
+//! #[retry(max_attempts = 3, base_delay = "10ms")]
+//! #[bulkhead(name = "legacy-db", max_concurrent = 4, max_wait = "1s")]
+//! fn load(id: u64) -> Result<String, resilience::Error> {
+//!     Ok(format!("row {id}"))
+//! }
+//!
+//! assert_eq!(load(7).unwrap(), "row 7");
+//! ```
+//!
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`], [`RateLimiter`], [`Fallback`] and [`Hedge`]. With
 //! the `tower` feature, `resilience::tower` has the first five as tower `Layer`s over the
@@ -86,9 +105,9 @@ pub use resilience_macros::{
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{
     events, metrics, parse_retry_after, pipeline, registry, Algorithm, AsRejection, Backoff,
-    Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit, CircuitBreaker,
-    CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict, Error,
-    Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
+    BlockingFallbackChain, Bulkhead, BulkheadConfig, BulkheadPermit, BulkheadStats, CallPermit,
+    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerStats, CircuitState, ConfigError, Conflict,
+    Error, Fallback, FallbackChain, FallbackConfig, FallbackStats, Hedge, HedgeConfig, HedgeStats,
     Instance, InvalidConfig, Jitter, Kind, OwnedBulkheadPermit, OwnedCallPermit, Policy,
     PolicyConfig, RateLimiter, RateLimiterConfig, RateLimiterStats, Registry, Retry, RetryConfig,
     RetryStats, Snapshot, Stats, Timeout, TimeoutConfig, TimeoutStats,
@@ -137,7 +156,9 @@ macro_rules! as_rejection {
 pub mod __private {
     pub use resilience_macros::stacked;
     pub use resilience_runtime::inventory;
-    pub use resilience_runtime::pipeline::{body_with, hint, predicate, Guarded};
+    pub use resilience_runtime::pipeline::{
+        body_with, body_with_blocking, hint, predicate, Guarded,
+    };
     pub use resilience_runtime::{CallSite, Declaration, KeyOf, KeyOfOwned, KeyOfRef, Location};
     use std::fmt;
     pub use std::time::Duration;
@@ -257,6 +278,17 @@ pub mod __private {
         pub fn to<F: FallbackFn<Args, R>>(self, fallback: F) -> F::Future {
             fallback.call(self.0)
         }
+
+        /// [`to`](Self::to) for a plain fn's fallback, itself a plain fn.
+        pub fn to_blocking<F: BlockingFallbackFn<Args, R>>(self, fallback: F) -> R {
+            fallback.call_blocking(self.0)
+        }
+    }
+
+    /// A plain fn taking `Args`, spread, and returning `R`: a plain guarded fn's fallback,
+    /// checked as [`FallbackFn`] is.
+    pub trait BlockingFallbackFn<Args, R> {
+        fn call_blocking(self, arguments: Args) -> R;
     }
 
     /// An `async fn` taking `Args`, spread, and returning `R`. A fallback of the wrong
@@ -277,6 +309,15 @@ pub mod __private {
             {
                 type Future = Fut;
                 fn call(self, ($($value,)*): ($($arg,)*)) -> Fut {
+                    self($($value),*)
+                }
+            }
+
+            impl<F, R, $($arg,)*> BlockingFallbackFn<($($arg,)*), R> for F
+            where
+                F: FnOnce($($arg),*) -> R,
+            {
+                fn call_blocking(self, ($($value,)*): ($($arg,)*)) -> R {
                     self($($value),*)
                 }
             }

@@ -765,3 +765,59 @@ async fn fallbacks_and_hedges_report_each_step_and_attempt() {
         ]
     );
 }
+
+/// Plain fns report what async ones do: a retry's failed attempts, and a wait for a
+/// bulkhead's slot, here on real threads and the real clock.
+#[test]
+fn plain_fns_report_retries_and_waits() {
+    use std::sync::atomic::AtomicU32;
+
+    static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+    #[retry(
+        name = "events::plain::retry",
+        max_attempts = 2,
+        base_delay = "1ms",
+        jitter = false
+    )]
+    fn flaky() -> Result<u32, AppError> {
+        match ATTEMPTS.fetch_add(1, SeqCst) {
+            0 => Err(AppError::Down(1)),
+            n => Ok(n),
+        }
+    }
+    let retry = registry().retry("events::plain::retry").unwrap();
+    let mut retries = retry.subscribe();
+    assert_eq!(flaky().unwrap(), 1);
+    assert_eq!(
+        retries.try_recv().unwrap().detail,
+        Detail::Retrying {
+            attempt: 1,
+            delay: MS,
+            error: "down 1".into()
+        }
+    );
+
+    let bulkhead = std::sync::Arc::new(
+        Bulkhead::new(
+            "events::plain::bulkhead",
+            BulkheadConfig::DEFAULT.max_concurrent(1).max_wait(SECOND),
+        )
+        .unwrap(),
+    );
+    let mut waits = bulkhead.subscribe();
+    let held = bulkhead.acquire_blocking().unwrap();
+    let waiter = {
+        let bulkhead = std::sync::Arc::clone(&bulkhead);
+        std::thread::spawn(move || bulkhead.acquire_blocking().map(drop))
+    };
+    while bulkhead.queued() == 0 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(20 * MS);
+    drop(held);
+    waiter.join().unwrap().unwrap();
+    match waits.try_recv().unwrap().detail {
+        Detail::Waited { waited } => assert!(waited >= 20 * MS, "{waited:?}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -13,6 +13,7 @@ use crate::args::{self, Errors, Layer, Parsed, Role, Table};
 use crate::item::{Function, Shape};
 use crate::keys;
 use crate::lending::Lending;
+use crate::plain;
 use crate::rename::{item_end, rename_self, starts_item};
 use crate::sharing::sharing;
 use crate::stack::{self, Declared, Marker, Stack};
@@ -81,7 +82,10 @@ fn expand(
                 .into_iter()
                 .next()
                 .map_or_else(Span::call_site, |t| t.span());
-            let message = format!("`#[{attribute}]` can only be applied to an `async fn`");
+            let message = match plain::refusal(attribute) {
+                Some(_) => format!("`#[{attribute}]` can only be applied to an `async fn`"),
+                None => format!("`#[{attribute}]` can only be applied to a fn"),
+            };
             let error = syn::Error::new(span, message).into_compile_error();
             return quote!(#item #error);
         }
@@ -116,23 +120,18 @@ fn expand(
         }
     }
     let shape = function.shape();
-    if shape.is_none() {
-        match function.body {
-            None => errors.push_at(
-                function.body_span,
-                format_args!("`#[{attribute}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body"),
-            ),
-            Some(_) => errors.push(
-                function.sig.fn_token,
-                format_args!(
-                    "`#[{attribute}]` can only be applied to an `async fn`; if the fn is written `async`, an attribute above this one \
-                     made it a plain fn (`#[tokio::test]`, `#[tokio::main]`): put that attribute below the resilience attributes"
-                ),
-            ),
-        }
+    match &shape {
+        None => errors.push_at(
+            function.body_span,
+            format_args!("`#[{attribute}]` needs the fn's body: put it on the fn in the `impl`, or give the trait method a default body"),
+        ),
+        Some(Shape::Plain { .. }) => plain::check(&function, &parsed, attribute, &mut errors),
+        Some(_) => {}
     }
 
-    if parsed.iter().any(|layer| layer.table.layer == Layer::Hedge) {
+    // On a plain fn a hedge is refused as such; what it could not share is beside the point.
+    let plain = matches!(shape, Some(Shape::Plain { .. }));
+    if !plain && parsed.iter().any(|layer| layer.table.layer == Layer::Hedge) {
         hedge_checks(&function, &parsed, &mut errors);
     }
 
@@ -176,6 +175,8 @@ struct Expansion<'a> {
     ret: Type,
     body: TokenStream,
     boxed: bool,
+    /// A plain fn: the layers' `layer_blocking`, the body in a closure, no `.await`.
+    blocking: bool,
     /// How the arguments are lent to the layers above a hedge (to every layer without one).
     lending: Lending,
     /// How a hedge's attempts share the arguments, and the layers below it get them.
@@ -193,9 +194,10 @@ impl<'a> Expansion<'a> {
             .iter()
             .find_map(|layer| layer.krate.as_ref())
             .map_or_else(|| quote!(::resilience), ToTokens::to_token_stream);
-        let (ret, body, boxed) = match shape {
-            Shape::Async { ret, body } => (ret, body, false),
-            Shape::AsyncTrait { ret, body } => (ret, body, true),
+        let (ret, body, boxed, blocking) = match shape {
+            Shape::Async { ret, body } => (ret, body, false, false),
+            Shape::AsyncTrait { ret, body } => (ret, body, true, false),
+            Shape::Plain { ret, body } => (ret, body, false, true),
         };
         let hedge_at = layers
             .iter()
@@ -232,6 +234,7 @@ impl<'a> Expansion<'a> {
             ret: elide_impl_trait(ret),
             body,
             boxed,
+            blocking,
             lending,
             shared,
             hedge_at,
@@ -317,12 +320,16 @@ impl<'a> Expansion<'a> {
         let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
         let finish =
             quote_spanned!(ret_span=> <#ret as #krate::__private::Guarded>::from_outcome(#outcome));
+        let pipeline = match self.blocking {
+            true => pipeline,
+            false => quote!(#pipeline.await),
+        };
         let inner = quote! {
             #(#uses)*
             #(#statics)*
             #keyed
             #prelude
-            let #outcome = #pipeline.await;
+            let #outcome = #pipeline;
             #finish
         };
         let inner = if self.boxed {
@@ -454,6 +461,14 @@ impl<'a> Expansion<'a> {
         });
         let hooks: TokenStream = hooks.collect();
         let describe = describe(krate, ret);
+        if self.blocking {
+            // A retry writes its errors for its events on the blocking path too.
+            let hooks = match layer.table.layer {
+                Layer::Retry => quote!(#hooks #describe,),
+                _ => hooks,
+            };
+            return self.layer_blocking(i, layer, site, hooks, inner);
+        }
         match layer.table.layer {
             Layer::Once => quote!(#site.layer(#hooks move || #inner)),
             Layer::Retry => {
@@ -491,6 +506,50 @@ impl<'a> Expansion<'a> {
     }
 
     // Input:
+    //     #[retry(max_attempts = 3)]
+    //     fn read(&mut self, path: String) -> Result<Bytes, IoError> { body }
+    // Output, the layer of `layer` for a plain fn:
+    //     __RESILIENCE_0.get_for::<Self>().layer_blocking(__resilience_reborrow, |_: &_| true, .., move |lent| {
+    //         let __resilience_reborrow = (&mut *lent.0, &mut *lent.1);
+    //         let outcome = body_with_blocking(move || { /* as `innermost`, in a closure */ }, ..);
+    //         (lent, outcome)
+    //     })
+    /// Layer `i` of a plain fn, around `inner`, the `Outcome` of the layers inside it: as
+    /// [`layer`](Self::layer), with each layer's `layer_blocking` and closures in place of
+    /// futures.
+    fn layer_blocking(
+        &self,
+        i: usize,
+        layer: &Parsed,
+        site: TokenStream,
+        hooks: TokenStream,
+        inner: TokenStream,
+    ) -> TokenStream {
+        match layer.table.layer {
+            Layer::Once => quote!(#site.layer_blocking(#hooks move || #inner)),
+            Layer::Retry => {
+                let lent = Ident::new("__resilience_lent", Span::mixed_site());
+                let outcome = Ident::new("__resilience_outcome", Span::mixed_site());
+                let (given, rebind) = self.lent_to(i);
+                if rebind.is_empty() {
+                    return quote! {
+                        #site.layer_blocking((), #hooks move |()| ((), #inner))
+                    };
+                }
+                quote! {
+                    #site.layer_blocking(#given, #hooks move |#lent| {
+                        #rebind
+                        let #outcome = #inner;
+                        (#lent, #outcome)
+                    })
+                }
+            }
+            Layer::Fallback => self.fallback(i, layer, site, hooks, inner),
+            // `plain::check` refuses a hedge on a plain fn before any expansion.
+            Layer::Hedge => quote!(::core::compile_error!("`#[hedge]` cannot guard a plain fn")),
+        }
+    }
+
     //     #[fallback(from_cache, from_replica)]
     //     async fn get_user(&self, id: UserId) -> Result<User, AppError> { body }
     // Output (the primary and each fallback are lent the arguments, as a retry's attempts):
@@ -510,6 +569,8 @@ impl<'a> Expansion<'a> {
     //     })
     //     .or_lent(/* the same with from_replica */)
     //     .outcome()
+    // On a plain fn: `layer_blocking`, closures in place of async blocks, `to_blocking`
+    // for the fallback's call, and no `.await`.
     /// A `#[fallback]` layer: the chain of its fallbacks around the layers below it.
     fn fallback(
         &self,
@@ -528,18 +589,41 @@ impl<'a> Expansion<'a> {
         let unpack = self.unpack(i);
         let (given, reborrowed) = self.lent_to(i);
         let arguments = self.fallback_arguments();
+        let blocking = self.blocking;
         let steps = layer.given.iter().filter_map(|(key, _, path)| {
             let (Role::Chain, Some(path)) = (&key.role, path) else {
                 return None;
             };
             let span = path.span();
             let path = path.to_tokens(krate);
+            let into_result =
+                quote_spanned!(span=> <#ret as #krate::__private::Guarded>::into_result(#value));
+            let rejection = quote! {
+                |#error| {
+                    use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                    (&&#krate::__private::Carry(#error)).rejection()
+                }
+            };
+            if blocking {
+                let call = quote_spanned! {span=>
+                    #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to_blocking(#path)
+                };
+                return Some(quote! {
+                    .or_lent(move |#lent, #error| {
+                        #reborrowed
+                        let #outcome = #krate::__private::body_with_blocking(move || {
+                            #unpack
+                            let #value = #call;
+                            #into_result
+                        }, #rejection);
+                        (#lent, #outcome)
+                    })
+                });
+            }
             // At the fallback's path: a fallback of the wrong shape is reported there.
             let call = quote_spanned! {span=>
                 #krate::__private::fallback_with::<#ret, _>((#(#arguments,)* #error,)).to(#path)
             };
-            let into_result =
-                quote_spanned!(span=> <#ret as #krate::__private::Guarded>::into_result(#value));
             Some(quote! {
                 .or_lent(move |#lent, #error| async move {
                     #reborrowed
@@ -547,14 +631,22 @@ impl<'a> Expansion<'a> {
                         #unpack
                         let #value = #call.await;
                         #into_result
-                    }, |#error| {
-                        use #krate::__private::{CarryNothing as _, CarryRejection as _};
-                        (&&#krate::__private::Carry(#error)).rejection()
-                    }).await;
+                    }, #rejection).await;
                     (#lent, #outcome)
                 })
             })
         });
+        if blocking {
+            return quote! {
+                #site.layer_blocking(#given, #hooks move |#lent| {
+                    #reborrowed
+                    let #outcome = #inner;
+                    (#lent, #outcome)
+                })
+                #(#steps)*
+                .outcome()
+            };
+        }
         quote! {
             #site.layer(#given, #hooks move |#lent| async move {
                 #reborrowed
@@ -589,8 +681,9 @@ impl<'a> Expansion<'a> {
         arguments
     }
 
-    /// The body, as a future of the pipeline's `Outcome`, its error read for a rejection it
-    /// carries where its type implements `AsRejection`.
+    /// The body, as a future of the pipeline's `Outcome` (for a plain fn, the `Outcome`
+    /// itself, from a closure called at once), its error read for a rejection it carries
+    /// where its type implements `AsRejection`.
     ///
     /// `let __ret: Ret = { body }` reports a wrong type at the user's expression; the
     /// unreachable early `return` fixes the block's type before `?` in the body needs it
@@ -616,6 +709,30 @@ impl<'a> Expansion<'a> {
         let into_result =
             quote_spanned!(ret.span()=> <#ret as #krate::__private::Guarded>::into_result(#value));
         let error = Ident::new("__resilience_error", Span::mixed_site());
+        let rejection = quote! {
+            |#error| {
+                use #krate::__private::{CarryNothing as _, CarryRejection as _};
+                (&&#krate::__private::Carry(#error)).rejection()
+            }
+        };
+        if self.blocking {
+            // A closure called at once: `return` and `?` in the body leave the body only.
+            return quote! {
+                #krate::__private::body_with_blocking(move || {
+                    let #value = (move || {
+                        #unpack
+                        if let ::core::option::Option::Some(#value) = ::core::option::Option::None::<#ret> {
+                            #[allow(unreachable_code)]
+                            return #value;
+                        }
+                        let #value: #ret = { #body };
+                        #[allow(unreachable_code)]
+                        #value
+                    })();
+                    #into_result
+                }, #rejection)
+            };
+        }
         quote! {
             #krate::__private::body_with(async move {
                 let #value = async move {
@@ -629,10 +746,7 @@ impl<'a> Expansion<'a> {
                     #value
                 }.await;
                 #into_result
-            }, |#error| {
-                use #krate::__private::{CarryNothing as _, CarryRejection as _};
-                (&&#krate::__private::Carry(#error)).rejection()
-            })
+            }, #rejection)
         }
     }
 }
@@ -956,6 +1070,8 @@ mod tests {
             Just("async fn f(&self, x: u32) -> Result<u32, E> { Ok(x) }".to_owned()),
             Just("#[retry(max_attempts = 0)] #[timeout] pub async fn f(mut a: Vec<u8>) -> R { a.push(1); loop {} }".to_owned()),
             Just("fn f() -> Pin<Box<dyn Future<Output = R> + Send>> { Box::pin(async move { 1 }) }".to_owned()),
+            Just("fn f(&mut self, x: String) -> Result<u32, E> { self.n += 1; Ok(x.len()) }".to_owned()),
+            Just("#[tokio::test] const fn f() -> impl Future<Output = R> { let body = async {}; body }".to_owned()),
             Just("struct S;".to_owned()),
             tokens(12),
             tokens(6).prop_map(|t| format!("async fn f({t}) -> Result<(), E> {{ {t} }}")),

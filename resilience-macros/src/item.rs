@@ -55,27 +55,44 @@ pub(crate) enum Shape {
     /// `fn f(..) -> Pin<Box<dyn Future<Output = R> + Send + 'a>> { Box::pin(async move { body }) }`,
     /// as `#[async_trait]` writes it.
     AsyncTrait { ret: Type, body: TokenStream },
+    /// `fn f(..) -> R { body }`: a plain fn, whose waits block the thread.
+    Plain { ret: Type, body: TokenStream },
 }
 
 impl Function {
-    /// The fn's shape, or `None` if it is neither of the two.
+    /// The fn's shape, or `None` for a declaration without a body.
     pub(crate) fn shape(&self) -> Option<Shape> {
         let body = self.body.clone()?;
+        let ret = match &self.sig.output {
+            ReturnType::Type(_, ty) => (**ty).clone(),
+            ReturnType::Default => {
+                syn::parse_quote_spanned!(self.sig.paren_token.span.close()=> ())
+            }
+        };
         if self.sig.asyncness.is_some() {
-            let ret = match &self.sig.output {
-                ReturnType::Type(_, ty) => (**ty).clone(),
-                ReturnType::Default => {
-                    syn::parse_quote_spanned!(self.sig.paren_token.span.close()=> ())
-                }
-            };
             return Some(Shape::Async { ret, body });
         }
-        let ReturnType::Type(_, ty) = &self.sig.output else {
-            return None;
+        let async_trait = boxed_future_output(&ret).zip(boxed_async_block(body.clone()));
+        Some(match async_trait {
+            Some((ret, body)) => Shape::AsyncTrait { ret, body },
+            None => Shape::Plain { ret, body },
+        })
+    }
+
+    /// Whether the body is what `#[tokio::main]` or `#[tokio::test]` make of an `async fn`'s
+    /// (`let body = async { .. }; .. block_on(body)`): such an attribute written above ours
+    /// expanded first, and the fn it left is no longer the one written.
+    pub(crate) fn made_plain_by_a_runtime_attribute(&self) -> bool {
+        let Some(body) = &self.body else {
+            return false;
         };
-        let ret = boxed_future_output(ty)?;
-        let body = boxed_async_block(body)?;
-        Some(Shape::AsyncTrait { ret, body })
+        let tokens: Vec<String> = body
+            .clone()
+            .into_iter()
+            .take(4)
+            .map(|token| token.to_string())
+            .collect();
+        tokens == ["let", "body", "=", "async"]
     }
 
     /// The receiver, if the fn is a method.
@@ -96,7 +113,7 @@ impl Function {
 }
 
 /// `R` of `Pin<Box<dyn Future<Output = R> + ..>>`.
-fn boxed_future_output(ty: &Type) -> Option<Type> {
+pub(crate) fn boxed_future_output(ty: &Type) -> Option<Type> {
     let boxed = only_generic(ty, "Pin")?;
     let Type::TraitObject(object) = only_generic(boxed, "Box")? else {
         return None;

@@ -3,8 +3,8 @@
 //!
 //! # How the attributes expand
 //!
-//! Each attribute turns an `async fn` into a call through a named policy instance of the
-//! process-wide `resilience::registry()`. The first of these attributes on a fn collects the
+//! Each attribute turns an `async fn`, or a plain `fn` (see below), into a call through a
+//! named policy instance of the process-wide `resilience::registry()`. The first of these attributes on a fn collects the
 //! others on the same fn and emits **one** pipeline in written order, top = outermost, like
 //! Python decorators. Each layer's instance is resolved once per call site and cached in a
 //! `static`: a call looks up no name.
@@ -25,6 +25,24 @@
 //! or `0.25`. Any value may be a constant or a `const fn` call instead of a literal
 //! (`max_attempts = ATTEMPTS`, `window = Duration::from_secs(60)`, `name = PAYMENTS`).
 //!
+//! # Plain fns
+//!
+//! `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`, `#[rate_limit]` and `#[fallback]` also
+//! guard a plain (non-async) `fn`, free or a method, with the same arguments and stacking
+//! (a plain fn's fallbacks are plain fns). Its waits
+//! block the thread on the real clock (std's, even inside a runtime whose clock is
+//! paused): a retry's backoff sleeps, a rate limit's `max_wait` sleeps until the next
+//! permit, and a bulkhead holds at most `max_concurrent` threads inside while the others
+//! queue, parked, for up to `max_wait`. A plain fn and an `async fn` that name one
+//! instance share it: one queue, one quota, one breaker state, one set of counters.
+//! `#[timeout]` and `#[hedge]` refuse a plain fn: a thread cannot be cancelled, so nothing
+//! could stop the call at its deadline, or the attempts that lose a race; make it an
+//! `async fn`, or run it with `tokio::task::spawn_blocking` under `tokio::time::timeout`
+//! (or a hedged `async fn`). Called from async code, a
+//! guarded plain fn blocks the runtime's thread while it waits (and a bulkhead slot held
+//! by a task of that runtime may not come back meanwhile): call it through
+//! `spawn_blocking` there too.
+//!
 //! A value is checked at compile time by the runtime's own `validate`: a value the runtime
 //! would refuse is a compile error in its words, on the argument, never a default at run
 //! time. The attributes apply in the order written, whatever path names them (`#[retry]`,
@@ -37,6 +55,7 @@ mod expand;
 mod item;
 mod keys;
 mod lending;
+mod plain;
 mod rename;
 mod sharing;
 #[cfg(test)]
@@ -138,6 +157,9 @@ use proc_macro::TokenStream;
 /// # }
 /// ```
 ///
+/// On a plain `fn` it works the same, without waiting for anything; sync and async fns
+/// that name one breaker share its state.
+///
 /// ```
 /// use resilience::circuit_breaker;
 ///
@@ -206,6 +228,20 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// that moves an argument out clones it first: "expected `Order`, found `&Order`" at an
 /// argument means the body moves what a second attempt needs.
 ///
+/// On a plain `fn` the waits between attempts put the thread to sleep (on the real clock),
+/// and the arguments are lent the same way:
+///
+/// ```
+/// use resilience::retry;
+///
+/// #[retry(max_attempts = 3, base_delay = "5ms")]
+/// fn read_config(path: String) -> Result<String, resilience::Error> {
+///     Ok(format!("contents of {path}")) // `path` is a `&String` here
+/// }
+///
+/// assert_eq!(read_config("app.toml".into()).unwrap(), "contents of app.toml");
+/// ```
+///
 /// ```
 /// use resilience::retry;
 ///
@@ -255,6 +291,10 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Below a `#[retry]` it bounds each attempt; above it, the whole call with its retries.
 ///
+/// A plain `fn` is refused: a thread cannot be cancelled, so nothing could stop it at the
+/// deadline. Make it an `async fn`, or run it with `tokio::task::spawn_blocking` under
+/// `tokio::time::timeout` (which stops the waiting; the thread runs on to its end).
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience::{retry, timeout};
@@ -291,6 +331,25 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `crate` | a path in a string | `"resilience"` |
 ///
 /// A slot comes back when its call finishes, is dropped while running or queued, or panics.
+///
+/// On a plain `fn` it is a thread-pool bulkhead without the pool: at most `max_concurrent`
+/// threads run the body at once, the others block, parked, in the same first-come queue
+/// as async callers of the same name, for up to `max_wait` on the real clock.
+///
+/// ```
+/// use resilience::bulkhead;
+///
+/// #[bulkhead(name = "legacy-driver", max_concurrent = 2, max_wait = "1s")]
+/// fn query(sql: &str) -> Result<usize, resilience::Error> {
+///     Ok(sql.len())
+/// }
+///
+/// let rows = std::thread::scope(|scope| {
+///     let threads: Vec<_> = (0..4).map(|_| scope.spawn(|| query("SELECT 1"))).collect();
+///     threads.into_iter().map(|t| t.join().unwrap().unwrap()).sum::<usize>()
+/// });
+/// assert_eq!(rows, 32);
+/// ```
 ///
 /// ```
 /// use resilience::bulkhead;
@@ -369,6 +428,9 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # }
 /// ```
 ///
+/// On a plain `fn` a call over the quota sleeps its thread until the next permit, within
+/// `max_wait` on the real clock; sync and async fns that name one limiter share its quota.
+///
 /// ```
 /// use resilience::rate_limit;
 ///
@@ -402,6 +464,25 @@ pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
 /// A `String` argument reaches a fallback as `&String` (clippy's `ptr_arg` will suggest
 /// `&str`, which would not match): take `&str` in the guarded fn, or allow the lint on the
 /// fallback.
+///
+/// On a plain `fn` the fallbacks are plain fns of the same shape, called on the same
+/// thread; an `async fn` fallback there is a compile error at its path.
+///
+/// ```
+/// use resilience::{circuit_breaker, fallback};
+///
+/// #[fallback(from_cache)]
+/// #[circuit_breaker(name = "legacy-users")]
+/// fn user(id: u64) -> Result<String, resilience::Error> {
+///     Err(resilience::Error::Timeout { name: "legacy".into(), after: std::time::Duration::ZERO })
+/// }
+///
+/// fn from_cache(id: u64, _: resilience::Error) -> Result<String, resilience::Error> {
+///     Ok(format!("user {id} (cached)"))
+/// }
+///
+/// assert_eq!(user(3).unwrap(), "user 3 (cached)");
+/// ```
 ///
 /// | argument | accepts | default |
 /// |---|---|---|
@@ -473,6 +554,10 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// safe to make twice (reads, idempotent writes). A `#[retry]` or `#[fallback]` above the
 /// hedge retries or answers the hedged call as a whole; below it, each attempt on its
 /// own, and a fallback there is given the arguments as the attempts share them.
+///
+/// A plain `fn` is refused: a thread cannot be cancelled, so the attempts that lose the
+/// race could not be stopped. Hedge an `async fn` that runs the plain one with
+/// `tokio::task::spawn_blocking` (the losing threads run on to their end).
 ///
 /// ```
 /// use std::time::Duration;

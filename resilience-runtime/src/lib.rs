@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 mod bulkhead;
 mod circuit_breaker;
 mod counter;
@@ -32,7 +33,7 @@ pub use circuit_breaker::{
     OwnedCallPermit, SlidingWindow, WindowStats,
 };
 pub use error::{AsRejection, ConfigError, Error, InvalidConfig};
-pub use fallback::{Fallback, FallbackChain, FallbackConfig, FallbackStats};
+pub use fallback::{BlockingFallbackChain, Fallback, FallbackChain, FallbackConfig, FallbackStats};
 pub use hedge::{Hedge, HedgeConfig, HedgeStats};
 #[doc(hidden)]
 pub use inventory;

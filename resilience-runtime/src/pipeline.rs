@@ -17,6 +17,10 @@
 //! Inside an attempt the layers below the retry get reborrows, so a timeout below a retry
 //! can drop an attempt without losing what the next attempt must borrow.
 //!
+//! Plain (non-async) code stacks the same way with each policy's `layer_blocking`, whose
+//! closures return the `Outcome` itself ([`body_blocking`] runs the body); every policy but
+//! the timeout has one, since a thread cannot be cancelled.
+//!
 //! ```
 //! use std::time::Duration;
 //! use resilience::pipeline::{body, display, finish};
@@ -197,6 +201,35 @@ pub async fn body_with<T, E>(
     rejection: impl FnOnce(&E) -> Option<&Error>,
 ) -> Outcome<T, E> {
     body.await.map_err(|error| Failure::of(error, rejection))
+}
+
+/// Runs the body of a guarded plain (non-async) call, keeping its error apart from
+/// rejections: [`body`] for the policies' `layer_blocking` methods.
+///
+/// ```
+/// use resilience::pipeline::{body_blocking, Failure};
+/// let outcome = body_blocking(|| Err::<(), _>("disk full"));
+/// assert_eq!(outcome, Err(Failure::Inner("disk full")));
+/// ```
+pub fn body_blocking<T, E>(body: impl FnOnce() -> Result<T, E>) -> Outcome<T, E> {
+    body().map_err(Failure::Inner)
+}
+
+/// Runs the body of a guarded plain (non-async) call like [`body_blocking`], and reads each
+/// error with `rejection`, as [`body_with`] does.
+///
+/// ```
+/// use resilience::pipeline::{body_with_blocking, Failure};
+/// use resilience::AsRejection;
+/// let full = resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 };
+/// let outcome = body_with_blocking(|| Err::<(), _>(anyhow::Error::from(full)), AsRejection::as_rejection);
+/// assert!(matches!(outcome, Err(Failure::Carried { .. })));
+/// ```
+pub fn body_with_blocking<T, E>(
+    body: impl FnOnce() -> Result<T, E>,
+    rejection: impl FnOnce(&E) -> Option<&Error>,
+) -> Outcome<T, E> {
+    body().map_err(|error| Failure::of(error, rejection))
 }
 
 /// The outermost layer's conversion: a rejection becomes the caller's error.

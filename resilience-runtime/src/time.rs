@@ -20,6 +20,11 @@
 //! A thread that read the clock in a running current-thread runtime and pauses it later
 //! keeps the counter: pause before the first call (or use `start_paused`).
 //!
+//! A plain (non-async) guarded fn waits by blocking its thread, on the real clock
+//! (`blocking.rs`): nothing can advance a paused clock while the thread that would have to
+//! is blocked. Its policies read the real clock too, through [`on_real_clock`], wherever
+//! they are called from.
+//!
 //! Both sources are std instants underneath (tokio's paused clock starts at std's "now"
 //! and moves by `advance`), anchored once at one shared instant, so readings from
 //! different threads and runtimes land on the same timeline. Only differences between
@@ -83,6 +88,26 @@ pub(crate) fn now() -> Tick {
         Source::Tokio => from_tokio(tokio::time::Instant::now()),
         Source::Unknown => decide(),
     }
+}
+
+/// Runs `f` with every clock reading on this thread taken from the real clock, even
+/// inside a runtime whose clock is paused; the thread's choice of source is restored
+/// afterwards, also when `f` panics.
+///
+/// For the policies' work on behalf of a plain fn: its waits are real (see
+/// `blocking.rs`), so the times they are measured against must be real too. A rate
+/// limiter that slept for its next permit on the real clock and then read a paused one
+/// would find no permit, however long it slept.
+#[inline]
+pub(crate) fn on_real_clock<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Source);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SOURCE.set(self.0);
+        }
+    }
+    let _restore = Restore(SOURCE.replace(Source::Counter));
+    f()
 }
 
 #[inline]
@@ -258,6 +283,25 @@ mod tests {
             let tokio = from_tokio(tokio::time::Instant::now());
             let ours = now();
             assert!(ours.abs_diff(tokio) < 50_000_000, "{ours} vs {tokio}");
+        });
+    }
+
+    #[test]
+    fn on_the_real_clock_time_runs_in_a_paused_runtime_and_the_choice_is_restored() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let paused = now();
+            let real = on_real_clock(now);
+            std::thread::sleep(Duration::from_millis(5));
+            assert!(on_real_clock(now) - real >= 5_000_000, "the real clock ran");
+            assert_eq!(now(), paused, "the paused clock did not, and is read again");
+            let unwound = std::panic::catch_unwind(|| on_real_clock(|| panic!("inside")));
+            assert!(unwound.is_err());
+            assert_eq!(now(), paused, "restored after a panic too");
         });
     }
 

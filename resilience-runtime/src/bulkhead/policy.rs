@@ -7,7 +7,7 @@ use super::stats::BulkheadStats;
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
-use crate::{time, ConfigError, Error, Kind};
+use crate::{blocking, time, ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -20,7 +20,9 @@ use std::time::Duration;
 ///
 /// A slot comes back when its call finishes, is dropped (while running or while queued),
 /// or panics. For work that is not one future, [`try_acquire`](Self::try_acquire) and
-/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`].
+/// [`acquire`](Self::acquire) hand out the slot itself as a [`BulkheadPermit`]. Plain
+/// (non-async) code takes slots with [`acquire_blocking`](Self::acquire_blocking) and
+/// [`call_blocking`](Self::call_blocking), parked in the same queue as async callers.
 ///
 /// Taking a free slot and giving it back while nobody queues are one atomic operation
 /// each; the queue's lock is touched only when every slot is taken.
@@ -175,6 +177,57 @@ impl Bulkhead {
         next().await
     }
 
+    /// Runs `f` on this thread once a slot is free, blocking it while it queues: the
+    /// blocking counterpart of [`call`](Self::call), for plain (non-async) code. Async and
+    /// blocking callers share the slots, the queue and its order.
+    ///
+    /// The wait is measured on the real clock, even inside a runtime whose clock is paused.
+    /// Called on a runtime's thread it blocks that thread, and a slot held by one of that
+    /// runtime's tasks cannot come back meanwhile: from async code, call it through
+    /// `tokio::task::spawn_blocking`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BulkheadFull`], converted into `E`, when no slot frees within `max_wait`;
+    /// otherwise what `f` returns.
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// # use resilience::Error;
+    /// let bulkhead = Bulkhead::new("files", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
+    /// let inside = bulkhead.call_blocking(|| Ok::<_, Error>(bulkhead.active()));
+    /// assert_eq!((inside, bulkhead.available()), (Ok(1), 2));
+    /// ```
+    pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Result<T, E>,
+    {
+        pipeline::finish(self.layer_blocking(|| pipeline::body_blocking(f)))
+    }
+
+    /// The bulkhead as one layer of a stack of plain (non-async) code, blocking while it
+    /// queues: see [`call_blocking`](Self::call_blocking) and [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// use resilience::pipeline::{body_blocking, finish};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::default()).unwrap();
+    /// let outcome = bulkhead.layer_blocking(|| body_blocking(|| Ok::<_, Error>(1)));
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// ```
+    pub fn layer_blocking<T, E, F>(&self, next: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Outcome<T, E>,
+    {
+        // Held across `next`, so a panic in it gives the slot back as it unwinds.
+        let _permit = match self.acquire_blocking() {
+            Ok(permit) => permit,
+            Err(full) => return Err(Failure::Rejected(full)),
+        };
+        next()
+    }
+
     /// Takes a free slot now, without queueing; the slot is given back when the permit is
     /// dropped. Counted as a call: in [`active`](Self::active) while held, in the stats'
     /// `admitted` or `rejections`.
@@ -308,6 +361,59 @@ impl Bulkhead {
         self.events.subscribe()
     }
 
+    /// Takes a slot, blocking this thread while it queues for up to `max_wait` (behind at
+    /// most `max_queued` others): the blocking counterpart of [`acquire`](Self::acquire),
+    /// for plain (non-async) code. Async and blocking callers queue together, first come
+    /// first served. The wait is measured on the real clock; from async code, call it
+    /// through `tokio::task::spawn_blocking` (see [`call_blocking`](Self::call_blocking)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BulkheadFull`] when no slot frees within `max_wait`, or `max_queued`
+    /// callers queue already.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let config = BulkheadConfig::DEFAULT.max_concurrent(1).max_wait(Duration::from_millis(20));
+    /// let bulkhead = Bulkhead::new("exports", config).unwrap();
+    /// let held = bulkhead.acquire_blocking()?;
+    /// let start = Instant::now();
+    /// assert!(matches!(bulkhead.acquire_blocking(), Err(Error::BulkheadFull { .. })));
+    /// assert!(start.elapsed() >= Duration::from_millis(20), "queued for `max_wait`");
+    /// drop(held);
+    /// assert!(bulkhead.acquire_blocking().is_ok());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn acquire_blocking(&self) -> Result<BulkheadPermit<'_>, Error> {
+        let slot = match self.slots.try_acquire() {
+            Some(slot) => Some(slot),
+            None => self.wait_for_slot_blocking(),
+        };
+        self.admit(slot)
+    }
+
+    /// [`acquire_blocking`](Self::acquire_blocking) on a shared bulkhead: the permit holds
+    /// the `Arc`, so it can move to another thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire_blocking`](Self::acquire_blocking).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use resilience::{Bulkhead, BulkheadConfig};
+    /// let bulkhead = Arc::new(Bulkhead::new("exports", BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap());
+    /// let permit = Arc::clone(&bulkhead).acquire_owned_blocking()?;
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(bulkhead.available(), 1);
+    /// # Ok::<(), resilience::Error>(())
+    /// ```
+    pub fn acquire_owned_blocking(self: Arc<Self>) -> Result<OwnedBulkheadPermit, Error> {
+        let permit = self.acquire_blocking()?;
+        Ok(permit.into_owned(Arc::clone(&self)))
+    }
+
     /// Counters since creation, and the load now.
     ///
     /// ```
@@ -380,6 +486,26 @@ impl Bulkhead {
                 let waited = Duration::from_nanos(time::now().saturating_sub(start));
                 self.events.waited(waited);
                 Some(slot)
+            }
+            Wait::Full => None,
+        }
+    }
+
+    /// [`wait_for_slot`](Self::wait_for_slot), blocking the thread: the same queue, waited
+    /// in with the thread parked.
+    fn wait_for_slot_blocking(&self) -> Option<Permit<'_>> {
+        if self.config.max_wait.is_zero() {
+            return None;
+        }
+        match self.slots.acquire_or_queue(self.config.max_queued) {
+            Wait::Acquired(slot) => Some(slot),
+            Wait::Queued(queued) => {
+                let start = std::time::Instant::now();
+                let slot = blocking::wait(self.config.max_wait, queued);
+                if slot.is_some() {
+                    self.events.waited(start.elapsed());
+                }
+                slot
             }
             Wait::Full => None,
         }

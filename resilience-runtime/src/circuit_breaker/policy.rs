@@ -229,6 +229,62 @@ impl CircuitBreaker {
         outcome
     }
 
+    /// Runs `f` on this thread if the breaker admits the call: the counterpart of
+    /// [`call`](Self::call) for plain (non-async) code, sharing the state and counters with
+    /// async callers. A panic in `f` counts as neither a success nor a failure, as a
+    /// dropped call does, and gives a probe slot back. The breaker reads the real clock
+    /// here, even inside a runtime whose clock is paused.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, Error};
+    /// let breaker = CircuitBreaker::new("disk", CircuitBreakerConfig::DEFAULT.failure_threshold(1)).unwrap();
+    /// let read: Result<u32, anyhow::Error> = breaker.call_blocking(|| Err(anyhow::anyhow!("disk gone")));
+    /// assert!(read.is_err());
+    /// let rejected: Result<u32, Error> = breaker.call_blocking(|| Ok(1));
+    /// assert!(matches!(rejected, Err(Error::CircuitOpen { .. })));
+    /// ```
+    pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Result<T, E>,
+    {
+        pipeline::finish(self.layer_blocking(|_| true, || pipeline::body_blocking(f)))
+    }
+
+    /// The breaker as one layer of a stack of plain (non-async) code: see
+    /// [`call_blocking`](Self::call_blocking) and [`layer`](Self::layer).
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, Error};
+    /// use resilience::pipeline::{body_blocking, finish};
+    /// let breaker = CircuitBreaker::new("api", CircuitBreakerConfig::default()).unwrap();
+    /// let outcome = breaker.layer_blocking(|_| true, || body_blocking(|| Ok::<_, Error>(1)));
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// ```
+    pub fn layer_blocking<T, E, F>(&self, failure_if: impl Fn(&E) -> bool, next: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Outcome<T, E>,
+    {
+        // The permit is the guard: a panic in `next` drops it, which reports the call
+        // abandoned.
+        let permit = match time::on_real_clock(|| self.try_acquire()) {
+            Ok(permit) => permit,
+            Err(error) => return Err(Failure::Rejected(error)),
+        };
+        let outcome = next();
+        let report = match Verdict::of(&outcome, failure_if) {
+            Verdict::Success => Report::Success,
+            Verdict::Failure => Report::Failure,
+            Verdict::Neither => Report::Abandoned,
+        };
+        time::on_real_clock(|| permit.finish(report));
+        outcome
+    }
+
     /// Admits one call now, exactly as [`call`](Self::call) would, and hands over its
     /// outcome: report it on the [`CallPermit`], or drop the permit to count the call as
     /// abandoned. A half-open breaker gives the permit one of its `half_open_max_calls`

@@ -124,13 +124,7 @@ impl<'a, P, S> FallbackChain<'a, P, S> {
     where
         S: Future<Output = Step<C, T, E>>,
     {
-        match self.steps.await {
-            Step::Done(outcome) => outcome,
-            Step::Failed(_, failure) => {
-                self.policy.all_failed.fetch_add(1, Relaxed);
-                Err(failure)
-            }
-        }
+        last(self.policy, self.steps.await)
     }
 }
 
@@ -197,7 +191,15 @@ where
     Fut: Future<Output = (C, Outcome<T, E>)>,
 {
     policy.calls.increment();
-    match primary(lent).await {
+    after_primary(policy, primary(lent).await)
+}
+
+/// How the primary ended, counted.
+pub(super) fn after_primary<C, T, E>(
+    policy: &Fallback,
+    ended: (C, Outcome<T, E>),
+) -> Step<C, T, E> {
+    match ended {
         (_, Ok(value)) => {
             policy.primary_succeeded.increment();
             Step::Done(Ok(value))
@@ -222,9 +224,28 @@ where
     G: FnOnce(C, E) -> Fut,
     Fut: Future<Output = (C, Outcome<T, E>)>,
 {
-    let (lent, failure) = match before.await {
+    let (lent, error) = match falls_back(policy, before.await, fallback_if, step) {
+        Ok(next) => next,
+        Err(done) => return done,
+    };
+    after_fallback(policy, step, fallback(lent, error).await)
+}
+
+/// What the next fallback, at position `step`, is given after the steps that ended
+/// `before`: the lent references and the error, when they failed with an error that
+/// `fallback_if` lets fall back; otherwise the chain's answer.
+pub(super) fn falls_back<C, T, E>(
+    policy: &Fallback,
+    before: Step<C, T, E>,
+    fallback_if: impl Fn(&E) -> bool,
+    step: usize,
+) -> Result<(C, E), Step<C, T, E>>
+where
+    E: From<Error>,
+{
+    let (lent, failure) = match before {
         Step::Failed(lent, failure) => (lent, failure),
-        done => return done,
+        done => return Err(done),
     };
     // A rejection reaches the fallback converted into `E`, as it would reach the caller;
     // one that does not fall back goes on as the rejection it was.
@@ -232,20 +253,40 @@ where
     let error = failure.into_error();
     if !fallback_if(&error) {
         policy.declined.fetch_add(1, Relaxed);
-        return Step::Done(Err(match rejection {
+        return Err(Step::Done(Err(match rejection {
             Some(rejection) => Failure::Carried { error, rejection },
             None => Failure::Inner(error),
-        }));
+        })));
     }
     policy.fallbacks.fetch_add(1, Relaxed);
     policy
         .events
         .fell_back(u32::try_from(step).unwrap_or(u32::MAX));
-    match fallback(lent, error).await {
+    Ok((lent, error))
+}
+
+/// How the fallback at position `step` ended, counted.
+pub(super) fn after_fallback<C, T, E>(
+    policy: &Fallback,
+    step: usize,
+    ended: (C, Outcome<T, E>),
+) -> Step<C, T, E> {
+    match ended {
         (_, Ok(value)) => {
             policy.count_recovered(step);
             Step::Done(Ok(value))
         }
         (lent, Err(failure)) => Step::Failed(lent, failure),
+    }
+}
+
+/// The chain's outcome once its last step ended: when that step failed, every step did.
+pub(super) fn last<C, T, E>(policy: &Fallback, step: Step<C, T, E>) -> Outcome<T, E> {
+    match step {
+        Step::Done(outcome) => outcome,
+        Step::Failed(_, failure) => {
+            policy.all_failed.fetch_add(1, Relaxed);
+            Err(failure)
+        }
     }
 }

@@ -5,13 +5,14 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+use super::blocking::BlockingFallbackChain;
 use super::chain::{self, FallbackChain, Step};
 use super::config::FallbackConfig;
 use super::stats::{FallbackStats, EXACT_STEPS};
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Outcome};
-use crate::{ConfigError, Kind};
+use crate::{ConfigError, Error, Kind};
 
 /// Answers a failed call from somewhere else: a chain of fallbacks tried in order, each
 /// given the error of the step before it, until one succeeds. When all fail, the last
@@ -169,6 +170,63 @@ impl Fallback {
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
         FallbackChain::new(self, fallback_if, chain::primary(self, lent, primary))
+    }
+
+    /// Starts a chain for plain (non-async) code, running `primary` now: add fallbacks
+    /// with [`or`](BlockingFallbackChain::or), each run at once if every step before it
+    /// failed, then read the answer with [`run`](BlockingFallbackChain::run). Counted as
+    /// [`call`](Self::call) is. Every error falls back.
+    ///
+    /// ```
+    /// # use resilience::{Error, Fallback, FallbackConfig};
+    /// let fallback = Fallback::new("quotes", FallbackConfig::DEFAULT).unwrap();
+    /// let quote: Result<u32, Error> = fallback.call_blocking(|| Ok(7)).or(|_| Ok(0)).run();
+    /// assert_eq!(quote, Ok(7));
+    /// ```
+    pub fn call_blocking<T, E, F>(
+        &self,
+        primary: F,
+    ) -> BlockingFallbackChain<'_, fn(&E) -> bool, (), T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Result<T, E>,
+    {
+        let always: fn(&E) -> bool = |_| true;
+        self.layer_blocking((), always, move |()| ((), pipeline::body_blocking(primary)))
+    }
+
+    /// The fallback as one layer of a stack of plain (non-async) code: [`layer`](Self::layer)
+    /// with closures that return their outcome, each step run as it is added (see
+    /// [`call_blocking`](Self::call_blocking)).
+    ///
+    /// ```
+    /// use resilience::pipeline::body_blocking;
+    /// # use resilience::{Error, Fallback, FallbackConfig};
+    /// let fallback = Fallback::new("quotes", FallbackConfig::DEFAULT).unwrap();
+    /// let mut tries = 0;
+    /// let outcome = fallback
+    ///     .layer_blocking(&mut tries, |_: &Error| true, |tries: &mut u32| {
+    ///         *tries += 1;
+    ///         (tries, body_blocking(|| Err::<u32, _>(Error::BulkheadFull { name: "db".into(), max_concurrent: 1 })))
+    ///     })
+    ///     .or_lent(|tries: &mut u32, _error| { *tries += 1; (tries, Ok(0)) })
+    ///     .outcome();
+    /// assert_eq!((outcome, tries), (Ok(0), 2));
+    /// ```
+    pub fn layer_blocking<C, T, E, P, F>(
+        &self,
+        lent: C,
+        fallback_if: P,
+        primary: F,
+    ) -> BlockingFallbackChain<'_, P, C, T, E>
+    where
+        E: From<Error>,
+        P: Fn(&E) -> bool,
+        F: FnOnce(C) -> (C, Outcome<T, E>),
+    {
+        self.calls.increment();
+        let primary = chain::after_primary(self, primary(lent));
+        BlockingFallbackChain::new(self, fallback_if, primary)
     }
 
     /// Counters since creation.

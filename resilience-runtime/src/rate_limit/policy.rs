@@ -9,13 +9,13 @@ use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
-use crate::{ConfigError, Error, Kind};
+use crate::{blocking, ConfigError, Error, Kind};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU64 as Count;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Admits at most `max_requests` calls per `window`, by the chosen [`Algorithm`]; a call
 /// over the quota waits up to `max_wait` for a permit, then is rejected with
@@ -208,6 +208,101 @@ impl RateLimiter {
             self.admitted.increment();
         }
         admitted
+    }
+
+    /// Takes a permit, blocking this thread for up to `max_wait` for one: the counterpart
+    /// of [`acquire`](Self::acquire) for plain (non-async) code, drawing on the same quota
+    /// as async callers. It waits and reads time on the real clock, even inside a runtime
+    /// whose clock is paused; from async code, call it through
+    /// `tokio::task::spawn_blocking`, since it blocks the runtime's thread while it waits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] when no permit is free within `max_wait`; it is returned as
+    /// soon as the wait is known to be longer, without sleeping first.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let config = RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_millis(20)).max_wait(Duration::from_secs(1));
+    /// let limiter = RateLimiter::new("geo", config).unwrap();
+    /// limiter.acquire_blocking().unwrap();
+    /// let start = Instant::now();
+    /// limiter.acquire_blocking().unwrap(); // slept until the next permit
+    /// assert!(start.elapsed() >= Duration::from_millis(15));
+    /// assert_eq!(limiter.stats().waited, 1);
+    /// ```
+    pub fn acquire_blocking(&self) -> Result<(), Error> {
+        let admit = || time::on_real_clock(|| self.admit());
+        let mut wait = match admit() {
+            Ok(()) => {
+                self.admitted.increment();
+                return Ok(());
+            }
+            Err(wait) => wait,
+        };
+        let start = Instant::now();
+        loop {
+            if start.elapsed().saturating_add(wait) > self.config.max_wait {
+                self.rejections.fetch_add(1, Relaxed);
+                return Err(self.limited(wait));
+            }
+            blocking::sleep(wait);
+            match admit() {
+                Ok(()) => {
+                    self.admitted.increment();
+                    self.waited.fetch_add(1, Relaxed);
+                    self.events.waited(start.elapsed());
+                    return Ok(());
+                }
+                Err(next) => wait = next,
+            }
+        }
+    }
+
+    /// Runs `f` on this thread once a permit is taken, blocking it while it waits: the
+    /// counterpart of [`call`](Self::call) for plain (non-async) code; see
+    /// [`acquire_blocking`](Self::acquire_blocking).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`], converted into `E`, when no permit is free within
+    /// `max_wait`; otherwise what `f` returns.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(1).window(Duration::from_secs(60))).unwrap();
+    /// assert_eq!(limiter.call_blocking(|| Ok::<_, Error>("Main St 1")), Ok("Main St 1"));
+    /// assert!(matches!(limiter.call_blocking(|| Ok::<_, Error>("never runs")), Err(Error::RateLimited { .. })));
+    /// ```
+    pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<Error>,
+        F: FnOnce() -> Result<T, E>,
+    {
+        pipeline::finish(self.layer_blocking(|| pipeline::body_blocking(f)))
+    }
+
+    /// The limiter as one layer of a stack of plain (non-async) code: see
+    /// [`call_blocking`](Self::call_blocking) and [`pipeline`](crate::pipeline).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, RateLimiter, RateLimiterConfig};
+    /// use resilience::pipeline::{body_blocking, finish};
+    /// let limiter = RateLimiter::new("geo", RateLimiterConfig::DEFAULT.max_requests(2).window(Duration::from_secs(1))).unwrap();
+    /// let outcome = limiter.layer_blocking(|| body_blocking(|| Ok::<_, Error>(1)));
+    /// assert_eq!(finish(outcome), Ok(1));
+    /// ```
+    pub fn layer_blocking<T, E, F>(&self, next: F) -> Outcome<T, E>
+    where
+        F: FnOnce() -> Outcome<T, E>,
+    {
+        if let Err(limited) = self.acquire_blocking() {
+            return Err(Failure::Rejected(limited));
+        }
+        next()
     }
 
     /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.

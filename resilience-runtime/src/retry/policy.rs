@@ -3,6 +3,7 @@
 use super::backoff::Random;
 use super::config::RetryConfig;
 use super::stats::{RetryStats, EXACT_ATTEMPTS};
+use crate::blocking;
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::pipeline::{self, Failure, Outcome};
@@ -273,6 +274,99 @@ impl Retry {
             } else {
                 time::sleep(wait).await;
             }
+            self.retries.fetch_add(1, Relaxed);
+            lent = returned;
+        }
+    }
+
+    /// Calls `f` on this thread until it succeeds or `max_attempts` are used, sleeping the
+    /// thread between attempts: the counterpart of [`call`](Self::call) for plain
+    /// (non-async) code, counted in the same stats. The waits, and `max_elapsed`, are
+    /// measured on the real clock, even inside a runtime whose clock is paused; from async
+    /// code, call it through `tokio::task::spawn_blocking`, since it blocks the runtime's
+    /// thread while it sleeps.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Retry, RetryConfig};
+    /// let retry = Retry::new("read", RetryConfig::DEFAULT.base_delay(Duration::from_millis(5))).unwrap();
+    /// let mut attempts = 0;
+    /// let read: Result<u32, anyhow::Error> = retry.call_blocking(|| {
+    ///     attempts += 1;
+    ///     if attempts < 2 { anyhow::bail!("busy") } else { Ok(7) }
+    /// });
+    /// assert_eq!((read.unwrap(), attempts), (7, 2));
+    /// ```
+    pub fn call_blocking<T, E, F>(&self, mut f: F) -> Result<T, E>
+    where
+        E: From<Error> + fmt::Display,
+        F: FnMut() -> Result<T, E>,
+    {
+        let attempt = |()| ((), pipeline::body_blocking(&mut f));
+        pipeline::finish(self.layer_blocking((), |_| true, |_| None, pipeline::display, attempt))
+    }
+
+    /// The retry as one layer of a stack of plain (non-async) code: [`layer`](Self::layer),
+    /// with each attempt a closure that returns its outcome, and the thread asleep between
+    /// attempts (see [`call_blocking`](Self::call_blocking)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Error, Retry, RetryConfig};
+    /// use resilience::pipeline::body_blocking;
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT.base_delay(Duration::from_millis(1))).unwrap();
+    /// let mut log = Vec::new();
+    /// let outcome = retry.layer_blocking(&mut log, |_: &Error| true, |_| None, resilience::pipeline::display, |log: &mut Vec<u8>| {
+    ///     log.push(1);
+    ///     let outcome = body_blocking(|| if log.len() < 2 { Err(Error::Timeout { name: "x".into(), after: Duration::ZERO }) } else { Ok(()) });
+    ///     (log, outcome)
+    /// });
+    /// assert!(outcome.is_ok());
+    /// assert_eq!(log, [1, 1]);
+    /// ```
+    pub fn layer_blocking<C, T, E, F>(
+        &self,
+        mut lent: C,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+        describe: impl Fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result,
+        mut next: F,
+    ) -> Outcome<T, E>
+    where
+        E: From<Error>,
+        F: FnMut(C) -> (C, Outcome<T, E>),
+    {
+        // `max_elapsed` is measured on the real clock, as the sleeps are.
+        let start = self
+            .config
+            .max_elapsed
+            .map(|_| time::on_real_clock(time::now));
+        let mut failures = 0;
+        loop {
+            let (returned, outcome) = next(lent);
+            let failure = match outcome {
+                Ok(value) => {
+                    self.count_success(failures);
+                    return Ok(value);
+                }
+                Err(failure) => failure,
+            };
+            failures += 1;
+            let wait = time::on_real_clock(|| {
+                self.wait(&failure, failures, start, &retry_if, &retry_after)
+            });
+            let Some(wait) = wait else {
+                self.count_failure(failures);
+                return Err(failure);
+            };
+            self.events
+                .retrying(failures, wait, &Described(&failure, &describe));
+            drop(failure);
+            blocking::sleep(wait);
             self.retries.fetch_add(1, Relaxed);
             lent = returned;
         }
