@@ -136,6 +136,19 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
                         __resilience_reborrow,
                         |_: &_| true,
                         |_: &_| ::core::option::Option::None,
+                        |
+                            __resilience_error: &<Result<
+                                Vec<u8>,
+                                IoError,
+                            > as ::resilience::__private::Guarded>::Err,
+                            __resilience_f: &mut ::core::fmt::Formatter<'_>|
+                        {
+                            use ::resilience::__private::{
+                                DescribeDebug as _, DescribeDisplay as _, DescribeType as _,
+                            };
+                            (&&&::resilience::__private::Describe(__resilience_error))
+                                .describe(__resilience_f)
+                        },
                         move |__resilience_lent| {
                             let __resilience_reborrow = (
                                 &mut *__resilience_lent.0,
