@@ -170,7 +170,13 @@ impl Bulkhead {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        let _permit = match self.acquire().await {
+        // `acquire`, written out: awaiting it would nest its future in this one, and a
+        // free slot would pay for the nesting.
+        let slot = match self.slots.try_acquire() {
+            Some(slot) => Some(slot),
+            None => self.wait_for_slot().await,
+        };
+        let _permit = match self.admit(slot) {
             Ok(permit) => permit,
             Err(full) => return Err(Failure::Rejected(full)),
         };
