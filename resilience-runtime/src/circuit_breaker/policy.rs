@@ -590,16 +590,11 @@ impl CircuitBreaker {
             transitions: entered.iter().sum(),
             entered,
             window: self.window.as_ref().map(|window| {
-                let second = if window.is_timed() {
-                    self.nanos() / SECOND
-                } else {
-                    0
-                };
                 let Tally {
                     calls,
                     failures,
                     slow,
-                } = window.tally(second);
+                } = self.tally(window);
                 WindowStats {
                     calls,
                     failures,
@@ -616,14 +611,21 @@ impl CircuitBreaker {
     /// the least recently used.)
     pub(crate) fn is_clean_closed(&self) -> bool {
         State::is_clean_closed(self.word.load(Acquire))
-            && self.window.as_ref().is_none_or(|window| {
-                let second = if window.is_timed() {
-                    self.nanos() / SECOND
-                } else {
-                    0
-                };
-                window.tally(second).calls == 0
-            })
+            && self
+                .window
+                .as_ref()
+                .is_none_or(|window| self.tally(window).calls == 0)
+    }
+
+    /// What `window` holds now: a time window is read at this second (the clock is read
+    /// only for one), a count window whenever.
+    fn tally(&self, window: &Window) -> Tally {
+        let second = if window.is_timed() {
+            self.nanos() / SECOND
+        } else {
+            0
+        };
+        window.tally(second)
     }
 
     /// Admits a call. A closed breaker admits without reading the clock or writing anything.
