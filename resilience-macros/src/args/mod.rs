@@ -132,7 +132,10 @@ impl Key {
             name,
             kind,
             role: Role::Keyed,
-            needs: (&[], ""),
+            needs: (
+                &["key"],
+                ": it sets how a keyed instance holds its keys; add `key = ...`, an expression over the fn's arguments",
+            ),
         }
     }
 
@@ -244,19 +247,6 @@ pub(crate) fn parse(
                 path,
                 format_args!("`{}` needs {}{why}", key.name, needs.join(" or ")),
             );
-        }
-    }
-    if !parsed.given.iter().any(|(k, _, _)| k.name == "key") {
-        for (key, path, _) in &parsed.given {
-            if let Role::Keyed = key.role {
-                errors.push(
-                    path,
-                    format_args!(
-                        "`{}` sets how a keyed instance holds its keys, and this one has no `key`: add `key = ...`, an expression over the fn's arguments",
-                        key.name
-                    ),
-                );
-            }
         }
     }
     let missing: Vec<String> = table
