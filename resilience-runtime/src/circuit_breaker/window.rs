@@ -453,6 +453,28 @@ mod concurrency {
         });
     }
 
+    /// A rate read while calls record is never above the truth: a success then a failure
+    /// are 0 of 1 or 1 of 2, never 1 of 1 (a rate rule tripped by no real 100%).
+    #[test]
+    fn a_tally_read_while_calls_record_never_reads_a_higher_rate() {
+        for window in [
+            SlidingWindow::Calls(10),
+            SlidingWindow::Time(Duration::from_secs(10)),
+        ] {
+            model(move || {
+                let window = Arc::new(Window::new(window));
+                let other = Arc::clone(&window);
+                let t = thread::spawn(move || {
+                    other.record(FAST, 0);
+                    other.record(FAILED, 0);
+                });
+                let read = window.tally(0);
+                assert!(read.failures * 2 <= read.calls, "{read:?}");
+                t.join().unwrap();
+            });
+        }
+    }
+
     #[test]
     fn a_time_window_rolled_on_while_a_call_records_loses_nothing() {
         model(|| {
