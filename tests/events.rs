@@ -1,8 +1,8 @@
 //! Events: what each policy reports, in order and with its fields, to subscribers of the
-//! registry and of one instance, and as `tracing` events. The tests that need the process's
-//! subscriptions to themselves (nothing built without one, lagging) are in `events_alone.rs`.
+//! registry and of one instance. The tests that need the process's subscriptions to
+//! themselves (nothing built without one, lagging) are in `events_alone.rs`, and the
+//! `tracing` events are in `events_tracing.rs`.
 
-use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
@@ -13,38 +13,14 @@ use resilience::{
     RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::time::{advance, sleep, Instant};
-use tracing::Level;
 
 mod support {
-    pub mod capture;
+    pub mod app_error;
 }
-use support::capture::{Capture, Captured};
+use support::app_error::AppError;
 
 const MS: Duration = Duration::from_millis(1);
 const SECOND: Duration = Duration::from_secs(1);
-
-#[derive(Debug)]
-enum AppError {
-    Down(u32),
-    Rejected(Error),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Down(n) => write!(f, "down {n}"),
-            AppError::Rejected(rejection) => write!(f, "{rejection}"),
-        }
-    }
-}
-
-impl From<Error> for AppError {
-    fn from(error: Error) -> Self {
-        AppError::Rejected(error)
-    }
-}
-
-resilience::as_rejection!(AppError::Rejected);
 
 #[circuit_breaker(
     name = "events::scenario::breaker",
@@ -379,176 +355,6 @@ async fn a_cancelled_recv_loses_no_event() {
         event.detail,
         changed(CircuitState::Closed, CircuitState::ForcedOpen)
     );
-}
-
-#[test]
-fn the_same_events_reach_tracing_with_their_fields_and_levels() {
-    let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    // This thread's dispatcher only: the other tests' events, on their threads, are not
-    // captured.
-    tracing::subscriber::with_default(capture.clone(), || runtime.block_on(traced_scenario()));
-    let captured = capture.take();
-
-    let by_name = |name: &str| -> Vec<&Captured> {
-        captured
-            .iter()
-            .filter(|event| event.field("name") == Some(name))
-            .collect()
-    };
-    let breaker = by_name("events::traced::breaker");
-    let summary: Vec<_> = breaker
-        .iter()
-        .map(|event| {
-            (
-                event.level,
-                event.target.as_str(),
-                event.field("from").unwrap_or("-"),
-                event.field("to").unwrap_or("-"),
-            )
-        })
-        .collect();
-    let target = "resilience::circuit_breaker";
-    assert_eq!(
-        summary,
-        [
-            (Level::WARN, target, "closed", "open"),
-            (Level::DEBUG, target, "-", "-"),
-            (Level::INFO, target, "open", "half-open"),
-            (Level::INFO, target, "half-open", "closed"),
-            (Level::WARN, target, "closed", "forced-open"),
-            (Level::INFO, target, "forced-open", "disabled"),
-        ]
-    );
-    assert!(breaker
-        .iter()
-        .all(|event| event.field("kind") == Some("circuit_breaker")));
-    assert_eq!(
-        breaker[0].field("message"),
-        Some("circuit breaker `events::traced::breaker` opened")
-    );
-    assert_eq!(breaker[1].field("retry_after_ms"), Some("10000"));
-    assert_eq!(
-        breaker[1].field("error"),
-        Some("circuit breaker `events::traced::breaker` is open, retry after 10s")
-    );
-
-    let retry = by_name("events::traced::retry");
-    assert_eq!(retry.len(), 1);
-    assert_eq!(retry[0].level, Level::DEBUG);
-    assert_eq!(retry[0].target, "resilience::retry");
-    assert_eq!(retry[0].field("kind"), Some("retry"));
-    assert_eq!(retry[0].field("attempt"), Some("1"));
-    assert_eq!(retry[0].field("delay_ms"), Some("100"));
-    assert_eq!(retry[0].field("error"), Some("down 1"));
-
-    let timeout = by_name("events::traced::timeout");
-    assert_eq!(timeout.len(), 1);
-    assert_eq!(
-        (timeout[0].level, timeout[0].target.as_str()),
-        (Level::DEBUG, "resilience::timeout")
-    );
-    assert_eq!(timeout[0].field("after_ms"), Some("1000"));
-
-    let bulkhead = by_name("events::traced::bulkhead");
-    assert_eq!(bulkhead.len(), 2);
-    assert_eq!(
-        (bulkhead[0].level, bulkhead[0].target.as_str()),
-        (Level::TRACE, "resilience::bulkhead")
-    );
-    assert_eq!(bulkhead[0].field("waited_ms"), Some("5"));
-    assert_eq!(
-        (bulkhead[1].level, bulkhead[1].field("kind")),
-        (Level::DEBUG, Some("bulkhead"))
-    );
-    assert_eq!(
-        bulkhead[1].field("retry_after_ms"),
-        None,
-        "a bulkhead knows no time to wait"
-    );
-
-    let limiter = by_name("events::traced::limiter");
-    assert_eq!(limiter.len(), 1);
-    assert_eq!(
-        (limiter[0].level, limiter[0].target.as_str()),
-        (Level::DEBUG, "resilience::rate_limit")
-    );
-    assert_eq!(limiter[0].field("kind"), Some("rate_limit"));
-    assert_eq!(limiter[0].field("retry_after_ms"), Some("1000"));
-}
-
-async fn traced_scenario() {
-    let breaker = CircuitBreaker::new(
-        "events::traced::breaker",
-        CircuitBreakerConfig::DEFAULT
-            .failure_threshold(1)
-            .success_threshold(1)
-            .recovery_timeout(Duration::from_secs(10)),
-    )
-    .unwrap();
-    breaker.record_failure();
-    let _ = breaker.call(|| async { Ok::<_, Error>(()) }).await;
-    advance(Duration::from_secs(10)).await;
-    breaker.call(|| async { Ok::<_, Error>(()) }).await.unwrap();
-    breaker.force_open();
-    breaker.disable();
-
-    let retry = Retry::new(
-        "events::traced::retry",
-        RetryConfig::DEFAULT
-            .max_attempts(2)
-            .base_delay(100 * MS)
-            .jitter(resilience::Jitter::None),
-    )
-    .unwrap();
-    let attempts = AtomicU32::new(0);
-    let answer: Result<(), AppError> = retry
-        .call(|| async {
-            match attempts.fetch_add(1, SeqCst) {
-                0 => Err(AppError::Down(1)),
-                _ => Ok(()),
-            }
-        })
-        .await;
-    answer.unwrap();
-
-    let timeout = Timeout::new(
-        "events::traced::timeout",
-        TimeoutConfig::DEFAULT.duration(SECOND),
-    )
-    .unwrap();
-    let _ = timeout
-        .call(|| async {
-            sleep(2 * SECOND).await;
-            Ok::<_, Error>(())
-        })
-        .await;
-
-    let bulkhead = Bulkhead::new(
-        "events::traced::bulkhead",
-        BulkheadConfig::DEFAULT.max_concurrent(1).max_wait(10 * MS),
-    )
-    .unwrap();
-    let hold = |d| {
-        bulkhead.call(move || async move {
-            sleep(d).await;
-            Ok::<_, Error>(())
-        })
-    };
-    let _ = tokio::join!(hold(5 * MS), hold(Duration::ZERO));
-    let _ = tokio::join!(hold(SECOND), hold(Duration::ZERO));
-
-    let limiter = RateLimiter::new(
-        "events::traced::limiter",
-        RateLimiterConfig::DEFAULT.max_requests(1).window(SECOND),
-    )
-    .unwrap();
-    limiter.try_acquire().unwrap();
-    limiter.try_acquire().unwrap_err();
 }
 
 #[derive(Debug)]

@@ -3,7 +3,6 @@
 //! they install `tracing` subscribers on other threads and make events without one, which
 //! would change, for the tests of `events.rs`, which `tracing` callsites are enabled.
 
-use std::fmt;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
@@ -12,29 +11,13 @@ use resilience::{
     registry, retry, Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, CircuitState,
 };
 
+mod support {
+    pub mod app_error;
+}
+use support::app_error::AppError;
+
 const MS: Duration = Duration::from_millis(1);
 const SECOND: Duration = Duration::from_secs(1);
-
-#[derive(Debug)]
-enum AppError {
-    Down(u32),
-    Rejected(resilience::Error),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Down(n) => write!(f, "down {n}"),
-            AppError::Rejected(rejection) => write!(f, "{rejection}"),
-        }
-    }
-}
-
-impl From<resilience::Error> for AppError {
-    fn from(rejection: resilience::Error) -> Self {
-        AppError::Rejected(rejection)
-    }
-}
 
 /// Threads that open, probe and close one breaker as fast as they can, on real time, while
 /// another reads its events: each transition received starts where the one before it ended
