@@ -165,47 +165,80 @@ pub mod __private {
 
     use resilience_runtime::InvalidConfig;
 
-    /// Why the argument `field` is refused, if it is: `alone` is the verdict on the
-    /// defaults with only this argument set (any refusal is its doing), `whole` the verdict
-    /// on the attribute's whole config (a rule between arguments, when it names `field`).
-    /// The attributes panic with it in a `const`, which makes it a compile error there.
+    /// Why the argument `field` is refused, if it is. `whole` is the verdict on the
+    /// attribute's whole config, `alone` the verdict on the defaults with only this argument
+    /// set, and `given` every argument the attribute sets. A whole config the runtime accepts
+    /// refuses nothing, even where an argument alone would be refused beside a default
+    /// (`base_delay = "2m", max_delay = "5m"`). Otherwise the argument is refused for what
+    /// it breaks on its own, for a rule it breaks against a field left at its default, or
+    /// for the whole config's refusal when that names it. The attributes panic with it in a
+    /// `const`, which makes it a compile error there.
     pub const fn refused(
         alone: Result<(), InvalidConfig>,
         whole: Result<(), InvalidConfig>,
         field: &str,
+        given: &[&str],
     ) -> Option<&'static str> {
-        match (alone, whole) {
-            (Err(error), _) => Some(error.message()),
-            (Ok(()), Err(error)) if error.is_about(field) => Some(error.message()),
-            _ => None,
+        let Err(whole) = whole else {
+            return None;
+        };
+        if let Err(alone) = alone {
+            if alone.is_about(field) || (whole.is_about(alone.field()) && !names_any(&alone, given))
+            {
+                return Some(alone.message());
+            }
+        }
+        match whole.is_about(field) {
+            true => Some(whole.message()),
+            false => None,
         }
     }
 
-    /// Why the whole config is refused, when no argument is refused alone and the refusal
-    /// names none of `given`: a field the attribute left at its default.
+    /// Why a keyed setting, or an argument of an attribute whose other arguments could not
+    /// be read, is refused on the defaults: with no whole config to weigh it against, any
+    /// refusal is its doing.
+    pub const fn refused_alone(alone: Result<(), InvalidConfig>) -> Option<&'static str> {
+        match alone {
+            Err(error) => Some(error.message()),
+            Ok(()) => None,
+        }
+    }
+
+    /// Why the whole config is refused, when no argument was refused for it: the refusal
+    /// names none of `given` and no argument alone broke the same rule.
     pub const fn refused_besides(
         whole: Result<(), InvalidConfig>,
         alone: &[Result<(), InvalidConfig>],
         given: &[&str],
     ) -> Option<&'static str> {
-        let Err(error) = whole else {
+        let Err(whole) = whole else {
             return None;
         };
+        if names_any(&whole, given) {
+            return None;
+        }
         let mut i = 0;
         while i < alone.len() {
-            if alone[i].is_err() {
-                return None;
+            if let Err(alone) = alone[i] {
+                if whole.is_about(alone.field()) {
+                    return None;
+                }
             }
             i += 1;
         }
+        Some(whole.message())
+    }
+
+    /// Whether `error` is about one of `fields`, in `const`.
+    const fn names_any(error: &InvalidConfig, fields: &[&str]) -> bool {
         let mut i = 0;
-        while i < given.len() {
-            if error.is_about(given[i]) {
-                return None;
+        while i < fields.len() {
+            if error.is_about(fields[i]) {
+                return true;
             }
             i += 1;
         }
-        Some(error.message())
+        false
     }
 
     /// Why `name` cannot name an instance, if it cannot: it is empty or blank.

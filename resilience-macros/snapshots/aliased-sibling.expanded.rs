@@ -8,6 +8,7 @@ async fn call() -> Result<(), Error> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -43,6 +44,7 @@ async fn call() -> Result<(), Error> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "duration",
+            &["duration"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

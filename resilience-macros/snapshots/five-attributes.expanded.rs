@@ -9,6 +9,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ::resilience::CircuitBreakerConfig::DEFAULT.failure_threshold(5).validate(),
             __RESILIENCE_CONFIG.validate(),
             "failure_threshold",
+            &["failure_threshold", "recovery_timeout"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -18,6 +19,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "recovery_timeout",
+            &["failure_threshold", "recovery_timeout"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -65,6 +67,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts", "base_delay"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -74,6 +77,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "base_delay",
+            &["max_attempts", "base_delay"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -116,6 +120,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "duration",
+            &["duration"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -153,6 +158,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ::resilience::BulkheadConfig::DEFAULT.max_concurrent(4).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_concurrent",
+            &["max_concurrent"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -187,6 +193,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ::resilience::RateLimiterConfig::DEFAULT.max_requests(100).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_requests",
+            &["max_requests", "window"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -196,6 +203,7 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "window",
+            &["max_requests", "window"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

@@ -8,6 +8,7 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(2).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -43,6 +44,7 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "delay",
+            &["delay"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -80,6 +82,7 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

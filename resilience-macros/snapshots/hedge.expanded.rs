@@ -16,6 +16,7 @@ async fn search(
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "delay",
+            &["delay", "max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -23,6 +24,7 @@ async fn search(
             ::resilience::HedgeConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["delay", "max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

@@ -8,6 +8,7 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -45,6 +46,7 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
             ::resilience::RateLimiterConfig::DEFAULT.max_requests(100).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_requests",
+            &["max_requests", "window"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -54,6 +56,7 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "window",
+            &["max_requests", "window"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -74,12 +77,10 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
         ) {
             ::core::panic!("{}", __resilience_message)
         };
-        const _: () = if let ::core::option::Option::Some(__resilience_message) = ::resilience::__private::refused(
+        const _: () = if let ::core::option::Option::Some(__resilience_message) = ::resilience::__private::refused_alone(
             ::resilience::KeyedConfig::new(::resilience::RateLimiterConfig::DEFAULT)
                 .max_keys(50000)
                 .validate(),
-            ::core::result::Result::Ok(()),
-            "max_keys",
         ) {
             ::core::panic!("{}", __resilience_message)
         };

@@ -14,6 +14,7 @@ async fn query(
             ::resilience::RetryConfig::DEFAULT.max_attempts(ATTEMPTS).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts", "backoff"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -23,6 +24,7 @@ async fn query(
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "backoff",
+            &["max_attempts", "backoff"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -63,6 +65,7 @@ async fn query(
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "duration",
+            &["duration"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

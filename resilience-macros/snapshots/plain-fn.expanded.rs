@@ -8,6 +8,7 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ::resilience::CircuitBreakerConfig::DEFAULT.failure_threshold(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "failure_threshold",
+            &["failure_threshold"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -50,6 +51,7 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ::resilience::RetryConfig::DEFAULT.max_attempts(3).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_attempts",
+            &["max_attempts", "base_delay"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -59,6 +61,7 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
                 .validate(),
             __RESILIENCE_CONFIG.validate(),
             "base_delay",
+            &["max_attempts", "base_delay"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };
@@ -99,6 +102,7 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ::resilience::BulkheadConfig::DEFAULT.max_concurrent(4).validate(),
             __RESILIENCE_CONFIG.validate(),
             "max_concurrent",
+            &["max_concurrent"],
         ) {
             ::core::panic!("{}", __resilience_message)
         };

@@ -789,11 +789,11 @@ struct Checked {
 
 /// Builds `layer`'s config with the runtime's setters and checks it with the runtime's
 /// `validate`, in one `const _` per argument so that every refusal is reported, each at its
-/// argument: the argument alone on top of the defaults (any refusal is its doing), then the
-/// whole config (a rule between two arguments). `whole` adds the whole-config checks and
-/// one for fields no argument set (`max_delay` when only `base_delay` was given), reported
-/// at the attribute; they are left out for an attribute with other mistakes, since its
-/// refused arguments were replaced by their defaults.
+/// argument. A whole config the runtime accepts is accepted; a refused one is pinned on the
+/// arguments that break a rule alone on top of the defaults, or on the argument the
+/// refusal names, or else on the attribute (a field no argument set: `max_delay` when only
+/// `base_delay` was given). Without `whole` (an attribute with other mistakes, whose refused
+/// arguments were replaced by their defaults) each argument is checked alone.
 fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
     let ty = Ident::new(layer.table.config, Span::call_site());
     let config = Ident::new("__RESILIENCE_CONFIG", Span::mixed_site());
@@ -805,13 +805,14 @@ fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
             };
         }
     };
-    let whole_verdict = match whole {
-        true => quote!(#config.validate()),
-        false => quote!(::core::result::Result::Ok(())),
-    };
+    let given: Vec<&str> = layer
+        .given
+        .iter()
+        .filter(|(key, _, value)| matches!(key.role, Role::Setter) && value.is_some())
+        .map(|(key, _, _)| key.name)
+        .collect();
     let mut setters = TokenStream::new();
     let mut checks = TokenStream::new();
-    let mut given = Vec::new();
     let mut alone = Vec::new();
     for (key, path, value) in &layer.given {
         let (Role::Setter, Some(value)) = (&key.role, value) else {
@@ -823,12 +824,14 @@ fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
         let set = quote!(.#setter(#value));
         let verdict = quote!(#krate::#ty::DEFAULT #set.validate());
         let name = key.name;
-        checks.extend(refuse(
-            span,
-            quote!(#krate::__private::refused(#verdict, #whole_verdict, #name)),
-        ));
+        let check = match whole {
+            true => {
+                quote!(#krate::__private::refused(#verdict, #config.validate(), #name, &[#(#given),*]))
+            }
+            false => quote!(#krate::__private::refused_alone(#verdict)),
+        };
+        checks.extend(refuse(span, check));
         setters.extend(set);
-        given.push(name);
         alone.push(verdict);
     }
     if whole {
@@ -863,10 +866,9 @@ fn checked(layer: &Parsed, krate: &TokenStream, whole: bool) -> Checked {
         let value = value.to_tokens(krate);
         let set = quote!(.#setter(#value));
         let verdict = quote!(#krate::KeyedConfig::new(#krate::#ty::DEFAULT) #set.validate());
-        let name = key.name;
         checks.extend(refuse(
             span,
-            quote!(#krate::__private::refused(#verdict, ::core::result::Result::Ok(()), #name)),
+            quote!(#krate::__private::refused_alone(#verdict)),
         ));
         keyed_setters.extend(set);
     }
