@@ -159,7 +159,9 @@ pub mod __private {
     pub use resilience_runtime::pipeline::{
         body_with, body_with_blocking, hint, predicate, Guarded,
     };
-    pub use resilience_runtime::{CallSite, Declaration, KeyOf, KeyOfOwned, KeyOfRef, Location};
+    pub use resilience_runtime::{
+        CallSite, Declaration, Declarations, KeyOf, KeyOfOwned, KeyOfRef, Location,
+    };
     use std::fmt;
     pub use std::time::Duration;
 
@@ -469,25 +471,51 @@ mod tests {
     //! The checks the attributes run at compile time, which keep every invalid config from
     //! reaching the registry; run here on configs no attribute can spell today.
 
-    use crate::__private::{refused, refused_besides, refused_name};
+    use crate::__private::{refused, refused_alone, refused_besides, refused_name};
     use crate::{RateLimiterConfig, RetryConfig};
     use std::time::Duration;
 
+    const MAX_DELAY_REFUSED: &str =
+        "`max_delay` must not be shorter than `base_delay` (`max_delay` is 60s unless set)";
+
     #[test]
-    fn an_argument_refused_alone_is_reported_at_it_whatever_the_field_named() {
-        let alone = RetryConfig::DEFAULT
-            .base_delay(Duration::from_secs(120))
+    fn an_argument_is_refused_only_when_the_whole_config_is() {
+        let two_minutes = Duration::from_secs(120);
+        let alone = RetryConfig::DEFAULT.base_delay(two_minutes).validate();
+        // Alone, it breaks the rule against the default `max_delay`: reported at it.
+        assert_eq!(
+            refused(alone, alone, "base_delay", &["base_delay"]),
+            Some(MAX_DELAY_REFUSED)
+        );
+        // Beside a `max_delay` that allows it, nothing is refused.
+        let whole = RetryConfig::DEFAULT
+            .base_delay(two_minutes)
+            .max_delay(Duration::from_secs(300))
             .validate();
+        let given = ["base_delay", "max_delay"];
+        assert_eq!(whole, Ok(()));
+        assert_eq!(refused(alone, whole, "base_delay", &given), None);
+        // Beside one that does not, the refusal is `max_delay`'s, reported there alone.
+        let whole = RetryConfig::DEFAULT
+            .base_delay(two_minutes)
+            .max_delay(Duration::from_secs(90))
+            .validate();
+        let fine = RetryConfig::DEFAULT.validate();
+        assert_eq!(refused(alone, whole, "base_delay", &given), None);
         assert_eq!(
-            refused(alone, Ok(()), "base_delay"),
-            Some(
-                "`max_delay` must not be shorter than `base_delay` (`max_delay` is 60s unless set)"
-            )
+            refused(fine, whole, "max_delay", &given),
+            Some(MAX_DELAY_REFUSED)
         );
-        assert_eq!(
-            refused(RetryConfig::DEFAULT.validate(), Ok(()), "base_delay"),
-            None
-        );
+        // A value refused on its own is reported beside any other refusal.
+        let zero = RetryConfig::DEFAULT.max_attempts(0).validate();
+        let whole = RetryConfig::DEFAULT
+            .max_attempts(0)
+            .exponential_base(0.5)
+            .validate();
+        let half = RetryConfig::DEFAULT.exponential_base(0.5).validate();
+        let given = ["max_attempts", "exponential_base"];
+        assert!(refused(zero, whole, "max_attempts", &given).is_some());
+        assert!(refused(half, whole, "exponential_base", &given).is_some());
     }
 
     #[test]
@@ -497,8 +525,18 @@ mod tests {
             .burst(5)
             .validate();
         let fine = RateLimiterConfig::DEFAULT.validate();
-        assert!(refused(fine, whole, "burst").is_some());
-        assert_eq!(refused(fine, whole, "algorithm"), None);
+        let given = ["algorithm", "burst"];
+        assert!(refused(fine, whole, "burst", &given).is_some());
+        assert_eq!(refused(fine, whole, "algorithm", &given), None);
+    }
+
+    #[test]
+    fn without_a_whole_config_any_refusal_alone_is_the_argument_s() {
+        let alone = RetryConfig::DEFAULT
+            .base_delay(Duration::from_secs(120))
+            .validate();
+        assert_eq!(refused_alone(alone), Some(MAX_DELAY_REFUSED));
+        assert_eq!(refused_alone(RetryConfig::DEFAULT.validate()), None);
     }
 
     #[test]

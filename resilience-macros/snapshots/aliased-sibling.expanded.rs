@@ -30,9 +30,6 @@ async fn call() -> Result<(), Error> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::TimeoutConfig,
     > = {
@@ -70,8 +67,12 @@ async fn call() -> Result<(), Error> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 2usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let __resilience_outcome = __RESILIENCE_0
         .get()

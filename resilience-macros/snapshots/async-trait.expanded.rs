@@ -35,8 +35,11 @@ where
                 ),
             )
         };
+        static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 1usize] = [
+            ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ];
         ::resilience::__private::inventory::submit!(
-            ::resilience::__private::Declaration::new(& __RESILIENCE_0)
+            ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
         );
         let __resilience_outcome = __RESILIENCE_0
             .get_for::<Self>()

@@ -54,9 +54,6 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::RetryConfig,
     > = {
@@ -106,9 +103,6 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
-    );
     static __RESILIENCE_2: ::resilience::__private::CallSite<
         ::resilience::TimeoutConfig,
     > = {
@@ -146,9 +140,6 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_2)
-    );
     static __RESILIENCE_3: ::resilience::__private::CallSite<
         ::resilience::BulkheadConfig,
     > = {
@@ -180,9 +171,6 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_3)
-    );
     static __RESILIENCE_4: ::resilience::__private::CallSite<
         ::resilience::RateLimiterConfig,
     > = {
@@ -230,8 +218,15 @@ pub async fn charge(order: Order, cents: u64) -> Result<Receipt, PaymentError> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 5usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_2),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_3),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_4),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_4)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let mut order = order;
     let mut cents = cents;

@@ -30,9 +30,6 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::HedgeConfig,
     > = {
@@ -70,9 +67,6 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
-    );
     static __RESILIENCE_2: ::resilience::__private::CallSite<
         ::resilience::RetryConfig,
     > = {
@@ -104,8 +98,13 @@ async fn fetch(key: String, shard: u32) -> Result<Value, FetchError> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 3usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_2),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_2)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let mut key = key;
     let mut shard = shard;

@@ -51,9 +51,6 @@ async fn search(
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::CircuitBreakerConfig,
     > = {
@@ -80,8 +77,12 @@ async fn search(
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 2usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let __resilience_shared = (&self, &query, &limit);
     let __resilience_outcome = __RESILIENCE_0

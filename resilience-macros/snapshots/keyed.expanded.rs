@@ -30,9 +30,6 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::KeyedConfig<::resilience::RateLimiterConfig>,
     > = {
@@ -94,8 +91,12 @@ async fn handle(user: &User, request: Request) -> Result<Response, ApiError> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 2usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let __resilience_keyed_1 = {
         #[allow(unused_imports)]

@@ -51,9 +51,6 @@ async fn query(
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::TimeoutConfig,
     > = {
@@ -91,8 +88,12 @@ async fn query(
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 2usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let mut label = label;
     let __resilience_reborrow = (self, rows, &mut label);

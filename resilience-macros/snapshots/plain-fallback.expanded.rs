@@ -21,9 +21,6 @@ fn user(&self, id: UserId) -> Result<User, AppError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::CircuitBreakerConfig,
     > = {
@@ -50,8 +47,12 @@ fn user(&self, id: UserId) -> Result<User, AppError> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 2usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let mut id = id;
     let __resilience_reborrow = (&mut id,);

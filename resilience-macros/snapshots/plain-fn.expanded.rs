@@ -38,9 +38,6 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_0)
-    );
     static __RESILIENCE_1: ::resilience::__private::CallSite<
         ::resilience::RetryConfig,
     > = {
@@ -90,9 +87,6 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ),
         )
     };
-    ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_1)
-    );
     static __RESILIENCE_2: ::resilience::__private::CallSite<
         ::resilience::BulkheadConfig,
     > = {
@@ -124,8 +118,13 @@ fn read(&mut self, path: &Path, label: String) -> Result<Vec<u8>, IoError> {
             ),
         )
     };
+    static __RESILIENCE_DECLARED: [::resilience::__private::Declaration; 3usize] = [
+        ::resilience::__private::Declaration::new(&__RESILIENCE_0),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_1),
+        ::resilience::__private::Declaration::new(&__RESILIENCE_2),
+    ];
     ::resilience::__private::inventory::submit!(
-        ::resilience::__private::Declaration::new(& __RESILIENCE_2)
+        ::resilience::__private::Declarations::new(& __RESILIENCE_DECLARED)
     );
     let mut label = label;
     let __resilience_reborrow = (self, &mut label);

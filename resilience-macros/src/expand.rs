@@ -282,9 +282,9 @@ impl<'a> Expansion<'a> {
     // Output:
     //     async fn charge(&mut self, card: Card) -> Result<Receipt, PayError> {
     //         static __RESILIENCE_0: CallSite<CircuitBreakerConfig> = { const CONFIG = ..; checks; CallSite::shared("payments", CONFIG, here) };
-    //         inventory::submit!(Declaration::new(&__RESILIENCE_0));
     //         static __RESILIENCE_1: CallSite<RetryConfig> = { ..; CallSite::method(module_path!(), "charge", CONFIG, here) };
-    //         inventory::submit!(Declaration::new(&__RESILIENCE_1));
+    //         static __RESILIENCE_DECLARED: [Declaration; 2] = [Declaration::new(&__RESILIENCE_0), Declaration::new(&__RESILIENCE_1)];
+    //         inventory::submit!(Declarations::new(&__RESILIENCE_DECLARED));
     //         let mut card = card;                     // lent to each attempt (see `lending`)
     //         let __resilience_reborrow = (self, &mut card);
     //         Guarded::from_outcome(
@@ -326,7 +326,7 @@ impl<'a> Expansion<'a> {
         };
         let inner = quote! {
             #(#uses)*
-            #(#statics)*
+            #statics
             #keyed
             #prelude
             let #outcome = #pipeline;
@@ -350,13 +350,14 @@ impl<'a> Expansion<'a> {
         quote!(#(#kept)* #vis #defaultness #sig #block)
     }
 
-    /// One `static` call site per layer, submitted to the registry at link time. Its config
-    /// is built by the runtime's setters in a `const`, and the runtime's `validate` runs
-    /// there: a value it refuses is a compile error in its words, at the argument's token.
-    fn statics(&self) -> Vec<TokenStream> {
+    /// One `static` call site per layer, and one submission of them all to the registry at
+    /// link time. Each config is built by the runtime's setters in a `const`, and the
+    /// runtime's `validate` runs there: a value it refuses is a compile error in its words,
+    /// at the argument's token.
+    fn statics(&self) -> TokenStream {
         let krate = &self.krate;
         let fn_name = self.function.sig.ident.to_string();
-        self.layers
+        let sites = self.layers
             .iter()
             .enumerate()
             .map(|(i, layer)| {
@@ -378,10 +379,18 @@ impl<'a> Expansion<'a> {
                         #checks
                         #declaration
                     };
-                    #krate::__private::inventory::submit!(#krate::__private::Declaration::new(&#site));
                 }
-            })
-            .collect()
+            });
+        let declared = (0..self.layers.len()).map(site);
+        let count = self.layers.len();
+        let all = Ident::new("__RESILIENCE_DECLARED", Span::mixed_site());
+        quote! {
+            #(#sites)*
+            static #all: [#krate::__private::Declaration; #count] = [
+                #(#krate::__private::Declaration::new(&#declared)),*
+            ];
+            #krate::__private::inventory::submit!(#krate::__private::Declarations::new(&#all));
+        }
     }
 
     /// Layer `i`'s instance, from its call site.

@@ -47,6 +47,6 @@ pub use kind::Kind;
 pub use rate_limit::{Algorithm, RateLimiter, RateLimiterConfig, RateLimiterStats};
 pub use registry::{registry, Conflict, Instance, Policy, PolicyConfig, Registry, Snapshot, Stats};
 #[doc(hidden)]
-pub use registry::{CallSite, Declaration, Location};
+pub use registry::{CallSite, Declaration, Declarations, Location};
 pub use retry::{parse_retry_after, Backoff, Jitter, Retry, RetryConfig, RetryStats};
 pub use timeout::{Timeout, TimeoutConfig, TimeoutStats};

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub use namespace::Namespace;
 use namespace::{private_name, Slot};
 pub use policy::{Policy, PolicyConfig};
-pub use site::{CallSite, Declaration, Location};
+pub use site::{CallSite, Declaration, Declarations, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
 use suggest::nearest;
 
@@ -126,7 +126,7 @@ impl Registry {
     /// conflicts come out the same every run.
     fn with_declarations() -> Self {
         let registry = Self::new();
-        let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
+        let mut declarations: Vec<&Declaration> = Declarations::all().collect();
         declarations.sort_by_key(|declaration| (declaration.is_private(), declaration.at()));
         for declaration in declarations {
             declaration.declare(&registry);

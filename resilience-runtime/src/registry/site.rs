@@ -200,7 +200,7 @@ pub(super) fn type_path(type_name: &str) -> &str {
 
 /// Not public API. Used by resilience-macros.
 ///
-/// One attribute's declaration, submitted at link time with `inventory::submit!`.
+/// One attribute's declaration, submitted at link time in its fn's [`Declarations`].
 #[doc(hidden)]
 pub struct Declaration(&'static dyn Declare);
 
@@ -223,7 +223,26 @@ impl Declaration {
     }
 }
 
-inventory::collect!(Declaration);
+/// Not public API. Used by resilience-macros.
+///
+/// The declarations of one fn's attributes, submitted at link time with
+/// `inventory::submit!`: one submission per fn rather than per attribute, since each
+/// submission is a `static` and a constructor fn of its own for the user's compiler.
+#[doc(hidden)]
+pub struct Declarations(&'static [Declaration]);
+
+impl Declarations {
+    /// The declarations of one fn.
+    pub const fn new(all: &'static [Declaration]) -> Self {
+        Self(all)
+    }
+
+    pub(super) fn all() -> impl Iterator<Item = &'static Declaration> {
+        inventory::iter::<Declarations>().flat_map(|declarations| declarations.0)
+    }
+}
+
+inventory::collect!(Declarations);
 
 /// What start-up needs of a call site, whatever its config type.
 trait Declare: Sync {
