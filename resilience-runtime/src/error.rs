@@ -47,7 +47,7 @@ pub enum Error {
         after: Duration,
     },
     /// Every slot of the bulkhead `name` stayed taken for as long as the call could wait.
-    #[error("bulkhead `{name}` is full ({max_concurrent} calls running)")]
+    #[error("bulkhead `{name}` is full (max_concurrent = {max_concurrent})")]
     BulkheadFull {
         /// The bulkhead that rejected the call.
         name: Arc<str>,
@@ -437,7 +437,7 @@ mod tests {
         };
         assert_eq!(
             full.to_string(),
-            "bulkhead `pool` is full (3 calls running)"
+            "bulkhead `pool` is full (max_concurrent = 3)"
         );
     }
 }

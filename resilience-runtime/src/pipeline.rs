@@ -116,7 +116,7 @@ impl<E> Failure<E> {
     /// ```
     /// use resilience::pipeline::Failure;
     /// let failure: Failure<anyhow::Error> = Failure::Rejected(resilience::Error::BulkheadFull { name: "db".into(), max_concurrent: 2 });
-    /// assert_eq!(failure.into_error().to_string(), "bulkhead `db` is full (2 calls running)");
+    /// assert_eq!(failure.into_error().to_string(), "bulkhead `db` is full (max_concurrent = 2)");
     /// ```
     pub fn into_error(self) -> E
     where
