@@ -15,6 +15,7 @@ mod fallback;
 mod hedge;
 mod keyed;
 mod kind;
+mod live;
 pub mod metrics;
 pub mod pipeline;
 mod rate_limit;

@@ -2,11 +2,13 @@
 //!
 //! Every config field has a `const fn` of its name that returns the config with that field
 //! set, so a config is built the same way in code and in a `const` item, which is how the
-//! attributes build theirs (and how a field added later breaks nobody's code).
+//! attributes build theirs (and how a field added later breaks nobody's code). The same
+//! list of fields says what a reload changed, for its event.
 
 /// `setters!(Config { /// doc  field: Type = example, .. })` writes
 /// `pub const fn field(self, value: Type) -> Self` for each field; `field: Some(Type)` for
-/// an `Option` field takes the value itself.
+/// an `Option` field takes the value itself. It also writes `changes`, the fields that
+/// differ between two configs, as `field: old -> new`.
 macro_rules! setters {
     ($config:ident { $($(#[doc = $doc:literal])* $field:ident: $ty:tt = $example:literal,)* }) => {
         impl $config {
@@ -24,6 +26,23 @@ macro_rules! setters {
                     self
                 }
             )*
+
+            /// The fields that differ from `self` in `to`, as `field: old -> new`, comma
+            /// separated: what a reload's event and log line say.
+            pub(crate) fn changes(&self, to: &Self) -> String {
+                let mut changes = ::std::vec::Vec::<::std::string::String>::new();
+                $(
+                    if self.$field != to.$field {
+                        changes.push(format!(
+                            "{}: {:?} -> {:?}",
+                            stringify!($field),
+                            self.$field,
+                            to.$field,
+                        ));
+                    }
+                )*
+                changes.join(", ")
+            }
         }
     };
     (@arg (Some($ty:ty))) => { $ty };
