@@ -8,6 +8,8 @@
 mod blocking;
 mod bulkhead;
 mod circuit_breaker;
+#[cfg(feature = "config")]
+pub mod config;
 mod counter;
 mod error;
 pub mod events;

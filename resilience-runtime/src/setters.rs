@@ -8,7 +8,8 @@
 /// `setters!(Config { /// doc  field: Type = example, .. })` writes
 /// `pub const fn field(self, value: Type) -> Self` for each field; `field: Some(Type)` for
 /// an `Option` field takes the value itself. It also writes `changes`, the fields that
-/// differ between two configs, as `field: old -> new`.
+/// differ between two configs, as `field: old -> new`, and (feature `config`) implements
+/// `config::Fields`, which reads a field by name from a config document.
 macro_rules! setters {
     ($config:ident { $($(#[doc = $doc:literal])* $field:ident: $ty:tt = $example:literal,)* }) => {
         impl $config {
@@ -44,7 +45,35 @@ macro_rules! setters {
                 changes.join(", ")
             }
         }
+
+        #[cfg(feature = "config")]
+        impl crate::config::Fields for $config {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            fn set(
+                &mut self,
+                field: &str,
+                value: &crate::config::Value,
+            ) -> Option<Result<(), String>> {
+                use crate::config::FromValue;
+                match field {
+                    $(stringify!($field) => Some(
+                        <setters!(@field $ty)>::from_value(value).map(|read| self.$field = read),
+                    ),)*
+                    _ => None,
+                }
+            }
+
+            fn copy_field(&mut self, field: &str, from: &Self) {
+                match field {
+                    $(stringify!($field) => self.$field = from.$field.clone(),)*
+                    _ => {}
+                }
+            }
+        }
     };
+    (@field (Some($ty:ty))) => { Option<$ty> };
+    (@field $ty:ty) => { $ty };
     (@arg (Some($ty:ty))) => { $ty };
     (@arg $ty:ty) => { $ty };
     (@wrap (Some($ty:ty)), $value:ident) => { ::core::option::Option::Some($value) };

@@ -164,6 +164,18 @@ impl Timeout {
         self.config.get().duration
     }
 
+    /// The timeout's configuration.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
+    /// assert_eq!(timeout.config().duration, Duration::from_secs(2));
+    /// ```
+    pub fn config(&self) -> &TimeoutConfig {
+        self.config.get()
+    }
+
     /// Sets a new limit for calls that start from now on; calls running keep the limit
     /// they started with. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
     /// when the config changes.

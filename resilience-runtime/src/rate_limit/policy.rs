@@ -5,7 +5,7 @@ use super::stats::RateLimiterStats;
 use super::token_bucket::TokenBucket;
 use super::window::{FixedWindow, SlidingLog};
 use crate::counter::Counter;
-use crate::error::invalid;
+use crate::error::{invalid, InvalidConfig};
 use crate::events::{Emitter, Subscription};
 use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
@@ -165,13 +165,7 @@ impl RateLimiter {
     /// ```
     pub fn reconfigure(&self, config: RateLimiterConfig) -> Result<(), ConfigError> {
         config.validate()?;
-        if config.algorithm != self.config().algorithm {
-            return Err(invalid!(
-                "algorithm",
-                "cannot change while the limiter runs (its state is the old algorithm's); it applies from the next start"
-            )
-            .into());
-        }
+        self.check_reload(&config)?;
         let carry_over = |_: &RateLimiterConfig, next: &RateLimiterConfig| {
             let elapsed = self.origin.elapsed(time::now());
             match &self.state {
@@ -193,6 +187,17 @@ impl RateLimiter {
             self.events.reconfigured(previous.changes(next));
         }
         Ok(())
+    }
+
+    /// Refuses what a running limiter cannot take: a new algorithm.
+    pub(crate) fn check_reload(&self, next: &RateLimiterConfig) -> Result<(), InvalidConfig> {
+        if next.algorithm == self.config().algorithm {
+            return Ok(());
+        }
+        Err(invalid!(
+            "algorithm",
+            "cannot change while the limiter runs (its state is the old algorithm's); it applies from the next start"
+        ))
     }
 
     /// Takes a permit now if one is free, without waiting, exactly as a call is admitted;

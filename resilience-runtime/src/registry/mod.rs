@@ -4,6 +4,8 @@
 //! attributes' call sites and their link-time declarations), `snapshot` (what an operator
 //! reads). This file is the registry's API.
 
+#[cfg(feature = "config")]
+mod apply;
 mod namespace;
 mod policy;
 mod site;
@@ -91,6 +93,9 @@ pub struct Registry {
     /// `(kind, module, function)` of each method whose instances are named after their
     /// `Self` type, known at their first call only.
     methods: Mutex<Vec<(Kind, &'static str, &'static str)>>,
+    /// Held by `apply`, so documents apply one at a time.
+    #[cfg(feature = "config")]
+    applying: Mutex<()>,
 }
 
 /// The process-wide registry that the attributes use, holding every declared instance.
@@ -118,6 +123,8 @@ impl Registry {
             hedges: Namespace::new(),
             conflicts: Mutex::new(Vec::new()),
             methods: Mutex::new(Vec::new()),
+            #[cfg(feature = "config")]
+            applying: Mutex::new(()),
         }
     }
 
