@@ -15,7 +15,7 @@ const SECOND: Duration = Duration::from_secs(1);
 
 /// Held by the tests that apply documents to the process-wide registry: an apply sets
 /// every instance of the kinds it names, so two at once would undo each other.
-static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static GLOBAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn toml(text: &str) -> Document {
     Document::from_toml(text).unwrap()
@@ -217,9 +217,7 @@ async fn pending() -> Result<(), resilience::Error> {
 
 #[tokio::test]
 async fn an_instance_not_yet_in_use_is_created_with_the_document_s_config() {
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _global = GLOBAL.lock().await;
     let document = toml(
         r#"
         [circuit_breaker.instances."config::pending"]
@@ -266,9 +264,7 @@ async fn running() -> Result<(), resilience::Error> {
 
 #[tokio::test]
 async fn applied_at_run_time_an_instance_in_use_is_reloaded_with_an_event() {
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _global = GLOBAL.lock().await;
     running().await.unwrap();
     let retry = registry().retry("config::running").unwrap();
     let mut events = retry.subscribe();

@@ -1,7 +1,7 @@
 //! A value swapped whole at run time and read with one atomic load: each policy's config,
 //! so a reload reaches every call without a lock on the hot path.
 //!
-//! Every value ever installed stays allocated, in `installed`, until the `Live` is dropped,
+//! Every value ever installed stays allocated until the `Live` is dropped,
 //! so a reference read out lives as long as the `Live` itself: a call reads its config
 //! once and holds it across `.await`s without a reference count (no `Arc` clone, no guard,
 //! no hazard slot; one `Acquire` load, a plain load on x86). The price is memory: one box
@@ -20,10 +20,13 @@ use std::sync::PoisonError;
 use crate::sync::{AtomicPtr, Mutex};
 
 pub(crate) struct Live<T> {
-    /// Points into one of `installed`'s boxes.
+    /// Points to `first` or into one of `installed`'s boxes.
     current: AtomicPtr<T>,
-    /// Every distinct value installed, in order; never shrinks while `self` lives, so
-    /// `current` and every reference handed out stay valid.
+    /// The value `self` was made with: one allocation for an instance never reloaded (a
+    /// keyed instance's per-key policies are made on the admission of a new key).
+    first: NonNull<T>,
+    /// Every distinct value installed since, in order; never shrinks while `self` lives,
+    /// so `current` and every reference handed out stay valid.
     installed: Mutex<Vec<NonNull<T>>>,
 }
 
@@ -37,14 +40,15 @@ impl<T: PartialEq> Live<T> {
         let first = NonNull::from(Box::leak(Box::new(value)));
         Self {
             current: AtomicPtr::new(first.as_ptr()),
-            installed: Mutex::new(vec![first]),
+            first,
+            installed: Mutex::new(Vec::new()),
         }
     }
 
     /// The value installed last: one load.
     #[inline]
     pub(crate) fn get(&self) -> &T {
-        // SAFETY: `current` always points to a box of `installed`, which is freed only
+        // SAFETY: `current` always points to `first` or a box of `installed`, freed only
         // when `self` drops (so not within the borrow of `self` returned here); the
         // `Acquire` pairs with `reload`'s `Release`, so the box's contents are visible.
         unsafe { &*self.current.load(Acquire) }
@@ -66,10 +70,9 @@ impl<T: PartialEq> Live<T> {
         if *previous == value {
             return None;
         }
-        // SAFETY: as in `get`; every box of `installed` lives as long as `self`.
-        let existing = installed
-            .iter()
-            .copied()
+        // SAFETY: as in `get`; `first` and every box of `installed` live as long as `self`.
+        let existing = std::iter::once(self.first)
+            .chain(installed.iter().copied())
             .find(|at| unsafe { at.as_ref() } == &value);
         let next = existing.unwrap_or_else(|| {
             let at = NonNull::from(Box::leak(Box::new(value)));
@@ -111,7 +114,11 @@ mod tests {
             assert_eq!(live.reload(1, |_, _| {}), Some((&2, &1)));
         }
         assert_eq!(live.reload(1, |_, _| panic!("nothing changed")), None);
-        assert_eq!(live.installed.lock().unwrap().len(), 2);
+        assert_eq!(
+            live.installed.lock().unwrap().len(),
+            1,
+            "the first value and one more"
+        );
         assert_eq!(*live.get(), 1);
     }
 

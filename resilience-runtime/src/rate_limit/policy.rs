@@ -667,6 +667,40 @@ mod concurrency {
         }
     }
 
+    /// A reload to a quota of one racing an admission under the quota of two: whichever
+    /// comes first, at most the old quota is admitted, and the quota used is carried over,
+    /// so the new quota of one is used up afterwards.
+    #[test]
+    fn an_admission_racing_a_shrink_is_counted_and_carried_over() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 2,
+                    window: Duration::from_secs(3600),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config.clone()).expect("valid"));
+                limiter.try_acquire().expect("the first of two");
+                let other = {
+                    let limiter = Arc::clone(&limiter);
+                    thread::spawn(move || limiter.try_acquire().is_ok())
+                };
+                let one = RateLimiterConfig {
+                    max_requests: 1,
+                    ..config
+                };
+                limiter.reconfigure(one).expect("valid");
+                let admitted = 1 + usize::from(other.join().unwrap());
+                assert!(admitted <= 2, "{algorithm:?}: {admitted} admitted");
+                assert!(
+                    limiter.try_acquire().is_err(),
+                    "{algorithm:?}: the quota used was lost"
+                );
+            });
+        }
+    }
+
     /// Where the fixed-window bug lived: a caller that read the clock before another moved
     /// the window on reset the new window's count to its own, older one. Here one caller
     /// moves the clock across a window boundary while two others admit: a quota of one per

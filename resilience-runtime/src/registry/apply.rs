@@ -493,7 +493,7 @@ fn plan<P: Reloadable>(
             .map(|(name, _)| name)
     };
     for name in section.instances.keys() {
-        if !slots.get(*name).is_some_and(|slot| slot.declared.is_some()) {
+        if slots.get(*name).is_none_or(|slot| slot.declared.is_none()) {
             let undeclared = ConfigError::Undeclared {
                 kind,
                 name: Arc::from(*name),

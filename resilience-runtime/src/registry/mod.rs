@@ -284,6 +284,10 @@ impl Registry {
     /// when a method of that name is declared in that crate (the type itself cannot be
     /// checked before the first call: give the method a `name` to have it checked).
     ///
+    /// An instance already in use keeps its state and takes a new config through its own
+    /// `reconfigure` (for example [`CircuitBreaker::reconfigure`]), or through
+    /// `apply` with a config document (feature `config`).
+    ///
     /// # Errors
     ///
     /// The config's own validation error; [`ConfigError::AlreadyCreated`] when the
