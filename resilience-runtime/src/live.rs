@@ -94,7 +94,7 @@ impl<T> Drop for Live<T> {
             .installed
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        for at in installed.drain(..) {
+        for at in std::iter::once(self.first).chain(installed.drain(..)) {
             // SAFETY: each box was leaked by `new` or `reload` and is freed once, here;
             // `&mut self` means no reference read out of `get` is alive.
             drop(unsafe { Box::from_raw(at.as_ptr()) });
@@ -120,6 +120,30 @@ mod tests {
             "the first value and one more"
         );
         assert_eq!(*live.get(), 1);
+    }
+
+    #[test]
+    fn every_value_installed_is_dropped_once_with_the_live() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        #[derive(PartialEq)]
+        struct Counted(u8);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, SeqCst);
+            }
+        }
+        let live = Live::new(Counted(1));
+        live.reload(Counted(2), |_, _| {});
+        live.reload(Counted(1), |_, _| {});
+        // The second `Counted(1)`, equal to the first, was dropped in favour of it.
+        assert_eq!(DROPS.load(SeqCst), 1);
+        drop(live);
+        assert_eq!(
+            DROPS.load(SeqCst),
+            3,
+            "the first value and the second, once each"
+        );
     }
 
     #[test]
