@@ -40,7 +40,9 @@
 //! describes the whole configuration: an instance it no longer mentions goes back to its
 //! declaration at the next apply, except for what a running instance cannot change (a
 //! breaker's `sliding_window`, `failure_rate_threshold` and `slow_call_duration`, a
-//! limiter's `algorithm`), which stays as it runs unless the document sets it.
+//! limiter's `algorithm`), which stays as it runs unless the document sets it. A config
+//! set in code with [`Registry::configure`](crate::Registry::configure) is replaced:
+//! `apply` starts over from the declaration.
 //!
 //! # Checked whole
 //!
