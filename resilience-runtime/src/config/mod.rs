@@ -84,6 +84,7 @@
 
 mod document;
 mod errors;
+pub(crate) mod read;
 mod value;
 
 pub use document::Document;

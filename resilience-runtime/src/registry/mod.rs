@@ -20,7 +20,7 @@ use namespace::{private_name, Slot};
 pub use policy::{Policy, PolicyConfig};
 pub use site::{CallSite, Declaration, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
-use suggest::nearest;
+pub(crate) use suggest::nearest;
 
 use crate::events::{self, Subscription};
 use crate::{
