@@ -73,6 +73,41 @@ async fn a_deadline_already_past_under_the_new_config_lets_the_next_call_probe()
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_half_open_breaker_keeps_its_probes_and_takes_the_new_limits_from_the_next() {
+    let config = CircuitBreakerConfig::DEFAULT
+        .failure_threshold(1)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .recovery_timeout(10 * SECOND);
+    let breaker = CircuitBreaker::new("b", config.clone()).unwrap();
+    breaker.record_failure();
+    advance(10 * SECOND).await;
+    let first = breaker.try_acquire().unwrap();
+    assert!(breaker.try_acquire().is_err(), "one probe at a time");
+    breaker
+        .reconfigure(config.success_threshold(2).half_open_max_calls(2))
+        .unwrap();
+    assert!(breaker.is_half_open(), "the probe running keeps its slot");
+    let second = breaker
+        .try_acquire()
+        .expect("a second probe slot, from the new limit");
+    first.success();
+    assert!(breaker.is_half_open(), "two successes close it now");
+    second.success();
+    assert!(breaker.is_closed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_breaker_opened_by_hand_stays_open_through_a_reload() {
+    let config = CircuitBreakerConfig::DEFAULT.recovery_timeout(SECOND);
+    let breaker = CircuitBreaker::new("b", config.clone()).unwrap();
+    breaker.force_open();
+    breaker.reconfigure(config.failure_threshold(9)).unwrap();
+    advance(10 * SECOND).await;
+    assert!(!breaker.can_execute(), "still forced open");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_closed_breaker_keeps_its_failures_and_opens_at_the_next_under_a_lower_threshold() {
     let config = CircuitBreakerConfig::DEFAULT.failure_threshold(5);
     let breaker = CircuitBreaker::new("b", config.clone()).unwrap();
