@@ -33,6 +33,9 @@ JOBS = [
     # Its target is our own timeout's cost with a ready body (ratio at most 1), not a peer's.
     ("hedge", "resilience attribute", ["resilience timeout attribute"], "hedge, first attempt answers at once"),
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
+    # Its target is the same stack never reloaded (ratio 1.00): a reload costs no call.
+    ("reloaded", "resilience all five attributes, after a reload", ["resilience all five attributes"],
+     "all five stacked, each reloaded at run time"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),
     ("observed", "resilience attribute", [], "closed breaker, success, observed"),

@@ -65,7 +65,9 @@
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`], [`RateLimiter`], [`Fallback`] and [`Hedge`]. With
 //! the `tower` feature, `resilience::tower` has the first five as tower `Layer`s over the
-//! same named instances.
+//! same named instances. With the `config` feature, [`registry().apply`](Registry::apply)
+//! configures them by name from a TOML file and the environment, at run time too,
+//! keeping their state (see `resilience::config`).
 //!
 //! What the policies do besides letting calls through (transitions, rejections, retries,
 //! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.
@@ -101,6 +103,8 @@ extern crate self as resilience;
 pub use resilience_macros::{
     bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
 };
+#[cfg(feature = "config")]
+pub use resilience_runtime::config;
 #[cfg(feature = "tower")]
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{

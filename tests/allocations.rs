@@ -169,4 +169,32 @@ async fn admitted_calls_do_not_allocate() {
         0,
         "a fallback whose primary succeeds, a hedge whose first attempt answers at once"
     );
+
+    // Every instance reloaded with a new config while in use (the reload allocates): the
+    // calls after it read the new one and still allocate nothing.
+    let document = resilience::config::Document::from_toml(
+        r#"
+        [circuit_breaker.instances."alloc::cb"]
+        failure_threshold = 9
+        [retry.instances."alloc::retry"]
+        max_attempts = 5
+        [timeout.instances."alloc::timeout"]
+        duration = "2s"
+        [bulkhead.instances."alloc::bulkhead"]
+        max_concurrent = 20
+        [rate_limit.instances."alloc::rate_limit"]
+        max_requests = 2000000
+        "#,
+    )
+    .unwrap();
+    resilience::registry().apply(&document).unwrap();
+    let before = allocations();
+    for _ in 0..1000 {
+        breaker().await.unwrap();
+        retried().await.unwrap();
+        timed().await.unwrap();
+        bounded().await.unwrap();
+        limited().await.unwrap();
+    }
+    assert_eq!(allocations() - before, 0, "after a reload");
 }

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use resilience::config::Document;
 use resilience::{
-    bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
+    bulkhead, circuit_breaker, hedge, rate_limit, registry, retry, timeout, Bulkhead, BulkheadConfig,
     CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, KeyedConfig,
     KeyedRateLimiter, RateLimiter,
     RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
@@ -110,6 +111,17 @@ const KEYS: u64 = 1024;
 #[bulkhead(name = "bench::stack", max_concurrent = 100)]
 #[rate_limit(name = "bench::stack", max_requests = 4_000_000_000, window = "1s")]
 async fn with_all_five() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
+/// The stack again, under names of its own, for the reload row: each of its instances has
+/// its config swapped while in use before it is measured.
+#[circuit_breaker(name = "bench::reloaded")]
+#[retry(name = "bench::reloaded")]
+#[timeout("10s", name = "bench::reloaded")]
+#[bulkhead(name = "bench::reloaded", max_concurrent = 100)]
+#[rate_limit(name = "bench::reloaded", max_requests = 4_000_000_000, window = "1s")]
+async fn with_all_five_reloaded() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
@@ -339,6 +351,41 @@ fn full_stack(c: &mut Criterion) {
     group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
     group.bench_function("resilience all five attributes", |b| {
         b.to_async(&rt).iter(with_all_five)
+    });
+    group.finish();
+}
+
+/// The whole stack before and after a live reload of each of its five instances
+/// (`registry().apply`): a config swapped in at run time is read as cheaply as the one an
+/// instance started with, one load. Compared across branches, the first row is also the
+/// before/after of holding configs in swappable cells at all.
+fn reloaded(c: &mut Criterion) {
+    let rt = runtime();
+    rt.block_on(with_all_five_reloaded()).unwrap();
+    let document = Document::from_toml(
+        r#"
+        [circuit_breaker.instances."bench::reloaded"]
+        failure_threshold = 6
+        [retry.instances."bench::reloaded"]
+        max_attempts = 4
+        [timeout.instances."bench::reloaded"]
+        duration = "20s"
+        [bulkhead.instances."bench::reloaded"]
+        max_concurrent = 200
+        [rate_limit.instances."bench::reloaded"]
+        window = "2s"
+        "#,
+    )
+    .unwrap();
+    let changed = registry().apply(&document).unwrap();
+    assert_eq!(changed.len(), 5, "every instance of the row reloaded: {changed:?}");
+    let mut group = c.benchmark_group("reloaded");
+    group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
+    group.bench_function("resilience all five attributes", |b| {
+        b.to_async(&rt).iter(with_all_five)
+    });
+    group.bench_function("resilience all five attributes, after a reload", |b| {
+        b.to_async(&rt).iter(with_all_five_reloaded)
     });
     group.finish();
 }
@@ -599,6 +646,6 @@ fn tower_layers(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = circuit_breakers, rate_limiters, keyed_rate_limiters, bulkheads, timeouts, retries, hedges, full_stack, contended, observed, tower_layers
+    targets = circuit_breakers, rate_limiters, keyed_rate_limiters, bulkheads, timeouts, retries, hedges, full_stack, reloaded, contended, observed, tower_layers
 }
 criterion_main!(benches);

@@ -8,6 +8,8 @@
 mod blocking;
 mod bulkhead;
 mod circuit_breaker;
+#[cfg(feature = "config")]
+pub mod config;
 mod counter;
 mod error;
 pub mod events;
@@ -15,6 +17,7 @@ mod fallback;
 mod hedge;
 mod keyed;
 mod kind;
+mod live;
 pub mod metrics;
 pub mod pipeline;
 mod rate_limit;

@@ -4,12 +4,12 @@
 
 #[cfg(all(test, loom))]
 pub(crate) use loom::sync::{
-    atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize},
+    atomic::{AtomicI64, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize},
     Mutex, MutexGuard,
 };
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{
-    atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize},
+    atomic::{AtomicI64, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize},
     Mutex, MutexGuard,
 };
 

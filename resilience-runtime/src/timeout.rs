@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::counter::Counter;
 use crate::error::{invalid, InvalidConfig};
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::setters::setters;
 use crate::{time, ConfigError, Error, Kind};
@@ -106,7 +107,7 @@ pub struct TimeoutStats {
 /// ```
 pub struct Timeout {
     name: Arc<str>,
-    config: TimeoutConfig,
+    config: Live<TimeoutConfig>,
     calls: Counter,
     completed: Counter,
     timeouts: AtomicU64,
@@ -132,7 +133,7 @@ impl Timeout {
         Ok(Self {
             events: Emitter::new(&name, Kind::Timeout),
             name,
-            config,
+            config: Live::new(config),
             calls: Counter::default(),
             completed: Counter::default(),
             timeouts: AtomicU64::new(0),
@@ -160,7 +161,43 @@ impl Timeout {
     /// assert_eq!(timeout.duration(), Duration::from_secs(2));
     /// ```
     pub fn duration(&self) -> Duration {
-        self.config.duration
+        self.config.get().duration
+    }
+
+    /// The timeout's configuration.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
+    /// assert_eq!(timeout.config().duration, Duration::from_secs(2));
+    /// ```
+    pub fn config(&self) -> &TimeoutConfig {
+        self.config.get()
+    }
+
+    /// Sets a new limit for calls that start from now on; calls running keep the limit
+    /// they started with. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
+    /// when the config changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`TimeoutConfig::validate`]; the timeout is unchanged.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience::{Timeout, TimeoutConfig};
+    /// let timeout = Timeout::new("db", TimeoutConfig::DEFAULT.duration(Duration::from_secs(2))).unwrap();
+    /// timeout.reconfigure(TimeoutConfig::DEFAULT.duration(Duration::from_secs(5))).unwrap();
+    /// assert_eq!(timeout.duration(), Duration::from_secs(5));
+    /// assert!(timeout.reconfigure(TimeoutConfig::DEFAULT.duration(Duration::ZERO)).is_err());
+    /// ```
+    pub fn reconfigure(&self, config: TimeoutConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        if let Some((previous, next)) = self.config.reload(config, |_, _| {}) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
     }
 
     /// Runs `f`, giving up when it takes longer than the limit.
@@ -205,14 +242,15 @@ impl Timeout {
         Fut: Future<Output = Outcome<T, E>>,
     {
         self.calls.increment();
-        match time::timeout(self.config.duration, next()).await {
+        let limit = self.duration();
+        match time::timeout(limit, next()).await {
             Some(outcome) => {
                 self.completed.increment();
                 outcome
             }
             None => {
                 self.timeouts.fetch_add(1, Relaxed);
-                let after = self.config.duration;
+                let after = limit;
                 self.events.timed_out(after);
                 Err(Failure::Rejected(Error::Timeout {
                     name: Arc::clone(&self.name),
@@ -278,7 +316,7 @@ impl fmt::Debug for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
             .field("name", &self.name)
-            .field("duration", &self.config.duration)
+            .field("duration", &self.duration())
             .finish()
     }
 }

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Lit, Path, UnOp};
 
 use super::errors::{nearest, Errors};
+use resilience_duration::{decimal, parse, DurationError, SECOND};
 
 /// What a key accepts.
 pub(crate) enum ValueKind {
@@ -413,16 +414,13 @@ fn choice(
     None
 }
 
-const SECOND: u128 = 1_000_000_000;
-const UNITS: &str = "`ns`, `us`, `ms`, `s`, `m` and `h`";
-
 /// A duration in nanoseconds: `"250ms"`, `250ms`, `"1h30m"`, `1.5s`, `30` or `0.25`
 /// (seconds).
 fn duration(expr: &Expr, errors: &mut Errors) -> Option<u128> {
     let parsed = match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => parse_duration(&lit.value()),
+        }) => parse(&lit.value()),
         // `250ms` is one token: the number `250` with the suffix `ms`.
         Expr::Lit(ExprLit {
             lit: Lit::Int(lit), ..
@@ -449,124 +447,7 @@ fn suffixed(digits: &str, suffix: &str) -> Result<u128, DurationError> {
     if suffix.is_empty() {
         return decimal(digits, SECOND);
     }
-    parse_duration(&format!("{digits}{suffix}"))
-}
-
-/// Why a duration could not be read; each says what is accepted.
-#[derive(Debug, PartialEq)]
-enum DurationError {
-    Malformed,
-    Negative,
-    TooLarge,
-    /// A number in a string without a unit: `"5"`, or the `30` of `"1m30"`.
-    NoUnit(String),
-    UnknownUnit(String),
-}
-
-impl std::fmt::Display for DurationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DurationError::Malformed => write!(
-                f,
-                "expected a duration such as \"250ms\", \"30s\", \"1h30m\" or a number of seconds; the units are {UNITS}"
-            ),
-            DurationError::Negative => f.write_str("a duration cannot be negative"),
-            DurationError::TooLarge => f.write_str("duration too large: it must fit a `std::time::Duration`"),
-            DurationError::NoUnit(number) => write!(
-                f,
-                "`{number}` needs a unit, such as \"{number}s\"; the units are {UNITS} (a number of seconds is written without quotes)"
-            ),
-            DurationError::UnknownUnit(unit) => match unit_meant(unit) {
-                Some(meant) => write!(f, "unknown unit `{unit}`; did you mean `{meant}`? The units are {UNITS}"),
-                None => write!(f, "unknown unit `{unit}`; the units are {UNITS}"),
-            },
-        }
-    }
-}
-
-/// The unit people write `unit` for.
-fn unit_meant(unit: &str) -> Option<&'static str> {
-    Some(match unit.to_lowercase().as_str() {
-        "nanos" | "nanosecond" | "nanoseconds" | "nsec" => "ns",
-        "micros" | "microsecond" | "microseconds" | "usec" => "us",
-        "millis" | "milli" | "millisecond" | "milliseconds" | "msec" | "msecs" => "ms",
-        "sec" | "secs" | "second" | "seconds" => "s",
-        "min" | "mins" | "minute" | "minutes" => "m",
-        "hr" | "hrs" | "hour" | "hours" => "h",
-        _ => return None,
-    })
-}
-
-/// `"250ms"`, `"1.5s"`, `"2m"`, `"1h30m"`, `"90 s"`.
-fn parse_duration(text: &str) -> Result<u128, DurationError> {
-    let mut rest = text.trim();
-    if rest.starts_with('-') {
-        return Err(DurationError::Negative);
-    }
-    if rest.is_empty() {
-        return Err(DurationError::Malformed);
-    }
-    let mut total: u128 = 0;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(number_len);
-        if number.is_empty() {
-            return Err(DurationError::Malformed);
-        }
-        let tail = tail.trim_start();
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let scale = match unit {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => SECOND,
-            "m" => 60 * SECOND,
-            "h" => 3600 * SECOND,
-            "" => return Err(DurationError::NoUnit(number.to_owned())),
-            other => return Err(DurationError::UnknownUnit(other.to_owned())),
-        };
-        total = total
-            .checked_add(decimal(number, scale)?)
-            .ok_or(DurationError::TooLarge)?;
-        rest = tail.trim_start();
-    }
-    if total / SECOND > u128::from(u64::MAX) {
-        return Err(DurationError::TooLarge);
-    }
-    Ok(total)
-}
-
-/// `digits` (such as `1.25`) times `scale`, exactly; digits finer than a nanosecond are
-/// dropped.
-fn decimal(digits: &str, scale: u128) -> Result<u128, DurationError> {
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let well_formed = !(whole.is_empty() && fraction.is_empty())
-        && whole
-            .chars()
-            .chain(fraction.chars())
-            .all(|c| c.is_ascii_digit());
-    if !well_formed {
-        return Err(DurationError::Malformed);
-    }
-    let whole: u128 = match whole {
-        "" => 0,
-        digits => digits.parse().map_err(|_| DurationError::TooLarge)?,
-    };
-    let mut value = whole.checked_mul(scale).ok_or(DurationError::TooLarge)?;
-    let mut unit = scale;
-    for digit in fraction.chars().take(30) {
-        unit /= 10;
-        value += u128::from(digit.to_digit(10).unwrap_or(0)) * unit;
-    }
-    if value / SECOND > u128::from(u64::MAX) {
-        return Err(DurationError::TooLarge);
-    }
-    Ok(value)
+    parse(&format!("{digits}{suffix}"))
 }
 
 /// A string literal's expression, for tests.
@@ -583,34 +464,28 @@ mod tests {
     #[test]
     fn durations() {
         let ms = 1_000_000;
-        assert_eq!(parse_duration("250ms"), Ok(250 * ms));
-        assert_eq!(parse_duration("1.5s"), Ok(1500 * ms));
-        assert_eq!(parse_duration("2m"), Ok(120_000 * ms));
-        assert_eq!(parse_duration("1h30m"), Ok(5_400_000 * ms));
-        assert_eq!(parse_duration(" 90 s "), Ok(90_000 * ms));
-        assert_eq!(parse_duration("0.001s"), Ok(ms));
-        assert_eq!(parse_duration("10us"), Ok(10_000));
-        assert_eq!(parse_duration("0s"), Ok(0));
-        assert_eq!(parse_duration("-1s"), Err(DurationError::Negative));
-        assert_eq!(parse_duration("5"), Err(DurationError::NoUnit("5".into())));
+        assert_eq!(parse("250ms"), Ok(250 * ms));
+        assert_eq!(parse("1.5s"), Ok(1500 * ms));
+        assert_eq!(parse("2m"), Ok(120_000 * ms));
+        assert_eq!(parse("1h30m"), Ok(5_400_000 * ms));
+        assert_eq!(parse(" 90 s "), Ok(90_000 * ms));
+        assert_eq!(parse("0.001s"), Ok(ms));
+        assert_eq!(parse("10us"), Ok(10_000));
+        assert_eq!(parse("0s"), Ok(0));
+        assert_eq!(parse("-1s"), Err(DurationError::Negative));
+        assert_eq!(parse("5"), Err(DurationError::NoUnit("5".into())));
+        assert_eq!(parse("1m30"), Err(DurationError::NoUnit("30".into())));
         assert_eq!(
-            parse_duration("1m30"),
-            Err(DurationError::NoUnit("30".into()))
-        );
-        assert_eq!(
-            parse_duration("1 sec"),
+            parse("1 sec"),
             Err(DurationError::UnknownUnit("sec".into()))
         );
         assert_eq!(
-            parse_duration("100 millis"),
+            parse("100 millis"),
             Err(DurationError::UnknownUnit("millis".into()))
         );
-        assert_eq!(
-            parse_duration("99999999999999999999h"),
-            Err(DurationError::TooLarge)
-        );
+        assert_eq!(parse("99999999999999999999h"), Err(DurationError::TooLarge));
         for bad in ["", "s", "1..5s", "1e3s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(decimal("0.25", SECOND), Ok(250 * ms));
         assert_eq!(decimal(".", SECOND), Err(DurationError::Malformed));

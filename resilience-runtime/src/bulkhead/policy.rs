@@ -6,6 +6,7 @@ use super::slots::{Permit, Slots, Wait};
 use super::stats::BulkheadStats;
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::{blocking, time, ConfigError, Error, Kind};
 use std::fmt;
@@ -39,7 +40,7 @@ use std::time::Duration;
 /// ```
 pub struct Bulkhead {
     name: Arc<str>,
-    config: BulkheadConfig,
+    config: Live<BulkheadConfig>,
     slots: Slots,
     admitted: Counter,
     rejections: AtomicU64,
@@ -65,7 +66,7 @@ impl Bulkhead {
             events: Emitter::new(&name, Kind::Bulkhead),
             name,
             slots: Slots::new(config.max_concurrent),
-            config,
+            config: Live::new(config),
             admitted: Counter::default(),
             rejections: AtomicU64::new(0),
         })
@@ -89,7 +90,45 @@ impl Bulkhead {
     /// assert_eq!(bulkhead.config().max_concurrent, 10);
     /// ```
     pub fn config(&self) -> &BulkheadConfig {
-        &self.config
+        self.config.get()
+    }
+
+    /// Sets a new configuration from now on, keeping the calls running and queued.
+    ///
+    /// A larger `max_concurrent` frees the new slots at once, to the callers queued first.
+    /// A smaller one takes the free slots away at once and the others as the calls holding
+    /// them end: no call starts until fewer than the new limit run, and no running call
+    /// is cut short. No slot is lost either way, and at no moment do more calls run than
+    /// the larger of the two limits. `max_wait` and `max_queued` apply to callers that
+    /// arrive from now on. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
+    /// when the config changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`BulkheadConfig::validate`]; the bulkhead is unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use resilience::{Bulkhead, BulkheadConfig, Error};
+    /// let bulkhead = Bulkhead::new("db", BulkheadConfig::DEFAULT.max_concurrent(2)).unwrap();
+    /// let running = bulkhead.try_acquire().unwrap();
+    /// bulkhead.reconfigure(BulkheadConfig::DEFAULT.max_concurrent(1)).unwrap();
+    /// assert!(bulkhead.try_acquire().is_err(), "one runs, the new limit");
+    /// drop(running);
+    /// assert!(bulkhead.try_acquire().is_ok());
+    /// # }
+    /// ```
+    pub fn reconfigure(&self, config: BulkheadConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        let resize = |previous: &BulkheadConfig, next: &BulkheadConfig| {
+            // Both limits are at most `usize::MAX >> 3` (see `validate`): no overflow.
+            let by = next.max_concurrent as isize - previous.max_concurrent as isize;
+            self.slots.resize(by);
+        };
+        if let Some((previous, next)) = self.config.reload(config, resize) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
     }
 
     /// Calls running now.
@@ -103,7 +142,9 @@ impl Bulkhead {
     /// # }
     /// ```
     pub fn active(&self) -> usize {
-        self.config.max_concurrent - self.slots.free()
+        // Read apart, so a reload between the reads could make this negative: clamped.
+        let max = self.config().max_concurrent as isize;
+        usize::try_from(max - self.slots.balance()).unwrap_or(0)
     }
 
     /// Free slots now.
@@ -433,7 +474,7 @@ impl Bulkhead {
     pub fn stats(&self) -> BulkheadStats {
         BulkheadStats {
             active: self.active(),
-            max_concurrent: self.config.max_concurrent,
+            max_concurrent: self.config().max_concurrent,
             queued: self.queued(),
             admitted: self.admitted.get(),
             rejections: self.rejections.load(Relaxed),
@@ -464,7 +505,7 @@ impl Bulkhead {
             self.rejections.fetch_add(1, Relaxed);
             let full = Error::BulkheadFull {
                 name: Arc::clone(&self.name),
-                max_concurrent: self.config.max_concurrent,
+                max_concurrent: self.config().max_concurrent,
             };
             self.events.rejected(&full);
             return Err(full);
@@ -481,14 +522,15 @@ impl Bulkhead {
     /// Queues for a slot for up to `max_wait`; `None` when none freed in time or the queue
     /// is full.
     async fn wait_for_slot(&self) -> Option<Permit<'_>> {
-        if self.config.max_wait.is_zero() {
+        let config = self.config();
+        if config.max_wait.is_zero() {
             return None;
         }
-        match self.slots.acquire_or_queue(self.config.max_queued) {
+        match self.slots.acquire_or_queue(config.max_queued) {
             Wait::Acquired(slot) => Some(slot),
             Wait::Queued(queued) => {
                 let start = time::now();
-                let slot = time::timeout(self.config.max_wait, queued).await?;
+                let slot = time::timeout(config.max_wait, queued).await?;
                 let waited = Duration::from_nanos(time::now().saturating_sub(start));
                 self.events.waited(waited);
                 Some(slot)
@@ -500,14 +542,15 @@ impl Bulkhead {
     /// [`wait_for_slot`](Self::wait_for_slot), blocking the thread: the same queue, waited
     /// in with the thread parked.
     fn wait_for_slot_blocking(&self) -> Option<Permit<'_>> {
-        if self.config.max_wait.is_zero() {
+        let config = self.config();
+        if config.max_wait.is_zero() {
             return None;
         }
-        match self.slots.acquire_or_queue(self.config.max_queued) {
+        match self.slots.acquire_or_queue(config.max_queued) {
             Wait::Acquired(slot) => Some(slot),
             Wait::Queued(queued) => {
                 let start = std::time::Instant::now();
-                let slot = blocking::wait(self.config.max_wait, queued);
+                let slot = blocking::wait(config.max_wait, queued);
                 if slot.is_some() {
                     self.events.waited(start.elapsed());
                 }
@@ -523,7 +566,7 @@ impl fmt::Debug for Bulkhead {
         f.debug_struct("Bulkhead")
             .field("name", &self.name)
             .field("active", &self.active())
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }

@@ -7,12 +7,18 @@
 //! the hand-off to waiters sound:
 //!
 //! - `QUEUED` is set exactly while the queue is not empty, and only together with a count
-//!   of zero free slots (a caller queues only when it sees none free, in the same
+//!   of zero free slots or fewer (a caller queues only when it sees none free, in the same
 //!   compare-and-swap that sets the bit); so a free slot is never left beside a waiter.
 //! - A slot given back while `QUEUED` is set goes to the first waiter, which leaves the
 //!   queue in that moment: being out of the queue is what tells a waiter it holds a slot.
 //!   A waiter that is dropped while queued leaves without one; dropped after it was handed
 //!   one but before it saw so, it passes that slot on as any holder does.
+//!
+//! The count is signed (two's complement in the word): shrinking the bulkhead below the
+//! calls running makes it negative, a debt of slots that calls ending pay back before any
+//! slot is free or handed to a waiter again. So a shrink never over-admits and never takes
+//! a slot from a running call, and no slot is lost: each one given back either pays the
+//! debt or frees a slot.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -67,9 +73,29 @@ impl Slots {
         }
     }
 
-    /// Free slots now.
+    /// Free slots now: zero while a shrink's debt is being paid back.
     pub(crate) fn free(&self) -> usize {
-        self.word.load(Relaxed) >> 1
+        usize::try_from(self.balance()).unwrap_or(0)
+    }
+
+    /// Free slots now, negative by the slots still owed after a shrink.
+    pub(crate) fn balance(&self) -> isize {
+        count(self.word.load(Relaxed))
+    }
+
+    /// Grows the slots by `by` (given to waiters first), or shrinks them by `-by`: free
+    /// slots go at once, and what running calls hold goes as they give it back.
+    pub(crate) fn resize(&self, by: isize) {
+        if by >= 0 {
+            for _ in 0..by {
+                self.release();
+            }
+            return;
+        }
+        // Under the lock, so a hand-off (which holds it) sees the debt or comes before it.
+        let _queue = self.lock();
+        self.word
+            .fetch_sub(by.unsigned_abs().wrapping_mul(ONE), Relaxed);
     }
 
     /// Callers waiting now.
@@ -82,7 +108,7 @@ impl Slots {
     pub(crate) fn try_acquire(&self) -> Option<Permit<'_>> {
         let mut word = self.word.load(Relaxed);
         // With `QUEUED` set there is no free slot (see the module's rules).
-        while word >= ONE {
+        while count(word) >= 1 {
             match self
                 .word
                 .compare_exchange_weak(word, word - ONE, Acquire, Relaxed)
@@ -99,7 +125,7 @@ impl Slots {
         let mut queue = self.lock();
         let mut word = self.word.load(Relaxed);
         loop {
-            if word >= ONE {
+            if count(word) >= 1 {
                 match self
                     .word
                     .compare_exchange_weak(word, word - ONE, Acquire, Relaxed)
@@ -139,10 +165,11 @@ impl Slots {
     #[inline]
     pub(crate) fn release(&self) {
         let mut word = self.word.load(Relaxed);
-        while word & QUEUED == 0 {
+        // A debt is paid before any waiter is served.
+        while word & QUEUED == 0 || count(word) < 0 {
             match self
                 .word
-                .compare_exchange_weak(word, word + ONE, Release, Relaxed)
+                .compare_exchange_weak(word, word.wrapping_add(ONE), Release, Relaxed)
             {
                 Ok(_) => return,
                 Err(actual) => word = actual,
@@ -155,7 +182,14 @@ impl Slots {
     /// longer: the last waiter may have left before the lock was ours).
     #[cold]
     fn hand_off(&self, mut queue: MutexGuard<'_, Queue>) {
-        let Some(first) = queue.waiters.pop_front() else {
+        // A shrink (under this lock too) may have left a debt since the caller looked.
+        let in_debt = count(self.word.load(Relaxed)) < 0;
+        let first = if in_debt {
+            None
+        } else {
+            queue.waiters.pop_front()
+        };
+        let Some(first) = first else {
             // `QUEUED` is clear with the queue empty, and only lock holders set it.
             self.word.fetch_add(ONE, Release);
             return;
@@ -178,6 +212,13 @@ impl Slots {
     fn is_queued_bit_set(&self) -> bool {
         self.word.load(Relaxed) & QUEUED != 0
     }
+}
+
+/// The signed count of free slots in `word`.
+#[inline]
+fn count(word: usize) -> isize {
+    // Two's complement: a debt reads as a negative count.
+    (word as isize) >> 1
 }
 
 /// One slot, given back when dropped.
@@ -326,6 +367,62 @@ mod concurrency {
             drop(block_on(acquire(&slots)));
             releaser.join().unwrap();
             settled(&slots, 1);
+        });
+    }
+
+    /// A shrink from two slots to one while both are taken, one is given back and a caller
+    /// waits: never more than two run at once (the larger limit), the caller gets in, and
+    /// in the end one slot is free, none lost or made up.
+    #[test]
+    fn a_shrink_racing_a_release_and_a_waiter_neither_over_admits_nor_loses_a_slot() {
+        model(|| {
+            let slots = Arc::new(Slots::new(2));
+            let inside = Arc::new(std::sync::atomic::AtomicUsize::new(2));
+            let (first, second) = (
+                slots.try_acquire().expect("free"),
+                slots.try_acquire().expect("free"),
+            );
+            first.disarm();
+            second.disarm();
+            let releaser = {
+                let (slots, inside) = (Arc::clone(&slots), Arc::clone(&inside));
+                thread::spawn(move || {
+                    inside.fetch_sub(1, Relaxed);
+                    slots.release();
+                })
+            };
+            let waiter = {
+                let (slots, inside) = (Arc::clone(&slots), Arc::clone(&inside));
+                thread::spawn(move || {
+                    let _permit = block_on(acquire(&slots));
+                    assert!(inside.fetch_add(1, Relaxed) < 2, "over the larger limit");
+                    inside.fetch_sub(1, Relaxed);
+                })
+            };
+            slots.resize(-1);
+            releaser.join().unwrap();
+            // The last call from before the shrink ends: the waiter cannot stay stuck.
+            inside.fetch_sub(1, Relaxed);
+            slots.release();
+            waiter.join().unwrap();
+            settled(&slots, 1);
+        });
+    }
+
+    /// A grow while a caller waits on a full bulkhead hands it the new slot.
+    #[test]
+    fn a_grow_hands_the_new_slot_to_a_waiter() {
+        model(|| {
+            let slots = Arc::new(Slots::new(1));
+            slots.try_acquire().expect("free").disarm();
+            let waiter = {
+                let slots = Arc::clone(&slots);
+                thread::spawn(move || drop(block_on(acquire(&slots))))
+            };
+            slots.resize(1);
+            waiter.join().unwrap();
+            slots.release();
+            settled(&slots, 2);
         });
     }
 

@@ -248,6 +248,35 @@ impl CircuitBreakerConfig {
         Ok(())
     }
 
+    /// Refuses what a running breaker cannot take from a reload of `self` into `next`: its
+    /// window is built for one shape (`sliding_window`, and whether rate or slow-call
+    /// rules need one at all), and its running calls were timed or not as they started,
+    /// so a slow-call rule cannot appear or vanish under them.
+    pub(crate) const fn reloadable_into(&self, next: &Self) -> Result<(), InvalidConfig> {
+        let same_window = match (self.sliding_window, next.sliding_window) {
+            (SlidingWindow::Calls(a), SlidingWindow::Calls(b)) => a == b,
+            (SlidingWindow::Time(a), SlidingWindow::Time(b)) => {
+                a.as_secs() == b.as_secs() && a.subsec_nanos() == b.subsec_nanos()
+            }
+            _ => false,
+        };
+        if self.is_windowed() != next.is_windowed()
+            || self.slow_call_duration.is_some() != next.slow_call_duration.is_some()
+        {
+            return Err(invalid!(
+                "failure_rate_threshold",
+                "cannot be set or removed while the breaker runs, nor can `slow_call_duration` (the mode is fixed at its start); they apply from the next start"
+            ));
+        }
+        if self.is_windowed() && !same_window {
+            return Err(invalid!(
+                "sliding_window",
+                "cannot change while the breaker runs (its window holds the calls counted so far); it applies from the next start"
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the breaker keeps a sliding window: a failure-rate or slow-call rule is set.
     ///
     /// ```

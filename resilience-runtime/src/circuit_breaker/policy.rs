@@ -7,9 +7,10 @@ use super::stats::{CircuitBreakerStats, CircuitState, WindowStats};
 use super::window::{Mark, Tally, Window};
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
 use crate::sync::{AtomicU64, Mutex};
-use crate::time::{self, Origin};
+use crate::time::{self, millis_ceil, Origin};
 use crate::{ConfigError, Error, Kind};
 use std::borrow::Cow;
 use std::fmt;
@@ -49,7 +50,7 @@ const SECOND: u64 = 1_000_000_000;
 /// ```
 pub struct CircuitBreaker {
     name: Arc<str>,
-    config: CircuitBreakerConfig,
+    config: Live<CircuitBreakerConfig>,
     origin: Origin,
     word: AtomicU64,
     successes: Counter,
@@ -96,7 +97,7 @@ impl CircuitBreaker {
                 .then(|| Window::new(config.sliding_window)),
             reopenings: AtomicU32::new(0),
             slow_calls: Count::new(0),
-            config,
+            config: Live::new(config),
             origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
             successes: Counter::default(),
@@ -127,7 +128,65 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.config().failure_threshold, 1);
     /// ```
     pub fn config(&self) -> &CircuitBreakerConfig {
-        &self.config
+        self.config.get()
+    }
+
+    /// Sets a new configuration from now on, keeping the breaker's state:
+    ///
+    /// - **open**: stays open until its recovery deadline under the new config, the time
+    ///   it opened plus the new recovery timeout (grown by `recovery_backoff` as the
+    ///   reopenings so far say); a deadline already past lets the next call probe;
+    /// - **half-open**: the probes running keep their slots; the new `half_open_max_calls`
+    ///   and `success_threshold` apply to the next probe admitted and the next outcome;
+    /// - **closed**: the failures counted so far (and a window's calls) stay; the new
+    ///   thresholds apply from the next outcome, so a threshold lowered to or below the
+    ///   failures already counted opens the breaker at the next failure;
+    /// - forced open or disabled by hand: unchanged.
+    ///
+    /// Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured) when the config
+    /// changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`CircuitBreakerConfig::validate`], and a change the running
+    /// breaker cannot take (a new `sliding_window`, or a failure-rate or slow-call rule set
+    /// or removed: its window and its calls' timing are fixed at its start). The breaker is
+    /// unchanged then.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let config = CircuitBreakerConfig::DEFAULT.failure_threshold(1).recovery_timeout(Duration::from_secs(60));
+    /// let breaker = CircuitBreaker::new("api", config.clone()).unwrap();
+    /// breaker.record_failure();
+    /// breaker.reconfigure(config.recovery_timeout(Duration::from_secs(10))).unwrap();
+    /// tokio::time::advance(Duration::from_secs(10)).await;
+    /// assert!(breaker.can_execute(), "open until the new deadline only");
+    /// # }
+    /// ```
+    pub fn reconfigure(&self, config: CircuitBreakerConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.config().reloadable_into(&config)?;
+        let shift = |previous: &CircuitBreakerConfig, next: &CircuitBreakerConfig| {
+            let reopenings = self.reopenings.load(Relaxed);
+            let (was, now) = (
+                previous.open_duration(reopenings),
+                next.open_duration(reopenings),
+            );
+            self.update(|state| match state {
+                State::Open { until_ms } => Some(State::Open {
+                    until_ms: millis_ceil(
+                        Duration::from_millis(until_ms).saturating_sub(was) + now,
+                    ),
+                }),
+                _ => None,
+            });
+        };
+        if let Some((previous, next)) = self.config.reload(config, shift) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
     }
 
     /// Runs `f` if the breaker admits the call; every `Err` counts as a failure.
@@ -415,7 +474,7 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn can_execute(&self) -> bool {
-        self.load().admit(self.elapsed(), &self.config).is_ok()
+        self.load().admit(self.elapsed(), self.config()).is_ok()
     }
 
     /// Counts a success as if a call had just succeeded, in the state and in the stats.
@@ -458,7 +517,7 @@ impl CircuitBreaker {
             if let Some(issued) = State::closed_generation(self.word.load(Acquire)) {
                 let now = if window.is_timed() { self.nanos() } else { 0 };
                 self.conclude(window, issued, report == Report::Failure, false, now);
-                if self.config.failure_rate_threshold.is_some() {
+                if self.config().failure_rate_threshold.is_some() {
                     return;
                 }
             }
@@ -599,7 +658,7 @@ impl CircuitBreaker {
                     calls,
                     failures,
                     slow_calls: slow,
-                    minimum_calls: self.config.rated_after(),
+                    minimum_calls: self.config().rated_after(),
                 }
             }),
         }
@@ -653,7 +712,7 @@ impl CircuitBreaker {
                     started: self.started(),
                 });
             }
-            match state.admit(self.elapsed(), &self.config) {
+            match state.admit(self.elapsed(), self.config()) {
                 Ok((next, permit)) => match self.swap(word, state, next) {
                     Ok(()) => {
                         return Ok(Permit {
@@ -721,7 +780,7 @@ impl CircuitBreaker {
         if report != Report::Abandoned {
             self.conclude(window, permit.issued, report == Report::Failure, slow, now);
         }
-        if self.config.failure_rate_threshold.is_none() {
+        if self.config().failure_rate_threshold.is_none() {
             self.count_consecutive(permit, report);
         }
     }
@@ -730,7 +789,7 @@ impl CircuitBreaker {
     /// nanoseconds since the origin); the clock is read only if a rule needs it.
     #[inline]
     fn timing(&self, window: &Window, started: u64) -> (bool, u64) {
-        let limit = self.config.slow_call_duration;
+        let limit = self.config().slow_call_duration;
         if limit.is_none() && !window.is_timed() {
             return (false, 0);
         }
@@ -742,7 +801,7 @@ impl CircuitBreaker {
     /// When a call starts, for a breaker that times its calls; 0 for one that does not.
     #[inline]
     fn started(&self) -> u64 {
-        match self.config.slow_call_duration {
+        match self.config().slow_call_duration {
             Some(_) => self.nanos(),
             None => 0,
         }
@@ -771,7 +830,8 @@ impl CircuitBreaker {
     /// `minimum_calls`.
     #[inline]
     fn trips(&self, tally: Tally) -> bool {
-        if tally.calls == 0 || tally.calls < u64::from(self.config.rated_after()) {
+        let config = self.config();
+        if tally.calls == 0 || tally.calls < u64::from(config.rated_after()) {
             return false;
         }
         let reaches = |count: u64, threshold: Option<u32>| {
@@ -779,18 +839,17 @@ impl CircuitBreaker {
                 count.saturating_mul(100) >= u64::from(percent).saturating_mul(tally.calls)
             })
         };
-        let slow_rule = self
-            .config
+        let slow_rule = config
             .slow_call_duration
-            .map(|_| self.config.slow_call_rate_threshold);
-        reaches(tally.failures, self.config.failure_rate_threshold)
-            || reaches(tally.slow, slow_rule)
+            .map(|_| config.slow_call_rate_threshold);
+        reaches(tally.failures, config.failure_rate_threshold) || reaches(tally.slow, slow_rule)
     }
 
     #[cold]
     fn trip(&self, issued: u64) {
         let now = self.elapsed();
-        self.update(|state| state.trip(issued, now, &self.config));
+        let config = self.config();
+        self.update(|state| state.trip(issued, now, config));
     }
 
     #[cold]
@@ -811,13 +870,14 @@ impl CircuitBreaker {
     /// The config a failed probe reopens the breaker with: its recovery timeout grown by
     /// `recovery_backoff` once more than the open that came before.
     fn reopened(&self) -> Cow<'_, CircuitBreakerConfig> {
-        if self.config.recovery_backoff <= 1.0 {
-            return Cow::Borrowed(&self.config);
+        let config = self.config();
+        if config.recovery_backoff <= 1.0 {
+            return Cow::Borrowed(config);
         }
         let reopenings = self.reopenings.load(Relaxed).saturating_add(1);
         Cow::Owned(CircuitBreakerConfig {
-            recovery_timeout: self.config.open_duration(reopenings),
-            ..self.config.clone()
+            recovery_timeout: config.open_duration(reopenings),
+            ..config.clone()
         })
     }
 
@@ -830,7 +890,7 @@ impl CircuitBreaker {
     ) -> &'a CircuitBreakerConfig {
         match state {
             State::HalfOpen { .. } => reopened,
-            _ => &self.config,
+            _ => self.config(),
         }
     }
 
@@ -906,7 +966,7 @@ impl CircuitBreaker {
         if let State::Open { until_ms } = self.load() {
             let until = Duration::from_millis(until_ms);
             // The longest this open can last, grown by `recovery_backoff` or not.
-            let longest = self.config.open_duration(u32::MAX);
+            let longest = self.config().open_duration(u32::MAX);
             let opened = until.saturating_sub(longest + Duration::from_millis(1));
             if elapsed < opened {
                 self.origin.restart(now, time::nanos(until));
@@ -922,7 +982,7 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("name", &self.name)
             .field("state", &self.state())
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }

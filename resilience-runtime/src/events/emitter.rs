@@ -74,6 +74,13 @@ impl Emitter {
         self.send(|| Detail::Hedged { attempt });
     }
 
+    pub(crate) fn reconfigured(&self, changes: String) {
+        trace::reconfigured(self.kind, &self.name, &changes);
+        self.send(|| Detail::Reconfigured {
+            changes: changes.into(),
+        });
+    }
+
     #[inline]
     fn send(&self, detail: impl FnOnce() -> Detail) {
         if channel::anyone() {

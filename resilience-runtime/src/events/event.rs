@@ -119,6 +119,13 @@ pub enum Detail {
         /// The attempt started, counting from 1.
         attempt: u32,
     },
+    /// The instance runs with a new configuration from now on (a reload through
+    /// [`Registry::apply`](crate::Registry::apply) or the policy's own `reconfigure`);
+    /// calls already running finish with the one they started with.
+    Reconfigured {
+        /// The fields that changed, as `field: old -> new`, comma separated.
+        changes: Arc<str>,
+    },
 }
 
 /// One line, naming the instance.
@@ -162,6 +169,9 @@ impl fmt::Display for Event {
             }
             Detail::FellBack { step } => write!(f, "{kind} `{name}`: falling back to step {step}"),
             Detail::Hedged { attempt } => write!(f, "{kind} `{name}` started attempt {attempt}"),
+            Detail::Reconfigured { changes } => {
+                write!(f, "{kind} `{name}` reconfigured: {changes}")
+            }
         }
     }
 }

@@ -48,9 +48,10 @@
 //! | `resilience::bulkhead` | call waited for a slot | `TRACE` |
 //! | `resilience::rate_limit` | call rejected | `DEBUG` |
 //! | `resilience::rate_limit` | call waited for a permit | `TRACE` |
+//! | the kind's target | reconfigured, with the `changes` field | `INFO` |
 //!
-//! A transition is rare and changes what every caller sees, so it is logged where an
-//! operator looks by default; the others happen per call, as often as the traffic, and
+//! A transition or a reload is rare and changes what every caller sees, so it is logged
+//! where an operator looks by default; the others happen per call, as often as the traffic, and
 //! stay below `INFO`. Their fields are computed only when a `tracing` subscriber is
 //! interested in the event (the error's text included).
 //!

@@ -108,3 +108,14 @@ pub(super) fn hedged(name: &str, attempt: u32) {
         "another attempt started",
     );
 }
+
+pub(super) fn reconfigured(kind: Kind, name: &str, changes: &str) {
+    at_target_of!(
+        kind,
+        info,
+        name,
+        kind = kind.as_str(),
+        changes,
+        "{kind} `{name}` reconfigured: {changes}",
+    );
+}

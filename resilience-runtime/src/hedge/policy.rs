@@ -11,6 +11,7 @@ use super::config::HedgeConfig;
 use super::stats::HedgeStats;
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::{time, ConfigError, Error, Kind};
 
@@ -43,7 +44,7 @@ use crate::{time, ConfigError, Error, Kind};
 /// ```
 pub struct Hedge {
     name: Arc<str>,
-    config: HedgeConfig,
+    config: Live<HedgeConfig>,
     calls: Counter,
     succeeded: Counter,
     failed: AtomicU64,
@@ -71,7 +72,7 @@ impl Hedge {
         Ok(Self {
             events: Emitter::new(&name, Kind::Hedge),
             name,
-            config,
+            config: Live::new(config),
             calls: Counter::default(),
             succeeded: Counter::default(),
             failed: AtomicU64::new(0),
@@ -117,7 +118,30 @@ impl Hedge {
     /// assert_eq!(Hedge::new("search", HedgeConfig::DEFAULT).unwrap().config().max_attempts, 2);
     /// ```
     pub fn config(&self) -> &HedgeConfig {
-        &self.config
+        self.config.get()
+    }
+
+    /// Sets a new configuration for calls that start from now on; a call already running
+    /// goes on with its own delay and attempts. Emits
+    /// [`Detail::Reconfigured`](crate::events::Detail::Reconfigured) when the config
+    /// changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`HedgeConfig::validate`]; the hedge is unchanged.
+    ///
+    /// ```
+    /// # use resilience::{Hedge, HedgeConfig};
+    /// let hedge = Hedge::new("search", HedgeConfig::DEFAULT).unwrap();
+    /// hedge.reconfigure(HedgeConfig::DEFAULT.max_attempts(3)).unwrap();
+    /// assert_eq!(hedge.config().max_attempts, 3);
+    /// ```
+    pub fn reconfigure(&self, config: HedgeConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        if let Some((previous, next)) = self.config.reload(config, |_, _| {}) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
     }
 
     /// Runs `f`, and again beside it each time `delay` passes without an answer, up to
@@ -186,6 +210,8 @@ impl Hedge {
         Fut: Future<Output = Outcome<T, E>>,
     {
         self.calls.increment();
+        // Read once: the whole call races by the config it started with.
+        let config = self.config();
         // The first attempt lives on this future's stack and the timer is made only when it
         // is pending: an attempt that answers at once costs no timer and no allocation.
         let mut first = pin!(Some(attempt(0)));
@@ -216,9 +242,9 @@ impl Hedge {
                     }
                 }
             }
-            if !race.stopped && race.started < self.config.max_attempts {
+            if !race.stopped && race.started < config.max_attempts {
                 if timer.is_none() {
-                    timer.set(Some(time::timer(self.config.delay)));
+                    timer.set(Some(time::timer(config.delay)));
                 }
                 let due = race.start_now
                     || timer
@@ -232,7 +258,7 @@ impl Hedge {
                     race.start_now = false;
                     self.hedges.fetch_add(1, Relaxed);
                     self.events.hedged(race.started);
-                    timer.set(Some(time::timer(self.config.delay)));
+                    timer.set(Some(time::timer(config.delay)));
                     // Polls the new attempt, so that it registers for its wake-up.
                     continue;
                 }
@@ -341,7 +367,7 @@ impl fmt::Debug for Hedge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hedge")
             .field("name", &self.name)
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish()
     }
 }

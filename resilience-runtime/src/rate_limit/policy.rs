@@ -5,7 +5,9 @@ use super::stats::RateLimiterStats;
 use super::token_bucket::TokenBucket;
 use super::window::{FixedWindow, SlidingLog};
 use crate::counter::Counter;
+use crate::error::{invalid, InvalidConfig};
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
@@ -38,7 +40,7 @@ use std::time::{Duration, Instant};
 /// ```
 pub struct RateLimiter {
     name: Arc<str>,
-    config: RateLimiterConfig,
+    config: Live<RateLimiterConfig>,
     origin: Origin,
     state: Algo,
     admitted: Counter,
@@ -47,10 +49,20 @@ pub struct RateLimiter {
     events: Emitter,
 }
 
+/// The algorithm's state, and its parameters: those are derived from the config and
+/// reloaded with it, each read with one load per decision.
 enum Algo {
-    TokenBucket { bucket: TokenBucket, tat: AtomicU64 },
-    FixedWindow { fixed: FixedWindow, word: AtomicU64 },
-    SlidingWindow { window: u64, log: Mutex<SlidingLog> },
+    TokenBucket {
+        bucket: Live<TokenBucket>,
+        tat: AtomicU64,
+    },
+    FixedWindow {
+        fixed: Live<FixedWindow>,
+        word: AtomicU64,
+    },
+    SlidingWindow {
+        log: Mutex<SlidingLog>,
+    },
 }
 
 impl RateLimiter {
@@ -70,25 +82,16 @@ impl RateLimiter {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        let window = time::nanos(config.window);
         let state = match config.algorithm {
             Algorithm::TokenBucket => Algo::TokenBucket {
-                bucket: TokenBucket::new(
-                    config.max_requests,
-                    config.window,
-                    config.burst.unwrap_or(config.max_requests),
-                ),
+                bucket: Live::new(token_bucket(&config)),
                 tat: AtomicU64::new(0),
             },
             Algorithm::FixedWindow => Algo::FixedWindow {
-                fixed: FixedWindow {
-                    window,
-                    max: config.max_requests,
-                },
+                fixed: Live::new(fixed_window(&config)),
                 word: AtomicU64::new(0),
             },
             Algorithm::SlidingWindow => Algo::SlidingWindow {
-                window,
                 log: Mutex::default(),
             },
         };
@@ -96,7 +99,7 @@ impl RateLimiter {
         Ok(Self {
             events: Emitter::new(&name, Kind::RateLimiter),
             name,
-            config,
+            config: Live::new(config),
             origin: Origin::new(time::now()),
             state,
             admitted: Counter::default(),
@@ -130,7 +133,71 @@ impl RateLimiter {
     /// # }
     /// ```
     pub fn config(&self) -> &RateLimiterConfig {
-        &self.config
+        self.config.get()
+    }
+
+    /// Sets a new quota from now on, keeping the quota used: the permits taken in the
+    /// current window (or, for a token bucket, the tokens missing from the bucket) count
+    /// against the new quota, clamped to it, so a lower quota admits nothing more until
+    /// it is under it, and a higher one admits the difference at once. Calls waiting for
+    /// a permit try the new quota when they wake; `max_wait` applies to calls that
+    /// arrive from now on. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
+    /// when the config changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RateLimiterConfig::validate`], and a new `algorithm`: the
+    /// state of one algorithm means nothing to another. The limiter is unchanged then.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # use std::time::Duration;
+    /// # use resilience::{RateLimiter, RateLimiterConfig};
+    /// let config = RateLimiterConfig::DEFAULT.max_requests(4).window(Duration::from_secs(1));
+    /// let limiter = RateLimiter::new("geo", config.clone()).unwrap();
+    /// for _ in 0..3 {
+    ///     limiter.try_acquire().unwrap();
+    /// }
+    /// // Three tokens used of a bucket of four; the new bucket holds two: empty.
+    /// limiter.reconfigure(config.max_requests(2)).unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// # }
+    /// ```
+    pub fn reconfigure(&self, config: RateLimiterConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.check_reload(&config)?;
+        let carry_over = |_: &RateLimiterConfig, next: &RateLimiterConfig| {
+            let elapsed = self.origin.elapsed(time::now());
+            match &self.state {
+                Algo::TokenBucket { bucket, tat } => {
+                    bucket.reload(token_bucket(next), |old, new| {
+                        rescale(tat, |tat| old.rescale(tat, elapsed, *new));
+                    });
+                }
+                Algo::FixedWindow { fixed, word } => {
+                    fixed.reload(fixed_window(next), |old, new| {
+                        rescale(word, |word| old.rescale(word, elapsed, *new));
+                    });
+                }
+                // The log holds the admissions themselves, read against the new quota.
+                Algo::SlidingWindow { .. } => {}
+            }
+        };
+        if let Some((previous, next)) = self.config.reload(config, carry_over) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
+    }
+
+    /// Refuses what a running limiter cannot take: a new algorithm.
+    pub(crate) fn check_reload(&self, next: &RateLimiterConfig) -> Result<(), InvalidConfig> {
+        if next.algorithm == self.config().algorithm {
+            return Ok(());
+        }
+        Err(invalid!(
+            "algorithm",
+            "cannot change while the limiter runs (its state is the old algorithm's); it applies from the next start"
+        ))
     }
 
     /// Takes a permit now if one is free, without waiting, exactly as a call is admitted;
@@ -242,8 +309,9 @@ impl RateLimiter {
             Err(wait) => wait,
         };
         let start = Instant::now();
+        let max_wait = self.config().max_wait;
         loop {
-            if start.elapsed().saturating_add(wait) > self.config.max_wait {
+            if start.elapsed().saturating_add(wait) > max_wait {
                 self.rejections.fetch_add(1, Relaxed);
                 return Err(self.limited(wait));
             }
@@ -308,10 +376,11 @@ impl RateLimiter {
     /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
     async fn wait_for_permit(&self, mut wait: Duration) -> Result<(), Error> {
         let start = time::now();
+        let max_wait = self.config().max_wait;
         loop {
             // Give up at once when the next permit comes later than `max_wait` allows.
             let waited = Duration::from_nanos(time::now().saturating_sub(start));
-            if waited.saturating_add(wait) > self.config.max_wait {
+            if waited.saturating_add(wait) > max_wait {
                 self.rejections.fetch_add(1, Relaxed);
                 return Err(self.limited(wait));
             }
@@ -436,13 +505,21 @@ impl RateLimiter {
         // before another caller's update would judge the new state by an older instant
         // (loom found this: a false rejection in the bucket, a count reset in a window).
         let elapsed = || self.origin.elapsed(now());
+        // The parameters too are read on every attempt: a reload changes them and the
+        // state together, which fails the compare-and-swap of a caller that read both
+        // before it.
         let result = match &self.state {
-            Algo::TokenBucket { bucket, tat } => update(tat, |tat| bucket.admit(tat, elapsed())),
-            Algo::FixedWindow { fixed, word } => update(word, |word| fixed.admit(word, elapsed())),
-            Algo::SlidingWindow { window, log } => {
+            Algo::TokenBucket { bucket, tat } => {
+                update(tat, |tat| bucket.get().admit(tat, elapsed()))
+            }
+            Algo::FixedWindow { fixed, word } => {
+                update(word, |word| fixed.get().admit(word, elapsed()))
+            }
+            Algo::SlidingWindow { log } => {
                 // No user code runs under this lock, so a poisoned lock holds a sound log.
                 let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-                log.admit(elapsed(), *window, self.config.max_requests)
+                let config = self.config();
+                log.admit(elapsed(), time::nanos(config.window), config.max_requests)
             }
         };
         result.map_err(Duration::from_nanos)
@@ -482,12 +559,12 @@ impl RateLimiter {
     pub(crate) fn is_full(&self, now: time::Tick) -> bool {
         let elapsed = self.origin.elapsed(now);
         match &self.state {
-            Algo::TokenBucket { bucket, tat } => bucket.is_full(tat.load(Acquire), elapsed),
-            Algo::FixedWindow { fixed, word } => fixed.is_unused(word.load(Acquire), elapsed),
-            Algo::SlidingWindow { window, log } => log
+            Algo::TokenBucket { bucket, tat } => bucket.get().is_full(tat.load(Acquire), elapsed),
+            Algo::FixedWindow { fixed, word } => fixed.get().is_unused(word.load(Acquire), elapsed),
+            Algo::SlidingWindow { log } => log
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .is_unused(elapsed, *window),
+                .is_unused(elapsed, time::nanos(self.config().window)),
         }
     }
 
@@ -499,6 +576,32 @@ impl RateLimiter {
         };
         self.events.rejected(&limited);
         limited
+    }
+}
+
+/// The token bucket of `config`.
+fn token_bucket(config: &RateLimiterConfig) -> TokenBucket {
+    let capacity = config.burst.unwrap_or(config.max_requests);
+    TokenBucket::new(config.max_requests, config.window, capacity)
+}
+
+/// The fixed window of `config`.
+fn fixed_window(config: &RateLimiterConfig) -> FixedWindow {
+    FixedWindow {
+        window: time::nanos(config.window),
+        max: config.max_requests,
+    }
+}
+
+/// Moves `cell` into a reload's terms with compare-and-swap: a caller that admitted
+/// meanwhile under the old terms is rescaled too.
+fn rescale(cell: &AtomicU64, into: impl Fn(u64) -> u64) {
+    let mut current = cell.load(Acquire);
+    loop {
+        match cell.compare_exchange_weak(current, into(current), AcqRel, Acquire) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
     }
 }
 
@@ -520,7 +623,7 @@ impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimiter")
             .field("name", &self.name)
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }
@@ -560,6 +663,40 @@ mod concurrency {
                         .map(|t| usize::from(t.join().unwrap()))
                         .sum::<usize>();
                 assert_eq!(admitted, 2, "{algorithm:?}");
+            });
+        }
+    }
+
+    /// A reload to a quota of one racing an admission under the quota of two: whichever
+    /// comes first, at most the old quota is admitted, and the quota used is carried over,
+    /// so the new quota of one is used up afterwards.
+    #[test]
+    fn an_admission_racing_a_shrink_is_counted_and_carried_over() {
+        for algorithm in [Algorithm::TokenBucket, Algorithm::FixedWindow] {
+            model(move || {
+                let config = RateLimiterConfig {
+                    max_requests: 2,
+                    window: Duration::from_secs(3600),
+                    algorithm,
+                    ..Default::default()
+                };
+                let limiter = Arc::new(RateLimiter::new("loom", config.clone()).expect("valid"));
+                limiter.try_acquire().expect("the first of two");
+                let other = {
+                    let limiter = Arc::clone(&limiter);
+                    thread::spawn(move || limiter.try_acquire().is_ok())
+                };
+                let one = RateLimiterConfig {
+                    max_requests: 1,
+                    ..config
+                };
+                limiter.reconfigure(one).expect("valid");
+                let admitted = 1 + usize::from(other.join().unwrap());
+                assert!(admitted <= 2, "{algorithm:?}: {admitted} admitted");
+                assert!(
+                    limiter.try_acquire().is_err(),
+                    "{algorithm:?}: the quota used was lost"
+                );
             });
         }
     }

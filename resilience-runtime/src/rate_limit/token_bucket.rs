@@ -69,6 +69,27 @@ impl TokenBucket {
         }
     }
 
+    /// The arrival time `tat` of this bucket at `elapsed`, carried into bucket `to`: the
+    /// tokens used stay used, up to `to`'s capacity, rounded up (a reload never gives a
+    /// fraction of a token back). A full bucket stays full.
+    pub(crate) fn rescale(self, tat: u64, elapsed: u64, to: TokenBucket) -> u64 {
+        let now = elapsed.checked_shr(self.shift).unwrap_or(0);
+        if tat.saturating_sub(now) > self.span {
+            // A clock gone back, which `admit` starts over from full.
+            return 0;
+        }
+        let ahead = tat.saturating_sub(now);
+        let now_to = elapsed.checked_shr(to.shift).unwrap_or(0);
+        if ahead == 0 {
+            return now_to.min(tat);
+        }
+        // Tokens used, `ahead / interval`, at `to`'s interval.
+        let ahead_to = (u128::from(ahead) * u128::from(to.interval))
+            .div_ceil(u128::from(self.interval))
+            .min(u128::from(to.span));
+        now_to.saturating_add(u64::try_from(ahead_to).unwrap_or(to.span))
+    }
+
     /// Whether the bucket is full at `elapsed`: every token back, so the arrival time
     /// carries nothing a fresh bucket would not. A time beyond the span is a clock gone
     /// back, which [`admit`](Self::admit) starts over from full too.
@@ -95,6 +116,30 @@ mod tests {
         assert_eq!(bucket.admit(tat, 249 * MS), Err(MS));
         tat = bucket.admit(tat, 250 * MS).unwrap();
         assert_eq!(bucket.admit(tat, 250 * MS), Err(250 * MS));
+    }
+
+    #[test]
+    fn a_reload_keeps_the_tokens_used_clamped_to_the_new_capacity() {
+        let four = TokenBucket::new(4, Duration::from_secs(1), 4);
+        let mut tat = 0;
+        for _ in 0..3 {
+            tat = four.admit(tat, 0).unwrap();
+        }
+        // Three used of four; a bucket of eight at the same rate has five left.
+        let eight = TokenBucket::new(8, Duration::from_secs(2), 8);
+        let mut carried = four.rescale(tat, 0, eight);
+        for _ in 0..5 {
+            carried = eight.admit(carried, 0).unwrap();
+        }
+        assert!(eight.admit(carried, 0).is_err(), "only five were left");
+        // A bucket of two: the three used are clamped to two, so it is empty, and the
+        // next token comes one interval of the new rate later.
+        let two = TokenBucket::new(2, Duration::from_secs(1), 2);
+        let carried = four.rescale(tat, 0, two);
+        assert_eq!(two.admit(carried, 0), Err(500 * MS));
+        // A full bucket stays full.
+        assert_eq!(four.rescale(0, 7 * MS, two), 0);
+        assert!(two.is_full(four.rescale(tat, 3000 * MS, two), 3000 * MS));
     }
 
     #[test]

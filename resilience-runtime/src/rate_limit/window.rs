@@ -33,6 +33,16 @@ impl FixedWindow {
         }
     }
 
+    /// The state `word` at `now` carried into window `to`: the calls counted in the
+    /// current window stay counted, up to `to`'s quota, in `to`'s current window.
+    pub(crate) fn rescale(self, word: u64, now: u64, to: FixedWindow) -> u64 {
+        if self.is_unused(word, now) {
+            return 0;
+        }
+        let count = (word & u64::from(u32::MAX)).min(u64::from(to.max));
+        ((now / to.window) << 32) | count
+    }
+
     /// Whether no call is counted in the window of `now`: the state a fresh limiter has.
     pub(crate) fn is_unused(self, word: u64, now: u64) -> bool {
         let index = (now / self.window) & u64::from(u32::MAX);
@@ -87,6 +97,34 @@ impl SlidingLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_keeps_the_window_s_count_clamped_to_the_new_quota() {
+        let three = FixedWindow {
+            window: 100,
+            max: 3,
+        };
+        let mut word = 0;
+        for _ in 0..2 {
+            word = three.admit(word, 150).unwrap();
+        }
+        let five = FixedWindow { window: 50, max: 5 };
+        let mut carried = three.rescale(word, 160, five);
+        for _ in 0..3 {
+            carried = five.admit(carried, 160).unwrap();
+        }
+        assert!(five.admit(carried, 160).is_err(), "two of five were used");
+        let one = FixedWindow {
+            window: 100,
+            max: 1,
+        };
+        assert_eq!(one.admit(three.rescale(word, 160, one), 160), Err(40));
+        assert_eq!(
+            three.rescale(word, 250, one),
+            0,
+            "a past window counts nothing"
+        );
+    }
 
     #[test]
     fn fixed_window_resets_at_the_boundary() {

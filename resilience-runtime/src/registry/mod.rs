@@ -4,6 +4,8 @@
 //! attributes' call sites and their link-time declarations), `snapshot` (what an operator
 //! reads). This file is the registry's API.
 
+#[cfg(feature = "config")]
+mod apply;
 mod namespace;
 mod policy;
 mod site;
@@ -18,7 +20,7 @@ use namespace::{private_name, Slot};
 pub use policy::{Policy, PolicyConfig};
 pub use site::{CallSite, Declaration, Declarations, Location};
 pub use snapshot::{Instance, Snapshot, Stats};
-use suggest::nearest;
+pub(crate) use suggest::nearest;
 
 use crate::events::{self, Subscription};
 use crate::{
@@ -91,6 +93,9 @@ pub struct Registry {
     /// `(kind, module, function)` of each method whose instances are named after their
     /// `Self` type, known at their first call only.
     methods: Mutex<Vec<(Kind, &'static str, &'static str)>>,
+    /// Held by `apply`, so documents apply one at a time.
+    #[cfg(feature = "config")]
+    applying: Mutex<()>,
 }
 
 /// The process-wide registry that the attributes use, holding every declared instance.
@@ -118,6 +123,8 @@ impl Registry {
             hedges: Namespace::new(),
             conflicts: Mutex::new(Vec::new()),
             methods: Mutex::new(Vec::new()),
+            #[cfg(feature = "config")]
+            applying: Mutex::new(()),
         }
     }
 
@@ -276,6 +283,10 @@ impl Registry {
     /// call, when its type is known; configuring it by that name before then is accepted
     /// when a method of that name is declared in that crate (the type itself cannot be
     /// checked before the first call: give the method a `name` to have it checked).
+    ///
+    /// An instance already in use keeps its state and takes a new config through its own
+    /// `reconfigure` (for example [`CircuitBreaker::reconfigure`]), or through
+    /// `apply` with a config document (feature `config`).
     ///
     /// # Errors
     ///

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 /// The declared name closest to `name`, when it is close enough to be a typo.
-pub(super) fn nearest(name: &str, declared: Vec<Arc<str>>) -> Option<Arc<str>> {
+pub(crate) fn nearest(name: &str, declared: Vec<Arc<str>>) -> Option<Arc<str>> {
     declared
         .into_iter()
         .map(|candidate| (edit_distance(name, &candidate), candidate))

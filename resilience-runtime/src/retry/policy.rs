@@ -6,6 +6,7 @@ use super::stats::{RetryStats, EXACT_ATTEMPTS};
 use crate::blocking;
 use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
+use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::time::{self, Tick};
 use crate::{ConfigError, Error, Kind};
@@ -40,7 +41,7 @@ use std::time::Duration;
 /// ```
 pub struct Retry {
     name: Arc<str>,
-    config: RetryConfig,
+    config: Live<RetryConfig>,
     random: Random,
     succeeded_first_try: Counter,
     succeeded_after_retry: AtomicU64,
@@ -74,7 +75,7 @@ impl Retry {
         Ok(Self {
             events: Emitter::new(&name, Kind::Retry),
             name,
-            config,
+            config: Live::new(config),
             random: Random::new(Random::entropy()),
             succeeded_first_try: Counter::default(),
             succeeded_after_retry: AtomicU64::new(0),
@@ -107,7 +108,32 @@ impl Retry {
     /// assert_eq!(retry.config().max_attempts, 3);
     /// ```
     pub fn config(&self) -> &RetryConfig {
-        &self.config
+        self.config.get()
+    }
+
+    /// Sets a new configuration for calls that start from now on; a call already running
+    /// finishes with the one it started with (its attempts, delays and `max_elapsed`), so
+    /// no call mixes two. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
+    /// when the config changes.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`RetryConfig::validate`]; the retry is unchanged.
+    ///
+    /// ```
+    /// # use resilience::{Retry, RetryConfig};
+    /// let retry = Retry::new("fetch", RetryConfig::DEFAULT).unwrap();
+    /// retry.reconfigure(RetryConfig::DEFAULT.max_attempts(5)).unwrap();
+    /// assert_eq!(retry.config().max_attempts, 5);
+    /// assert!(retry.reconfigure(RetryConfig::DEFAULT.max_attempts(0)).is_err());
+    /// assert_eq!(retry.config().max_attempts, 5);
+    /// ```
+    pub fn reconfigure(&self, config: RetryConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        if let Some((previous, next)) = self.config.reload(config, |_, _| {}) {
+            self.events.reconfigured(previous.changes(next));
+        }
+        Ok(())
     }
 
     /// Makes the jitter deterministic from now on: the same seed gives the same delays.
@@ -247,8 +273,10 @@ impl Retry {
         F: FnMut(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
+        // Read once: the whole call runs with the config it started with.
+        let config = self.config();
         // The clock is read for `max_elapsed` only, so a call without it reads none.
-        let start = self.config.max_elapsed.map(|_| time::now());
+        let start = config.max_elapsed.map(|_| time::now());
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent).await;
@@ -260,7 +288,8 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
+            let Some(wait) = self.wait(config, &failure, failures, start, &retry_if, &retry_after)
+            else {
                 self.count_failure(failures);
                 return Err(failure);
             };
@@ -341,10 +370,8 @@ impl Retry {
         F: FnMut(C) -> (C, Outcome<T, E>),
     {
         // `max_elapsed` is measured on the real clock, as the sleeps are.
-        let start = self
-            .config
-            .max_elapsed
-            .map(|_| time::on_real_clock(time::now));
+        let config = self.config();
+        let start = config.max_elapsed.map(|_| time::on_real_clock(time::now));
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent);
@@ -357,7 +384,7 @@ impl Retry {
             };
             failures += 1;
             let wait = time::on_real_clock(|| {
-                self.wait(&failure, failures, start, &retry_if, &retry_after)
+                self.wait(config, &failure, failures, start, &retry_if, &retry_after)
             });
             let Some(wait) = wait else {
                 self.count_failure(failures);
@@ -376,13 +403,14 @@ impl Retry {
     /// to give up now.
     fn wait<E: From<Error>>(
         &self,
+        config: &RetryConfig,
         failure: &Failure<E>,
         failures: u32,
         start: Option<Tick>,
         retry_if: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
     ) -> Option<Duration> {
-        if failures >= self.config.max_attempts {
+        if failures >= config.max_attempts {
             return None;
         }
         // The least wait a rejection asks for, after the rejections that end the call. A
@@ -409,7 +437,7 @@ impl Retry {
                 retry_if(error).then(|| rejection.retry_after().unwrap_or_default())?
             }
         };
-        let max_delay = self.config.max_delay;
+        let max_delay = config.max_delay;
         if floor > max_delay {
             return None;
         }
@@ -419,14 +447,10 @@ impl Retry {
         };
         let wait = match hint {
             Some(hint) => hint.min(max_delay),
-            None => super::backoff::jitter(
-                self.config.jitter,
-                self.config.delay(failures - 1),
-                &self.random,
-            ),
+            None => super::backoff::jitter(config.jitter, config.delay(failures - 1), &self.random),
         };
         let wait = wait.max(floor);
-        if let (Some(start), Some(max_elapsed)) = (start, self.config.max_elapsed) {
+        if let (Some(start), Some(max_elapsed)) = (start, config.max_elapsed) {
             let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
             if elapsed.saturating_add(wait) > max_elapsed {
                 return None;
@@ -516,7 +540,7 @@ impl Retry {
             retries: self.retries.load(Relaxed),
             attempts: by_attempts[0] + self.retried_attempts.load(Relaxed),
             by_attempts,
-            max_attempts: self.config.max_attempts,
+            max_attempts: self.config().max_attempts,
         }
     }
 
@@ -569,7 +593,7 @@ impl fmt::Debug for Retry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Retry")
             .field("name", &self.name)
-            .field("config", &self.config)
+            .field("config", self.config())
             .finish_non_exhaustive()
     }
 }

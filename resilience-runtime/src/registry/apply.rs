@@ -1,0 +1,366 @@
+//! Applying a config document (feature `config`): every declared instance's config is
+//! computed from its declaration and the document's layers, all of them checked, then
+//! swapped into the instances in use and recorded for the others, or nothing at all.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError};
+
+use super::namespace::Slot;
+use super::suggest::nearest;
+use super::{Policy, PolicyConfig, Registry};
+use crate::config::read::{
+    env_layers, env_name, key, section, unknown_field, unknown_kinds, EnvField, Problems, Section,
+};
+use crate::config::{Document, DocumentErrors, Fields};
+use crate::error::InvalidConfig;
+use crate::{Bulkhead, CircuitBreaker, ConfigError, Hedge, Kind, RateLimiter, Retry, Timeout};
+
+/// A policy a document configures: what it runs with, what a reload of it may change,
+/// and the reload.
+pub(crate) trait Reloadable: Policy<Config: Fields> {
+    fn running(&self) -> &Self::Config;
+    /// Refuses what this instance cannot take while it runs (see each `reconfigure`).
+    fn reloadable(&self, _next: &Self::Config) -> Result<(), InvalidConfig> {
+        Ok(())
+    }
+    /// The fields this instance cannot change while it runs: a document that does not set
+    /// them leaves them as they run, rather than back to the declaration.
+    fn fixed() -> &'static [&'static str] {
+        &[]
+    }
+    fn reload(&self, next: Self::Config) -> Result<(), ConfigError>;
+}
+
+macro_rules! reloadable {
+    ($($policy:ident),*) => {$(
+        impl Reloadable for $policy {
+            fn running(&self) -> &Self::Config {
+                self.config()
+            }
+            fn reload(&self, next: Self::Config) -> Result<(), ConfigError> {
+                self.reconfigure(next)
+            }
+        }
+    )*};
+}
+reloadable!(Retry, Timeout, Bulkhead, Hedge);
+
+impl Reloadable for CircuitBreaker {
+    fn running(&self) -> &Self::Config {
+        self.config()
+    }
+    fn reloadable(&self, next: &Self::Config) -> Result<(), InvalidConfig> {
+        self.config().reloadable_into(next)
+    }
+    fn fixed() -> &'static [&'static str] {
+        &[
+            "sliding_window",
+            "failure_rate_threshold",
+            "slow_call_duration",
+        ]
+    }
+    fn reload(&self, next: Self::Config) -> Result<(), ConfigError> {
+        self.reconfigure(next)
+    }
+}
+
+impl Reloadable for RateLimiter {
+    fn running(&self) -> &Self::Config {
+        self.config()
+    }
+    fn reloadable(&self, next: &Self::Config) -> Result<(), InvalidConfig> {
+        self.check_reload(next)
+    }
+    fn fixed() -> &'static [&'static str] {
+        &["algorithm"]
+    }
+    fn reload(&self, next: Self::Config) -> Result<(), ConfigError> {
+        self.reconfigure(next)
+    }
+}
+
+/// What applying the document does to one instance.
+enum Step<P: Policy> {
+    /// Swapped into the instance in use.
+    Reload(Arc<str>, Arc<P>, P::Config),
+    /// Recorded for the instance's creation: `None` goes back to its declaration.
+    Record(Arc<str>, Option<P::Config>),
+}
+
+impl Registry {
+    /// Applies a configuration [`Document`](crate::config::Document) to every declared
+    /// instance of the kinds it configures, at start-up or at run time, keeping each
+    /// instance's state: see [`config`](crate::config) for the document, its precedence and
+    /// the reload rules.
+    ///
+    /// The document is checked whole first; with any problem nothing is applied, and every
+    /// instance keeps the config it runs with. Otherwise each instance in use swaps its
+    /// config in (emitting [`Reconfigured`](crate::events::Detail::Reconfigured) and an
+    /// `INFO` line where it changed), and each one not yet in use is created with its new
+    /// config. Applies run one at a time.
+    ///
+    /// Returns the instances whose config changed, by kind and name.
+    ///
+    /// # Errors
+    ///
+    /// Every problem of the document, each with its path.
+    ///
+    /// ```
+    /// use resilience::config::Document;
+    /// use resilience::{bulkhead, registry, Kind};
+    ///
+    /// #[bulkhead(name = "docs::apply", max_concurrent = 10)]
+    /// async fn export() -> Result<(), resilience::Error> { Ok(()) }
+    ///
+    /// let document = Document::from_toml(r#"
+    ///     [bulkhead.instances."docs::apply"]
+    ///     max_concurrent = 4
+    ///     max_wait = "250ms"
+    /// "#).unwrap();
+    /// let changed = registry().apply(&document).unwrap();
+    /// assert_eq!(changed, [(Kind::Bulkhead, "docs::apply".into())]);
+    /// assert_eq!(registry().bulkhead("docs::apply").unwrap().config().max_concurrent, 4);
+    /// ```
+    pub fn apply(&self, document: &Document) -> Result<Vec<(Kind, Arc<str>)>, DocumentErrors> {
+        let _one_at_a_time = self.applying.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut problems = Problems::default();
+        unknown_kinds(document, &mut problems);
+        let mut env_by_kind = env_layers(document, &mut problems);
+        let mut env = |kind| env_by_kind.remove(&kind).unwrap_or_default();
+        // Every namespace stays locked from the check to the commit, so no instance is
+        // created in between from a config the check did not see. The lock order is fixed.
+        let mut circuit_breakers = self.circuit_breakers.write();
+        let mut retries = self.retries.write();
+        let mut timeouts = self.timeouts.write();
+        let mut bulkheads = self.bulkheads.write();
+        let mut rate_limiters = self.rate_limiters.write();
+        let mut hedges = self.hedges.write();
+        let steps = (
+            plan(
+                document,
+                &circuit_breakers,
+                env(Kind::CircuitBreaker),
+                &mut problems,
+            ),
+            plan(document, &retries, env(Kind::Retry), &mut problems),
+            plan(document, &timeouts, env(Kind::Timeout), &mut problems),
+            plan(document, &bulkheads, env(Kind::Bulkhead), &mut problems),
+            plan(
+                document,
+                &rate_limiters,
+                env(Kind::RateLimiter),
+                &mut problems,
+            ),
+            plan(document, &hedges, env(Kind::Hedge), &mut problems),
+        );
+        if !problems.0.is_empty() {
+            let mut errors = problems.0;
+            errors.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(DocumentErrors::new(errors));
+        }
+        let mut changed = Vec::new();
+        let reloads = (
+            record(steps.0, &mut circuit_breakers, &mut changed),
+            record(steps.1, &mut retries, &mut changed),
+            record(steps.2, &mut timeouts, &mut changed),
+            record(steps.3, &mut bulkheads, &mut changed),
+            record(steps.4, &mut rate_limiters, &mut changed),
+            record(steps.5, &mut hedges, &mut changed),
+        );
+        // The instances in use are reloaded with no namespace locked: a reload emits
+        // events and `tracing` lines, whose subscribers may look instances up.
+        drop((
+            circuit_breakers,
+            retries,
+            timeouts,
+            bulkheads,
+            rate_limiters,
+            hedges,
+        ));
+        reload(reloads.0, &mut changed);
+        reload(reloads.1, &mut changed);
+        reload(reloads.2, &mut changed);
+        reload(reloads.3, &mut changed);
+        reload(reloads.4, &mut changed);
+        reload(reloads.5, &mut changed);
+        Ok(changed)
+    }
+}
+
+/// What the document makes of each declared instance of `P`'s kind.
+fn plan<P: Reloadable>(
+    document: &Document,
+    slots: &BTreeMap<Arc<str>, Slot<P>>,
+    env: Vec<EnvField>,
+    problems: &mut Problems,
+) -> Vec<Step<P>> {
+    let kind = P::KIND;
+    let root = kind.as_str();
+    let section = match document.sections.get(root) {
+        Some(value) => section::<P::Config>(kind, value, problems),
+        None => Section::default(),
+    };
+    let declared = || {
+        slots
+            .iter()
+            .filter(|(_, slot)| slot.declared.is_some())
+            .map(|(name, _)| name)
+    };
+    for name in section.instances.keys() {
+        if slots.get(*name).is_none_or(|slot| slot.declared.is_none()) {
+            let undeclared = ConfigError::Undeclared {
+                kind,
+                name: Arc::from(*name),
+                did_you_mean: nearest(name, declared().cloned().collect()),
+            };
+            problems.push(
+                format!("{root}.instances.{}", key(name)),
+                undeclared.to_string(),
+            );
+        }
+    }
+    let env = env_by_name(kind, env, declared(), problems);
+    let mut steps = Vec::new();
+    for (name, slot) in slots {
+        let Some(declaration) = &slot.declared else {
+            continue;
+        };
+        let path = format!("{root}.instances.{}", key(name));
+        let mut config = declaration.clone();
+        let instance = section.instances.get(&**name);
+        let base = instance
+            .and_then(|(extends, _)| *extends)
+            .and_then(|base| section.bases.get(base));
+        let layers = [
+            Some(&section.defaults),
+            base,
+            instance.map(|(_, fields)| fields),
+        ];
+        let layers = layers.into_iter().flatten().flatten();
+        let set = |field: &str| {
+            layers.clone().any(|&(set, _)| set == field)
+                || env
+                    .get(&**name)
+                    .into_iter()
+                    .flatten()
+                    .any(|var| var.field == field)
+        };
+        if let Some(policy) = &slot.policy {
+            for &field in P::fixed() {
+                if !set(field) {
+                    config.copy_field(field, policy.running());
+                }
+            }
+        }
+        for &(field, value) in layers.clone() {
+            // Each was read once already, into a default config.
+            let _ = config.set(field, value);
+        }
+        for var in env.get(&**name).into_iter().flatten() {
+            match config.set(&var.field, &var.value) {
+                Some(Ok(())) => {}
+                Some(Err(message)) => problems.push(var.var.as_str(), message),
+                None => problems.push(var.var.as_str(), unknown_field(kind, &var.field)),
+            }
+        }
+        let refused = config.check().err().or_else(|| {
+            let policy = slot.policy.as_ref()?;
+            policy.reloadable(&config).err()
+        });
+        if let Some(refused) = refused {
+            let field = refused.field();
+            let message = refused.message();
+            let message = message
+                .strip_prefix(&format!("`{field}` "))
+                .unwrap_or(message);
+            problems.push(format!("{path}.{}", key(field)), message);
+            continue;
+        }
+        steps.push(match &slot.policy {
+            Some(policy) => Step::Reload(Arc::clone(name), Arc::clone(policy), config),
+            None => Step::Record(Arc::clone(name), (config != *declaration).then_some(config)),
+        });
+    }
+    steps
+}
+
+/// The environment's fields by instance name; a problem for each variable that names no
+/// declared instance, or more than one.
+fn env_by_name<'a>(
+    kind: Kind,
+    env: Vec<EnvField>,
+    declared: impl Iterator<Item = &'a Arc<str>>,
+    problems: &mut Problems,
+) -> BTreeMap<&'a str, Vec<EnvField>> {
+    let mut names: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
+    for name in declared {
+        names.entry(env_name(name)).or_default().push(name);
+    }
+    let mut by_name: BTreeMap<&str, Vec<EnvField>> = BTreeMap::new();
+    for var in env {
+        match names.get(&var.name).map(Vec::as_slice) {
+            Some([name]) => by_name.entry(*name).or_default().push(var),
+            Some(several) => {
+                let list: Vec<String> = several.iter().map(|name| format!("`{name}`")).collect();
+                problems.push(
+                    var.var.as_str(),
+                    format!(
+                        "names more than one {kind}: {}; give them names apart",
+                        list.join(", ")
+                    ),
+                );
+            }
+            None => {
+                let undeclared = ConfigError::Undeclared {
+                    kind,
+                    name: Arc::from(var.name.as_str()),
+                    did_you_mean: nearest(
+                        &var.name,
+                        names.keys().map(|n| Arc::from(n.as_str())).collect(),
+                    ),
+                };
+                problems.push(var.var.as_str(), undeclared.to_string());
+            }
+        }
+    }
+    by_name
+}
+
+/// Records the configs of the instances not in use; returns the reloads of those in use.
+fn record<P: Reloadable>(
+    steps: Vec<Step<P>>,
+    slots: &mut BTreeMap<Arc<str>, Slot<P>>,
+    changed: &mut Vec<(Kind, Arc<str>)>,
+) -> Vec<(Arc<str>, Arc<P>, P::Config)> {
+    let mut reloads = Vec::new();
+    for step in steps {
+        match step {
+            Step::Reload(name, policy, config) => reloads.push((name, policy, config)),
+            Step::Record(name, config) => {
+                if let Some(slot) = slots.get_mut(&name) {
+                    if slot.configured != config {
+                        slot.configured = config;
+                        changed.push((P::KIND, name));
+                    }
+                }
+            }
+        }
+    }
+    reloads
+}
+
+fn reload<P: Reloadable>(
+    reloads: Vec<(Arc<str>, Arc<P>, P::Config)>,
+    changed: &mut Vec<(Kind, Arc<str>)>,
+) {
+    for (name, policy, config) in reloads {
+        if *policy.running() == config {
+            continue;
+        }
+        // Checked above against this instance, and no reload can change what
+        // `reloadable` compares: it cannot fail.
+        if policy.reload(config).is_ok() {
+            changed.push((P::KIND, name));
+        }
+    }
+}
