@@ -204,21 +204,36 @@ impl Timeout {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        self.calls.increment();
+        self.started();
         match time::timeout(self.config.duration, next()).await {
             Some(outcome) => {
-                self.completed.increment();
+                self.completed();
                 outcome
             }
-            None => {
-                self.timeouts.fetch_add(1, Relaxed);
-                let after = self.config.duration;
-                self.events.timed_out(after);
-                Err(Failure::Rejected(Error::Timeout {
-                    name: Arc::clone(&self.name),
-                    after,
-                }))
-            }
+            None => Err(Failure::Rejected(self.timed_out())),
+        }
+    }
+
+    /// Counts a call started: at its first poll, when its clock starts.
+    #[inline]
+    pub(crate) fn started(&self) {
+        self.calls.increment();
+    }
+
+    /// Counts a call that finished within the limit, whatever its outcome.
+    #[inline]
+    pub(crate) fn completed(&self) {
+        self.completed.increment();
+    }
+
+    /// Counts and announces a call cut short; its rejection.
+    pub(crate) fn timed_out(&self) -> Error {
+        self.timeouts.fetch_add(1, Relaxed);
+        let after = self.config.duration;
+        self.events.timed_out(after);
+        Error::Timeout {
+            name: Arc::clone(&self.name),
+            after,
         }
     }
 

@@ -247,8 +247,7 @@ impl Retry {
         F: FnMut(C) -> Fut,
         Fut: Future<Output = (C, Outcome<T, E>)>,
     {
-        // The clock is read for `max_elapsed` only, so a call without it reads none.
-        let start = self.config.max_elapsed.map(|_| time::now());
+        let start = self.start();
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent).await;
@@ -260,12 +259,17 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let Some(wait) = self.wait(&failure, failures, start, &retry_if, &retry_after) else {
-                self.count_failure(failures);
+            let wait = self.after_failure(
+                &failure,
+                failures,
+                start,
+                &retry_if,
+                &retry_after,
+                &describe,
+            );
+            let Some(wait) = wait else {
                 return Err(failure);
             };
-            self.events
-                .retrying(failures, wait, &Described(&failure, &describe));
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
@@ -274,9 +278,42 @@ impl Retry {
             } else {
                 time::sleep(wait).await;
             }
-            self.retries.fetch_add(1, Relaxed);
+            self.retried();
             lent = returned;
         }
+    }
+
+    /// Where a call's `max_elapsed` counts from. The clock is read for `max_elapsed`
+    /// only, so a call without it reads none.
+    #[inline]
+    pub(crate) fn start(&self) -> Option<Tick> {
+        self.config.max_elapsed.map(|_| time::now())
+    }
+
+    /// After a call's `failures`th failed attempt: the wait before the next one, announced;
+    /// or `None` when the call ends with this failure, counted so.
+    pub(crate) fn after_failure<E: From<Error>>(
+        &self,
+        failure: &Failure<E>,
+        failures: u32,
+        start: Option<Tick>,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+        describe: impl Fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> Option<Duration> {
+        let Some(wait) = self.wait(failure, failures, start, retry_if, retry_after) else {
+            self.count_failure(failures);
+            return None;
+        };
+        self.events
+            .retrying(failures, wait, &Described(failure, &describe));
+        Some(wait)
+    }
+
+    /// Counts a retry, as its wait ends and its attempt starts.
+    #[inline]
+    pub(crate) fn retried(&self) {
+        self.retries.fetch_add(1, Relaxed);
     }
 
     /// Calls `f` on this thread until it succeeds or `max_attempts` are used, sleeping the
@@ -520,8 +557,9 @@ impl Retry {
         }
     }
 
+    /// Counts a call that succeeded after `failures` failed attempts.
     #[inline]
-    fn count_success(&self, failures: u32) {
+    pub(crate) fn count_success(&self, failures: u32) {
         if failures == 0 {
             self.succeeded_first_try.increment();
         } else {
