@@ -251,11 +251,10 @@ pin_project! {
             future: F,
         },
         /// The wait before the next attempt: a timer, or none for a wait of zero, which
-        /// yields once so that a retry loop does not hold its thread.
-        Backoff {
-            #[pin]
-            timer: Option<Sleep>,
-        },
+        /// yields once so that a retry loop does not hold its thread. The timer is boxed:
+        /// tokio's is larger than everything else here, and every call would move it
+        /// around, while only a call that failed waits.
+        Backoff { timer: Option<Pin<Box<Sleep>>> },
         /// A clone of the service, being made ready for the next attempt. One whose
         /// readiness fails is dropped with this state rather than polled again, and that
         /// failure is read as the attempt's error.
@@ -283,8 +282,8 @@ where
                     Err(error) => failure(error.into()),
                 },
                 AttemptProjection::Backoff { timer } => {
-                    if let Some(timer) = timer.as_pin_mut() {
-                        ready!(timer.poll(cx));
+                    if let Some(timer) = timer {
+                        ready!(timer.as_mut().poll(cx));
                     }
                     this.retry.retried();
                     let service = this.ready.clone();
@@ -318,7 +317,7 @@ where
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            let timer = Some(time::timer(wait));
+            let timer = Some(Box::pin(time::timer(wait)));
             this.attempt.set(Attempt::Backoff { timer });
         }
     }

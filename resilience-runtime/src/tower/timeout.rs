@@ -152,7 +152,10 @@ where
 
 pin_project! {
     /// The response future of a [`TimeoutService`]: the inner service's future, and the
-    /// timer it races, armed only if that future is not ready on its first poll.
+    /// timer it races, armed only if that future is not ready on its first poll. The
+    /// timer is boxed: tokio's is larger than the rest of this future, which every call
+    /// would move around, while only a call that waits needs one (and pays for its
+    /// registration with tokio's timer anyway).
     ///
     /// ```
     /// use resilience::tower::{BoxError, TimeoutFuture, TimeoutLayer};
@@ -169,8 +172,7 @@ pin_project! {
     pub struct TimeoutFuture<F> {
         #[pin]
         inner: Inner<F>,
-        #[pin]
-        timer: Option<Sleep>,
+        timer: Option<Pin<Box<Sleep>>>,
         // Set at the first poll, which starts the clock.
         deadline: Option<Tick>,
         timeout: Arc<Timeout>,
@@ -222,8 +224,7 @@ where
                     return Poll::Ready(Err(this.timeout.timed_out().into()));
                 }
                 // The time left, not an instant: tokio measures it on its own clock.
-                this.timer
-                    .set(Some(time::timer(Duration::from_nanos(left))));
+                *this.timer = Some(Box::pin(time::timer(Duration::from_nanos(left))));
                 deadline
             }
         };
@@ -232,8 +233,8 @@ where
         // inner future that blocked past its deadline did not give it.
         let fired = this
             .timer
-            .as_pin_mut()
-            .is_some_and(|timer| timer.poll(cx).is_ready());
+            .as_mut()
+            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready());
         if fired || time::now() >= deadline {
             // Dropped now, as `Timeout::call` drops it, not whenever the caller drops
             // this future: that cancels the inner service's work at the deadline.
