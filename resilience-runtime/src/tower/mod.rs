@@ -64,7 +64,9 @@
 //!   `ConcurrencyLimit` does; the reservation is given back if the service is dropped
 //!   before `call`, and a clone starts without one. A breaker and a rate limiter decide in
 //!   `call` (see their types for why), so a service made ready is never pinned to a
-//!   decision taken before it was called.
+//!   decision taken before it was called. An open breaker answers ready without asking
+//!   the services below it, and rejects the call that follows: a bulkhead below it
+//!   reserves no slot for a call it would reject.
 //! - Services are `Clone` when the inner one is, and clones share the instance.
 //! - [`RetryService`] needs `Req: Clone` to send the request again, as tower's
 //!   `Policy::clone_request` does.
