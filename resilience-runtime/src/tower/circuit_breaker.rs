@@ -148,8 +148,10 @@ impl<S> Layer<S> for CircuitBreakerLayer {
 /// again by then (the inner service was not made ready for it; that rejection takes no
 /// probe slot). So the layers below reserve nothing for a call the breaker will reject:
 /// a bulkhead below an open breaker neither takes a slot nor waits `max_wait` for one.
-/// Otherwise the service is ready when the inner one is. `poll_ready` asks the breaker
-/// again each time, and a clone starts unasked.
+/// (What they reserved while the breaker was still closed stays theirs until a call
+/// reaches them again or the service is dropped, as any reservation of a service made
+/// ready and not called.) Otherwise the service is ready when the inner one is.
+/// `poll_ready` asks the breaker again each time, and a clone starts unasked.
 ///
 /// The call's outcome is reported when its response future ends; a response future
 /// dropped first counts the call as abandoned, as a dropped guarded call does.
