@@ -50,7 +50,7 @@
 //! Layers apply in the order written, the first outermost, as the attributes do, and by
 //! the same rules: each layer reads an inner layer's rejection as the attributes read one,
 //! whether it arrives as the inner service's error itself or anywhere in its
-//! [`source`](std::error::Error::source) chain ([`AsRejection`](crate::AsRejection)). A
+//! [`source`](std::error::Error::source) chain ([`AsRejection`]). A
 //! retry above a breaker does not retry `CircuitOpen`; a breaker above a timeout counts
 //! its `Timeout` as a failure but not an inner `RateLimited` or `BulkheadFull`.
 //!
