@@ -151,10 +151,12 @@ impl<S> Layer<S> for RetryLayer {
 /// Needs `Req: Clone`: each attempt sends a clone of the request, as tower's
 /// `Policy::clone_request` does, since the inner service takes its request by value.
 /// (A request that cannot be cloned, such as a streamed body, cannot be sent twice;
-/// buffer it first.) The first attempt calls the inner service made ready by `poll_ready`;
-/// each later one calls a clone of it, made ready first, so a clone whose readiness failed
-/// is not used again (that failure is read as the attempt's error, by `retry_if`).
-/// `S: Clone` for that, as in tower's `Retry`.
+/// buffer it first.) The first attempt calls the inner service made ready by `poll_ready`,
+/// in `call` itself as tower's own services do; each later one calls a clone of it, made
+/// ready first, so a clone whose readiness failed is not used again (that failure is read
+/// as the attempt's error, by `retry_if`). `S: Clone` for that, as in tower's `Retry`.
+/// The response future is a [`RetryFuture`]: it allocates nothing unless a failed
+/// attempt has to wait for the next one.
 ///
 /// ```
 /// use resilience::tower::{BoxError, RetryLayer};
