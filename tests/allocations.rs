@@ -198,3 +198,50 @@ async fn admitted_calls_do_not_allocate() {
     }
     assert_eq!(allocations() - before, 0, "after a reload");
 }
+
+/// The tower layers, all five stacked over a service that answers at once: no call
+/// allocates, as none of their response futures is boxed (a retry's or a timeout's timer
+/// is boxed only when it is needed).
+#[cfg(feature = "tower")]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn tower_layers_do_not_allocate_per_call() {
+    use std::sync::Arc;
+
+    use resilience::tower::{
+        BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+    };
+    use resilience::{
+        Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, RateLimiter,
+        RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+    };
+    use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+
+    let name = "alloc::tower";
+    let limit = RateLimiterConfig::DEFAULT
+        .max_requests(1_000_000)
+        .window(std::time::Duration::from_secs(1));
+    let mut service = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(Arc::new(
+            CircuitBreaker::new(name, CircuitBreakerConfig::DEFAULT).unwrap(),
+        )))
+        .layer(RetryLayer::new(Arc::new(
+            Retry::new(name, RetryConfig::DEFAULT).unwrap(),
+        )))
+        .layer(TimeoutLayer::new(Arc::new(
+            Timeout::new(name, TimeoutConfig::DEFAULT).unwrap(),
+        )))
+        .layer(BulkheadLayer::new(Arc::new(
+            Bulkhead::new(name, BulkheadConfig::DEFAULT).unwrap(),
+        )))
+        .layer(RateLimitLayer::new(Arc::new(
+            RateLimiter::new(name, limit).unwrap(),
+        )))
+        .service(service_fn(|n: u32| std::future::ready(Ok::<_, Error>(n))));
+    service.ready().await.unwrap().call(0).await.unwrap();
+
+    let before = allocations();
+    for n in 0..1000 {
+        assert_eq!(service.ready().await.unwrap().call(n).await.unwrap(), n);
+    }
+    assert_eq!(allocations() - before, 0, "all five tower layers stacked");
+}

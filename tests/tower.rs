@@ -7,22 +7,24 @@
 #[path = "../examples/tower/gateway.rs"]
 mod gateway;
 
-use std::future::pending;
+use std::future::{pending, poll_fn, Future};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use resilience::events::Detail;
 use resilience::tower::{
     BoxError, BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
 };
 use resilience::{
     circuit_breaker, registry, Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig,
-    ConfigError, Error, Jitter, Kind, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout,
-    TimeoutConfig,
+    CircuitState, ConfigError, Error, Jitter, Kind, RateLimiter, RateLimiterConfig, Retry,
+    RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::time::{advance, Instant};
-use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 use tower_test::mock::{self, Spawn};
 
 /// The rejection a layer answered with.
@@ -88,7 +90,7 @@ async fn an_open_breaker_rejects_without_calling_the_inner_service() {
     assert_eq!(error.downcast_ref::<Declined>(), Some(&Declined(1)));
     assert!(breaker.is_open(), "the inner error counted as a failure");
 
-    // Open: still ready (the breaker decides in `call`), and the call never reaches it.
+    // Open: ready at once, without asking the inner service, and the call never reaches it.
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let error = service.call("b").await.unwrap_err();
     assert!(
@@ -101,8 +103,9 @@ async fn an_open_breaker_rejects_without_calling_the_inner_service() {
     );
     assert_eq!(breaker.stats().rejections, 1);
 
-    // The service made ready while the breaker was open is not pinned to that: once the
-    // recovery timeout is over, its call is the probe.
+    // Readiness is asked again before each call, so a service refused while the breaker
+    // was open is not pinned to that: once the recovery timeout is over, its call is the
+    // probe.
     advance(Duration::from_secs(10)).await;
     assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
     let call = service.call("c");
@@ -778,4 +781,252 @@ async fn a_bulkhead_call_made_without_poll_ready_still_keeps_the_limit() {
     assert!(matches!(rejection(&error), Error::BulkheadFull { .. }));
     assert_eq!(admitted.await.unwrap(), 1);
     assert_eq!(bulkhead.available(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_breaker_does_not_ask_the_bulkhead_below_it_for_readiness() {
+    let breaker = breaker(1);
+    let config = BulkheadConfig::DEFAULT
+        .max_concurrent(1)
+        .max_wait(Duration::from_secs(5));
+    let bulkhead = Arc::new(Bulkhead::new("below", config).unwrap());
+    let layers = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(Arc::clone(&breaker)))
+        .layer(BulkheadLayer::new(Arc::clone(&bulkhead)))
+        .into_inner();
+    let (mut service, mut handle) = mock::spawn_layer::<&str, &str, _>(layers);
+    // The mock is not ready: a readiness that reached it would be pending.
+    handle.allow(0);
+    breaker.record_failure();
+    assert!(breaker.is_open());
+
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    assert_eq!(bulkhead.available(), 1, "no slot reserved below");
+    let error = service.call("shed").await.unwrap_err();
+    assert!(
+        matches!(
+            rejection(&error),
+            Error::CircuitOpen { state: CircuitState::Open, retry_after, .. }
+                if *retry_after == Duration::from_secs(10)
+        ),
+        "{error}"
+    );
+    assert_eq!(breaker.stats().rejections, 1);
+
+    // With the bulkhead's only slot taken elsewhere, the call is still shed at once: not
+    // queued below for up to `max_wait`.
+    let elsewhere = Arc::clone(&bulkhead).try_acquire_owned().unwrap();
+    let start = Instant::now();
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    assert_eq!(bulkhead.queued(), 0, "nobody waits below");
+    let error = service.call("shed").await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::CircuitOpen { .. }));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    drop(elsewhere);
+    let stats = bulkhead.stats();
+    assert_eq!(
+        (stats.admitted, stats.rejections),
+        (1, 0),
+        "only the slot taken by hand"
+    );
+    assert!(
+        handle.poll_request().is_pending(),
+        "the mock was never called"
+    );
+
+    // Closed again: readiness goes down the stack, the bulkhead's reservation first.
+    breaker.reset();
+    assert!(
+        service.poll_ready().is_pending(),
+        "the mock is asked, and not ready"
+    );
+    assert_eq!(bulkhead.available(), 0, "reserved below");
+    handle.allow(1);
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let call = service.call("through");
+    let (request, respond) = next_request(&mut handle).await;
+    assert_eq!(request, "through");
+    respond.send_response("ok");
+    assert_eq!(call.await.unwrap(), "ok");
+    assert_eq!(bulkhead.available(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_refused_at_readiness_is_rejected_after_the_breaker_recovers_and_takes_no_probe_slot(
+) {
+    let config = CircuitBreakerConfig::DEFAULT
+        .failure_threshold(1)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .recovery_timeout(Duration::from_secs(10));
+    let breaker = Arc::new(CircuitBreaker::new("refusing", config).unwrap());
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(CircuitBreakerLayer::new(Arc::clone(&breaker)));
+    breaker.record_failure();
+    let mut events = breaker.subscribe();
+
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    advance(Duration::from_secs(10)).await;
+    assert!(breaker.is_half_open(), "a probe would be admitted by now");
+    let error = service.call("refused").await.unwrap_err();
+    assert_eq!(
+        rejection(&error),
+        &Error::CircuitOpen {
+            name: "refusing".into(),
+            state: CircuitState::Open,
+            retry_after: Duration::from_millis(1),
+        },
+        "refused as it was at readiness, with the least wait there is"
+    );
+    assert!(
+        handle.poll_request().is_pending(),
+        "the inner service was not called"
+    );
+    assert_eq!(breaker.stats().rejections, 1);
+    assert!(matches!(
+        events.try_recv().unwrap().detail,
+        Detail::Rejected {
+            error: Error::CircuitOpen { .. }
+        }
+    ));
+
+    // The only probe slot is still free: the next call, made ready now, is the probe.
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let probe = service.call("probe");
+    let (request, respond) = next_request(&mut handle).await;
+    assert_eq!(request, "probe");
+    respond.send_response("ok");
+    assert_eq!(probe.await.unwrap(), "ok");
+    assert!(breaker.is_closed());
+
+    // Forced open, the same: refused at readiness, rejected after a reset.
+    breaker.force_open();
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    breaker.reset();
+    let error = service.call("refused").await.unwrap_err();
+    assert!(matches!(rejection(&error), Error::CircuitOpen { .. }));
+    assert!(handle.poll_request().is_pending());
+
+    // A clone starts unasked: the refusal is the original's, for its own next call.
+    let mut plain = CircuitBreakerLayer::new(Arc::clone(&breaker))
+        .layer(service_fn(|n: u8| async move { Ok::<_, BoxError>(n) }));
+    breaker.force_open();
+    plain.ready().await.unwrap();
+    let mut clone = plain.clone();
+    breaker.reset();
+    assert_eq!(clone.call(1).await.unwrap(), 1);
+    assert!(plain.call(2).await.is_err());
+}
+
+/// Polls `future` once, from the test's task.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_future_drops_the_inner_future_at_its_deadline_and_times_from_its_first_poll() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&dropped);
+    let timeout = timeout(2);
+    let mut service = ServiceBuilder::new()
+        .layer(TimeoutLayer::new(Arc::clone(&timeout)))
+        .service(service_fn(move |()| {
+            let guard = DropGuard(Arc::clone(&flag));
+            async move {
+                let _guard = guard;
+                pending::<Result<(), BoxError>>().await
+            }
+        }));
+    let call = service.ready().await.unwrap().call(());
+    advance(Duration::from_secs(5)).await;
+    assert_eq!(
+        timeout.stats().calls,
+        0,
+        "not started before its first poll"
+    );
+
+    let mut call = std::pin::pin!(call);
+    assert!(poll_once(&mut call).await.is_pending());
+    assert_eq!(timeout.stats().calls, 1);
+    advance(Duration::from_millis(1999)).await;
+    assert!(poll_once(&mut call).await.is_pending());
+    assert!(!dropped.load(SeqCst), "running until the deadline");
+    advance(Duration::from_millis(1)).await;
+    let Poll::Ready(Err(error)) = poll_once(&mut call).await else {
+        panic!("not timed out at its deadline");
+    };
+    assert!(matches!(rejection(&error), Error::Timeout { .. }));
+    assert!(
+        dropped.load(SeqCst),
+        "the inner future is dropped at the deadline, not when the caller drops the answer"
+    );
+    let stats = timeout.stats();
+    assert_eq!((stats.calls, stats.completed, stats.timeouts), (1, 0, 1));
+
+    // One ready at once completes, with no timer.
+    let mut quick = ServiceBuilder::new()
+        .layer(TimeoutLayer::new(Arc::clone(&timeout)))
+        .service(service_fn(|n: u8| async move { Ok::<_, BoxError>(n) }));
+    assert_eq!(quick.ready().await.unwrap().call(7).await.unwrap(), 7);
+    let stats = timeout.stats();
+    assert_eq!((stats.calls, stats.completed, stats.timeouts), (2, 1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_layer_with_no_wait_yields_between_attempts() {
+    let retry = retry(3);
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&attempts);
+    let mut service = ServiceBuilder::new()
+        .layer(RetryLayer::new(Arc::clone(&retry)).retry_after(|_| Some(Duration::ZERO)))
+        .service(service_fn(move |()| {
+            let n = counted.fetch_add(1, SeqCst);
+            async move {
+                if n < 2 {
+                    Err::<u32, BoxError>("busy".into())
+                } else {
+                    Ok(n)
+                }
+            }
+        }));
+    let start = Instant::now();
+    let call = service.ready().await.unwrap().call(());
+    let answer = tokio::time::timeout(Duration::from_secs(60), call).await;
+    assert_eq!(answer.expect("never hangs").unwrap(), 2);
+    assert_eq!(start.elapsed(), Duration::ZERO, "no wait");
+    let stats = retry.stats();
+    assert_eq!((stats.retries, stats.succeeded_after_retry), (2, 1));
+}
+
+/// A reload while a call is being retried: the call goes on with the config its failures
+/// were first weighed by, and the next call takes the new one, as the attributes' do.
+#[tokio::test(start_paused = true)]
+async fn a_retry_layer_call_keeps_its_config_through_a_reload() {
+    let retry = retry(2);
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&attempts);
+    let mut service = ServiceBuilder::new()
+        .layer(RetryLayer::new(Arc::clone(&retry)).retry_if(|_| true))
+        .service(service_fn(move |()| {
+            counted.fetch_add(1, SeqCst);
+            async { Err::<(), BoxError>("down".into()) }
+        }));
+    let call = service.ready().await.unwrap().call(());
+    let running = tokio::spawn(call);
+    // The first attempt failed and the call waits for its second.
+    tokio::task::yield_now().await;
+    assert_eq!(attempts.load(SeqCst), 1);
+    let more = retry.config().clone().max_attempts(5);
+    retry.reconfigure(more).unwrap();
+    assert!(running.await.unwrap().is_err());
+    assert_eq!(attempts.load(SeqCst), 2, "the two attempts it started with");
+
+    attempts.store(0, SeqCst);
+    let call = service.ready().await.unwrap().call(());
+    assert!(call.await.is_err());
+    assert_eq!(
+        attempts.load(SeqCst),
+        5,
+        "the next call takes the new config"
+    );
 }

@@ -241,22 +241,37 @@ impl Timeout {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
-        self.calls.increment();
+        self.started();
         let limit = self.duration();
         match time::timeout(limit, next()).await {
             Some(outcome) => {
-                self.completed.increment();
+                self.completed();
                 outcome
             }
-            None => {
-                self.timeouts.fetch_add(1, Relaxed);
-                let after = limit;
-                self.events.timed_out(after);
-                Err(Failure::Rejected(Error::Timeout {
-                    name: Arc::clone(&self.name),
-                    after,
-                }))
-            }
+            None => Err(Failure::Rejected(self.timed_out(limit))),
+        }
+    }
+
+    /// Counts a call started: at its first poll, when its clock starts.
+    #[inline]
+    pub(crate) fn started(&self) {
+        self.calls.increment();
+    }
+
+    /// Counts a call that finished within the limit, whatever its outcome.
+    #[inline]
+    pub(crate) fn completed(&self) {
+        self.completed.increment();
+    }
+
+    /// Counts and announces a call cut short after `after`, the limit it started with;
+    /// its rejection.
+    pub(crate) fn timed_out(&self, after: Duration) -> Error {
+        self.timeouts.fetch_add(1, Relaxed);
+        self.events.timed_out(after);
+        Error::Timeout {
+            name: Arc::clone(&self.name),
+            after,
         }
     }
 

@@ -722,18 +722,36 @@ impl CircuitBreaker {
                     }
                     Err(actual) => word = actual,
                 },
-                Err((state, retry_after)) => {
-                    self.rejections.fetch_add(1, Relaxed);
-                    let open = Error::CircuitOpen {
-                        name: Arc::clone(&self.name),
-                        state,
-                        retry_after,
-                    };
-                    self.events.rejected(&open);
-                    return Err(open);
-                }
+                Err((state, retry_after)) => return Err(self.rejected(state, retry_after)),
             }
         }
+    }
+
+    /// Rejects a call whose service answered ready without asking the service below it,
+    /// because this breaker was open (see `tower::CircuitBreakerService`): that call must
+    /// not reach the service below, whatever the breaker says by now, so it takes no probe
+    /// slot. Counted and announced as every rejection is.
+    #[cfg(feature = "tower")]
+    pub(crate) fn refuse(&self) -> Error {
+        let (state, retry_after) = match self.load().admit(self.elapsed(), self.config()) {
+            Err(rejected) => rejected,
+            // It would admit a call now (its recovery timeout ran out, or it closed): the
+            // least wait it can tell, as a rejection's wait is never zero.
+            Ok(_) => (CircuitState::Open, Duration::from_millis(1)),
+        };
+        self.rejected(state, retry_after)
+    }
+
+    /// Counts and announces a rejection; the caller's error.
+    fn rejected(&self, state: CircuitState, retry_after: Duration) -> Error {
+        self.rejections.fetch_add(1, Relaxed);
+        let open = Error::CircuitOpen {
+            name: Arc::clone(&self.name),
+            state,
+            retry_after,
+        };
+        self.events.rejected(&open);
+        open
     }
 
     /// Counts a finished call and applies what it says to the state.

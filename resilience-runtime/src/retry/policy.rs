@@ -275,8 +275,10 @@ impl Retry {
     {
         // Read once: the whole call runs with the config it started with.
         let config = self.config();
-        // The clock is read for `max_elapsed` only, so a call without it reads none.
-        let start = config.max_elapsed.map(|_| time::now());
+        let budget = Budget {
+            config,
+            start: self.start(config),
+        };
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent).await;
@@ -288,13 +290,17 @@ impl Retry {
                 Err(failure) => failure,
             };
             failures += 1;
-            let Some(wait) = self.wait(config, &failure, failures, start, &retry_if, &retry_after)
-            else {
-                self.count_failure(failures);
+            let wait = self.after_failure(
+                budget,
+                &failure,
+                failures,
+                &retry_if,
+                &retry_after,
+                &describe,
+            );
+            let Some(wait) = wait else {
                 return Err(failure);
             };
-            self.events
-                .retrying(failures, wait, &Described(&failure, &describe));
             // Only the last error is given back; this one goes before the next attempt
             // borrows what it may have borrowed.
             drop(failure);
@@ -303,9 +309,42 @@ impl Retry {
             } else {
                 time::sleep(wait).await;
             }
-            self.retries.fetch_add(1, Relaxed);
+            self.retried();
             lent = returned;
         }
+    }
+
+    /// Where a call's `max_elapsed` counts from. The clock is read for `max_elapsed`
+    /// only, so a call without it reads none.
+    #[inline]
+    pub(crate) fn start(&self, config: &RetryConfig) -> Option<Tick> {
+        config.max_elapsed.map(|_| time::now())
+    }
+
+    /// After a call's `failures`th failed attempt: the wait before the next one, announced;
+    /// or `None` when the call ends with this failure, counted so.
+    pub(crate) fn after_failure<E: From<Error>>(
+        &self,
+        budget: Budget<'_>,
+        failure: &Failure<E>,
+        failures: u32,
+        retry_if: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+        describe: impl Fn(&E, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> Option<Duration> {
+        let Some(wait) = self.wait(budget, failure, failures, retry_if, retry_after) else {
+            self.count_failure(failures);
+            return None;
+        };
+        self.events
+            .retrying(failures, wait, &Described(failure, &describe));
+        Some(wait)
+    }
+
+    /// Counts a retry, as its wait ends and its attempt starts.
+    #[inline]
+    pub(crate) fn retried(&self) {
+        self.retries.fetch_add(1, Relaxed);
     }
 
     /// Calls `f` on this thread until it succeeds or `max_attempts` are used, sleeping the
@@ -371,7 +410,10 @@ impl Retry {
     {
         // `max_elapsed` is measured on the real clock, as the sleeps are.
         let config = self.config();
-        let start = config.max_elapsed.map(|_| time::on_real_clock(time::now));
+        let budget = Budget {
+            config,
+            start: config.max_elapsed.map(|_| time::on_real_clock(time::now)),
+        };
         let mut failures = 0;
         loop {
             let (returned, outcome) = next(lent);
@@ -384,7 +426,7 @@ impl Retry {
             };
             failures += 1;
             let wait = time::on_real_clock(|| {
-                self.wait(config, &failure, failures, start, &retry_if, &retry_after)
+                self.wait(budget, &failure, failures, &retry_if, &retry_after)
             });
             let Some(wait) = wait else {
                 self.count_failure(failures);
@@ -403,13 +445,13 @@ impl Retry {
     /// to give up now.
     fn wait<E: From<Error>>(
         &self,
-        config: &RetryConfig,
+        budget: Budget<'_>,
         failure: &Failure<E>,
         failures: u32,
-        start: Option<Tick>,
         retry_if: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
     ) -> Option<Duration> {
+        let Budget { config, start } = budget;
         if failures >= config.max_attempts {
             return None;
         }
@@ -544,8 +586,9 @@ impl Retry {
         }
     }
 
+    /// Counts a call that succeeded after `failures` failed attempts.
     #[inline]
-    fn count_success(&self, failures: u32) {
+    pub(crate) fn count_success(&self, failures: u32) {
         if failures == 0 {
             self.succeeded_first_try.increment();
         } else {
@@ -571,6 +614,14 @@ impl Retry {
         self.retried_attempts
             .fetch_add(u64::from(attempts), Relaxed);
     }
+}
+
+/// What a running call's failures are weighed by: the config it read once, and where its
+/// `max_elapsed` counts from.
+#[derive(Clone, Copy)]
+pub(crate) struct Budget<'a> {
+    pub(crate) config: &'a RetryConfig,
+    pub(crate) start: Option<Tick>,
 }
 
 /// A failed attempt's error as the retry events show it: a rejection by its own

@@ -90,6 +90,7 @@ impl<S> Layer<S> for BulkheadLayer {
         BulkheadService {
             inner,
             bulkhead: Arc::clone(&self.bulkhead),
+            permit: None,
             slot: Slot::None,
         }
     }
@@ -131,17 +132,20 @@ impl<S> Layer<S> for BulkheadLayer {
 pub struct BulkheadService<S> {
     inner: S,
     bulkhead: Arc<Bulkhead>,
+    /// The slot reserved for the next call. Apart from `slot`, so that the common path
+    /// moves a pointer, not the larger enum.
+    permit: Option<OwnedBulkheadPermit>,
     slot: Slot,
 }
 
-/// Where a service's reservation stands.
+/// Where a service's reservation stands while it holds no slot.
 enum Slot {
-    /// None asked for since the last call.
+    /// None asked for since the last call, or the slot taken (in `permit`).
     None,
     /// Queued for a slot.
     Queued(Pin<Box<dyn Future<Output = Result<OwnedBulkheadPermit, Error>> + Send + Sync>>),
-    /// The bulkhead's answer, for the next call.
-    Decided(Result<OwnedBulkheadPermit, Error>),
+    /// The bulkhead's refusal, for the next call.
+    Rejected(Error),
 }
 
 impl<S: Clone> Clone for BulkheadService<S> {
@@ -150,6 +154,7 @@ impl<S: Clone> Clone for BulkheadService<S> {
             inner: self.inner.clone(),
             bulkhead: Arc::clone(&self.bulkhead),
             // A reservation is for one call, the original's.
+            permit: None,
             slot: Slot::None,
         }
     }
@@ -160,7 +165,7 @@ impl<S: fmt::Debug> fmt::Debug for BulkheadService<S> {
         f.debug_struct("BulkheadService")
             .field("inner", &self.inner)
             .field("bulkhead", &self.bulkhead.name())
-            .field("reserved", &matches!(self.slot, Slot::Decided(Ok(_))))
+            .field("reserved", &self.permit.is_some())
             .finish()
     }
 }
@@ -175,37 +180,50 @@ where
     type Future = BulkheadFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        loop {
+        while self.permit.is_none() {
             match &mut self.slot {
-                Slot::None => {
-                    // A free slot is taken without boxing a future; only a caller that
-                    // has to queue pays for one.
-                    self.slot = match self.bulkhead.try_take_owned() {
-                        Some(permit) => Slot::Decided(Ok(permit)),
-                        None => {
-                            let wait = Arc::clone(&self.bulkhead).acquire_owned();
-                            Slot::Queued(Box::pin(wait))
-                        }
-                    };
-                }
-                Slot::Queued(wait) => self.slot = Slot::Decided(ready!(wait.as_mut().poll(cx))),
-                Slot::Decided(Ok(_)) => return self.inner.poll_ready(cx).map_err(Into::into),
-                Slot::Decided(Err(_)) => return Poll::Ready(Ok(())),
+                // A free slot is taken without boxing a future; only a caller that has to
+                // queue pays for one.
+                Slot::None => match self.bulkhead.try_take_owned() {
+                    Some(permit) => self.permit = Some(permit),
+                    None => {
+                        let wait = Arc::clone(&self.bulkhead).acquire_owned();
+                        self.slot = Slot::Queued(Box::pin(wait));
+                    }
+                },
+                Slot::Queued(wait) => match ready!(wait.as_mut().poll(cx)) {
+                    Ok(permit) => {
+                        self.slot = Slot::None;
+                        self.permit = Some(permit);
+                    }
+                    Err(rejection) => self.slot = Slot::Rejected(rejection),
+                },
+                Slot::Rejected(_) => return Poll::Ready(Ok(())),
             }
         }
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let decided = match mem::replace(&mut self.slot, Slot::None) {
-            Slot::Decided(decided) => decided,
-            Slot::None | Slot::Queued(_) => Arc::clone(&self.bulkhead).try_acquire_owned(),
+        let permit = match self.permit.take() {
+            Some(permit) => permit,
+            None => {
+                let decided = match mem::replace(&mut self.slot, Slot::None) {
+                    Slot::Rejected(rejection) => Err(rejection),
+                    Slot::None | Slot::Queued(_) => Arc::clone(&self.bulkhead).try_acquire_owned(),
+                };
+                match decided {
+                    Ok(permit) => permit,
+                    Err(rejection) => {
+                        let state = State::Rejected { rejection };
+                        return BulkheadFuture { state };
+                    }
+                }
+            }
         };
-        let state = match decided {
-            Ok(permit) => State::Admitted {
-                inner: self.inner.call(request),
-                permit: Some(permit),
-            },
-            Err(rejection) => State::Rejected { rejection },
+        let state = State::Admitted {
+            inner: self.inner.call(request),
+            permit: Some(permit),
         };
         BulkheadFuture { state }
     }

@@ -2,6 +2,7 @@
 //! future ends.
 
 use std::future::Future;
+use std::mem;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -12,7 +13,9 @@ use tower_service::Service;
 
 use super::BoxError;
 use crate::pipeline::Verdict;
-use crate::{registry, AsRejection, CircuitBreaker, ConfigError, Error, OwnedCallPermit};
+use crate::{
+    registry, AsRejection, CircuitBreaker, CircuitState, ConfigError, Error, OwnedCallPermit,
+};
 
 /// Wraps a service in a [`CircuitBreakerService`]: calls go through the breaker, and an
 /// open breaker answers [`Error::CircuitOpen`] without calling the inner service.
@@ -126,18 +129,29 @@ impl<S> Layer<S> for CircuitBreakerLayer {
             inner,
             breaker: Arc::clone(&self.breaker),
             failure_if: self.failure_if,
+            refused: false,
         }
     }
 }
 
 /// A service behind a circuit breaker; made by [`CircuitBreakerLayer`].
 ///
-/// Ready when the inner service is: the breaker decides in `call`, not in `poll_ready`,
-/// because a service made ready and called later (a pooled connection, a `Buffer`'s
-/// worker) would otherwise be pinned to a decision taken before the breaker last changed
-/// state; and a permit held by a ready service nobody calls would hold one of a half-open
-/// breaker's probe slots. A rejected call never reaches the inner service, which stays
-/// ready for the next one.
+/// The breaker decides in `call`, not in `poll_ready`: a service made ready and called
+/// later (a pooled connection, a `Buffer`'s worker) would otherwise be pinned to a
+/// decision taken before the breaker last changed state, and a permit held by a ready
+/// service nobody calls would hold one of a half-open breaker's probe slots. A rejected
+/// call never reaches the inner service.
+///
+/// Readiness follows the breaker: while it is open (or forced open), `poll_ready` answers
+/// ready at once without asking the inner service, and the call that follows is answered
+/// [`Error::CircuitOpen`] without reaching it, even if the breaker lets calls through
+/// again by then (the inner service was not made ready for it; that rejection takes no
+/// probe slot). So the layers below reserve nothing for a call the breaker will reject:
+/// a bulkhead below an open breaker neither takes a slot nor waits `max_wait` for one.
+/// (What they reserved while the breaker was still closed stays theirs until a call
+/// reaches them again or the service is dropped, as any reservation of a service made
+/// ready and not called.) Otherwise the service is ready when the inner one is.
+/// `poll_ready` asks the breaker again each time, and a clone starts unasked.
 ///
 /// The call's outcome is reported when its response future ends; a response future
 /// dropped first counts the call as abandoned, as a dropped guarded call does.
@@ -154,13 +168,33 @@ impl<S> Layer<S> for CircuitBreakerLayer {
 /// let ready = search.ready().await?;
 /// breaker.force_open();
 /// assert!(ready.call(1).await.is_err(), "decided at the call");
+///
+/// let refused = search.ready().await?; // open: the inner service is not asked
+/// breaker.reset();
+/// assert!(refused.call(2).await.is_err(), "not made ready, so not called");
+/// assert_eq!(search.ready().await?.call(3).await?, 3);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct CircuitBreakerService<S> {
     inner: S,
     breaker: Arc<CircuitBreaker>,
     failure_if: fn(&BoxError) -> bool,
+    /// `poll_ready` answered without asking the inner service, the breaker being open:
+    /// the next call is rejected.
+    refused: bool,
+}
+
+impl<S: Clone> Clone for CircuitBreakerService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            breaker: Arc::clone(&self.breaker),
+            failure_if: self.failure_if,
+            // Readiness is the original's, for its own next call.
+            refused: false,
+        }
+    }
 }
 
 impl<S, Req> Service<Req> for CircuitBreakerService<S>
@@ -173,10 +207,26 @@ where
     type Future = CircuitBreakerFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Asked again before every call, so a service refused once is not pinned to it.
+        self.refused = matches!(
+            self.breaker.state(),
+            CircuitState::Open | CircuitState::ForcedOpen
+        );
+        if self.refused {
+            return Poll::Ready(Ok(()));
+        }
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
+        if mem::take(&mut self.refused) {
+            // The inner service was not made ready, so it cannot be called, even if the
+            // breaker would admit the call by now.
+            let rejection = self.breaker.refuse();
+            return CircuitBreakerFuture {
+                state: State::Rejected { rejection },
+            };
+        }
         let state = match Arc::clone(&self.breaker).try_acquire_owned() {
             Ok(permit) => State::Admitted {
                 inner: self.inner.call(request),

@@ -50,7 +50,7 @@
 //! Layers apply in the order written, the first outermost, as the attributes do, and by
 //! the same rules: each layer reads an inner layer's rejection as the attributes read one,
 //! whether it arrives as the inner service's error itself or anywhere in its
-//! [`source`](std::error::Error::source) chain ([`AsRejection`](crate::AsRejection)). A
+//! [`source`](std::error::Error::source) chain ([`AsRejection`]). A
 //! retry above a breaker does not retry `CircuitOpen`; a breaker above a timeout counts
 //! its `Timeout` as a failure but not an inner `RateLimited` or `BulkheadFull`.
 //!
@@ -64,7 +64,9 @@
 //!   `ConcurrencyLimit` does; the reservation is given back if the service is dropped
 //!   before `call`, and a clone starts without one. A breaker and a rate limiter decide in
 //!   `call` (see their types for why), so a service made ready is never pinned to a
-//!   decision taken before it was called.
+//!   decision taken before it was called. An open breaker answers ready without asking
+//!   the services below it, and rejects the call that follows: a bulkhead below it
+//!   reserves no slot for a call it would reject.
 //! - Services are `Clone` when the inner one is, and clones share the instance.
 //! - [`RetryService`] needs `Req: Clone` to send the request again, as tower's
 //!   `Policy::clone_request` does.
@@ -81,13 +83,10 @@ mod timeout;
 pub use bulkhead::{BulkheadFuture, BulkheadLayer, BulkheadService};
 pub use circuit_breaker::{CircuitBreakerFuture, CircuitBreakerLayer, CircuitBreakerService};
 pub use rate_limit::{RateLimitFuture, RateLimitLayer, RateLimitService};
-pub use retry::{RetryLayer, RetryService};
-pub use timeout::{TimeoutLayer, TimeoutService};
+pub use retry::{RetryFuture, RetryLayer, RetryService};
+pub use timeout::{TimeoutFuture, TimeoutLayer, TimeoutService};
 
-use std::future::Future;
-use std::pin::Pin;
-
-use crate::pipeline::{Failure, Outcome};
+use crate::pipeline::Failure;
 use crate::{AsRejection, Error};
 
 /// The error of every service here, tower's `BoxError`: a rejection is a boxed
@@ -100,16 +99,6 @@ use crate::{AsRejection, Error};
 /// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The boxed response future of the services whose work is more than one future
-/// ([`RetryService`], [`TimeoutService`]).
-///
-/// ```
-/// use resilience::tower::{BoxError, ResponseFuture};
-/// let ready: ResponseFuture<u8> = Box::pin(async { Ok::<_, BoxError>(1) });
-/// # drop(ready);
-/// ```
-pub type ResponseFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
-
 /// Reads an inner service's error as the pipeline does: a rejection of an inner layer
 /// (the error itself is a `resilience::Error`) is that rejection, one carried in its
 /// source chain is read as it but kept, anything else is the inner service's own.
@@ -118,9 +107,4 @@ fn failure(error: BoxError) -> Failure<BoxError> {
         Ok(rejection) => Failure::Rejected(*rejection),
         Err(error) => Failure::of(error, AsRejection::as_rejection),
     }
-}
-
-/// An inner service's result as a layer's [`Outcome`].
-fn outcome<T, E: Into<BoxError>>(result: Result<T, E>) -> Outcome<T, BoxError> {
-    result.map_err(|error| failure(error.into()))
 }

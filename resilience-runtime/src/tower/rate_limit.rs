@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{BoxError, ResponseFuture};
+use super::BoxError;
 use crate::{registry, ConfigError, RateLimiter};
 
 /// Wraps a service in a [`RateLimitService`]: calls beyond the limiter's quota wait up to
@@ -163,7 +163,7 @@ where
         let clone = self.inner.clone();
         let mut inner = mem::replace(&mut self.inner, clone);
         let limiter = Arc::clone(&self.limiter);
-        let waiting: ResponseFuture<S::Response> = Box::pin(async move {
+        let waiting: Waiting<S::Response> = Box::pin(async move {
             // Asks again when first polled: the wait known at the call may be stale.
             limiter.acquire().await?;
             inner.call(request).await.map_err(Into::into)
@@ -173,6 +173,10 @@ where
         }
     }
 }
+
+/// A call waiting for a permit, then calling the inner service. Boxed: only a call that
+/// finds no permit pays for it, and that call waits on a timer anyway.
+type Waiting<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 
 pin_project! {
     /// The response future of a [`RateLimitService`].
@@ -200,7 +204,7 @@ pin_project! {
             inner: F,
         },
         /// Waiting for a permit, then calling the inner service; or rejected.
-        Waiting { waiting: ResponseFuture<T> },
+        Waiting { waiting: Waiting<T> },
     }
 }
 

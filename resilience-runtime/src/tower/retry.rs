@@ -1,18 +1,23 @@
 //! The retry as a tower layer: each attempt calls the inner service with a clone of the
 //! request.
 
-use std::future::poll_fn;
+use std::future::Future;
 use std::mem;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{failure, outcome, BoxError, ResponseFuture};
+use super::{failure, BoxError};
 use crate::pipeline::{display, finish};
-use crate::{registry, ConfigError, Retry};
+use crate::retry::Budget;
+use crate::time::{self, Tick};
+use crate::{registry, ConfigError, Retry, RetryConfig};
 
 /// Wraps a service in a [`RetryService`]: a failed call is sent again, with a clone of its
 /// request, by the retry's backoff and limits.
@@ -147,10 +152,12 @@ impl<S> Layer<S> for RetryLayer {
 /// Needs `Req: Clone`: each attempt sends a clone of the request, as tower's
 /// `Policy::clone_request` does, since the inner service takes its request by value.
 /// (A request that cannot be cloned, such as a streamed body, cannot be sent twice;
-/// buffer it first.) The first attempt calls the inner service made ready by `poll_ready`;
-/// each later one calls a clone of it, made ready first, so a clone whose readiness failed
-/// is not used again (that failure is read as the attempt's error, by `retry_if`).
-/// `S: Clone` for that, as in tower's `Retry`.
+/// buffer it first.) The first attempt calls the inner service made ready by `poll_ready`,
+/// in `call` itself as tower's own services do; each later one calls a clone of it, made
+/// ready first, so a clone whose readiness failed is not used again (that failure is read
+/// as the attempt's error, by `retry_if`). `S: Clone` for that, as in tower's `Retry`.
+/// The response future is a [`RetryFuture`]: it allocates nothing unless a failed
+/// attempt has to wait for the next one.
 ///
 /// ```
 /// use resilience::tower::{BoxError, RetryLayer};
@@ -173,15 +180,13 @@ pub struct RetryService<S> {
 
 impl<S, Req> Service<Req> for RetryService<S>
 where
-    S: Service<Req> + Clone + Send + 'static,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
-    S::Future: Send,
-    S::Response: Send + 'static,
-    Req: Clone + Send + 'static,
+    Req: Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<S::Response>;
+    type Future = RetryFuture<S, Req>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -190,34 +195,146 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         // The service made ready for this call goes with it; a clone takes its place.
         let clone = self.inner.clone();
-        let ready = mem::replace(&mut self.inner, clone);
-        let retry = Arc::clone(&self.retry);
-        let (retry_if, retry_after) = (self.retry_if, self.retry_after);
-        Box::pin(async move {
-            // Each attempt gets `ready` back with its outcome. The first calls it, as made
-            // ready by `poll_ready`; a later one calls a clone of it, made ready first, so
-            // a clone whose readiness failed is dropped rather than polled again, and a
-            // call that succeeds at once clones nothing.
-            let attempt = move |(mut ready, first): (S, bool)| {
-                let request = request.clone();
-                let retried = (!first).then(|| ready.clone());
-                async move {
-                    let outcome = match retried {
-                        None => outcome(ready.call(request).await),
-                        Some(mut service) => {
-                            let readiness = poll_fn(|cx| service.poll_ready(cx)).await;
-                            match readiness.map_err(Into::into) {
-                                Ok(()) => outcome(service.call(request).await),
-                                Err(error) => Err(failure(error)),
-                            }
-                        }
-                    };
-                    ((ready, false), outcome)
+        let mut ready = mem::replace(&mut self.inner, clone);
+        let future = ready.call(request.clone());
+        RetryFuture {
+            attempt: Attempt::Called { future },
+            ready,
+            request,
+            start: self.retry.start(self.retry.config()),
+            failures: 0,
+            config: None,
+            retry: Arc::clone(&self.retry),
+            retry_if: self.retry_if,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of a [`RetryService`]: the attempt under way, or the wait
+    /// before the next one, with what each attempt needs (the request to clone, the
+    /// service to clone).
+    ///
+    /// ```
+    /// use resilience::tower::{BoxError, RetryFuture, RetryLayer};
+    /// use resilience::{Retry, RetryConfig};
+    /// use tower::{service_fn, Layer, Service};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), BoxError> {
+    /// let layer = RetryLayer::new(Retry::new("fetch", RetryConfig::default())?.into());
+    /// let mut service = layer.layer(service_fn(|n: u8| async move { Ok::<_, BoxError>(n) }));
+    /// let future: RetryFuture<_, u8> = service.call(1);
+    /// assert_eq!(future.await?, 1);
+    /// assert_eq!(layer.retry().stats().succeeded_first_try, 1);
+    /// # Ok(()) }
+    /// ```
+    pub struct RetryFuture<S, Req>
+    where
+        S: Service<Req>,
+    {
+        #[pin]
+        attempt: Attempt<S::Future, S>,
+        // The service `poll_ready` made ready, called by the first attempt; each later
+        // one calls a clone of it.
+        ready: S,
+        request: Req,
+        start: Option<Tick>,
+        failures: u32,
+        // The config the call's failures are weighed by, taken at its first failure and
+        // kept for the rest of the call, so a reload meanwhile never mixes two. Boxed:
+        // only a call that failed holds one.
+        config: Option<Box<RetryConfig>>,
+        retry: Arc<Retry>,
+        retry_if: fn(&BoxError) -> bool,
+        retry_after: fn(&BoxError) -> Option<Duration>,
+    }
+}
+
+pin_project! {
+    #[project = AttemptProjection]
+    enum Attempt<F, S> {
+        /// An attempt's call, under way.
+        Called {
+            #[pin]
+            future: F,
+        },
+        /// The wait before the next attempt: a timer, or none for a wait of zero, which
+        /// yields once so that a retry loop does not hold its thread. The timer is boxed:
+        /// tokio's is larger than everything else here, and every call would move it
+        /// around, while only a call that failed waits.
+        Backoff { timer: Option<Pin<Box<Sleep>>> },
+        /// A clone of the service, being made ready for the next attempt. One whose
+        /// readiness fails is dropped with this state rather than polled again, and that
+        /// failure is read as the attempt's error.
+        Readying { service: S },
+    }
+}
+
+impl<S, Req> Future for RetryFuture<S, Req>
+where
+    S: Service<Req> + Clone,
+    S::Error: Into<BoxError>,
+    Req: Clone,
+{
+    type Output = Result<S::Response, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let failure = match this.attempt.as_mut().project() {
+                AttemptProjection::Called { future } => match ready!(future.poll(cx)) {
+                    Ok(response) => {
+                        this.retry.count_success(*this.failures);
+                        return Poll::Ready(Ok(response));
+                    }
+                    Err(error) => failure(error.into()),
+                },
+                AttemptProjection::Backoff { timer } => {
+                    if let Some(timer) = timer {
+                        ready!(timer.as_mut().poll(cx));
+                    }
+                    this.retry.retried();
+                    let service = this.ready.clone();
+                    this.attempt.set(Attempt::Readying { service });
+                    continue;
                 }
+                AttemptProjection::Readying { service } => match ready!(service.poll_ready(cx)) {
+                    Ok(()) => {
+                        let future = service.call(this.request.clone());
+                        this.attempt.set(Attempt::Called { future });
+                        continue;
+                    }
+                    Err(error) => failure(error.into()),
+                },
             };
-            let (lent, describe) = ((ready, true), display);
-            let outcome = retry.layer(lent, retry_if, retry_after, describe, attempt);
-            finish(outcome.await)
-        })
+            *this.failures += 1;
+            let (retry_if, retry_after) = (*this.retry_if, *this.retry_after);
+            let retry = &**this.retry;
+            let config = this
+                .config
+                .get_or_insert_with(|| Box::new(retry.config().clone()));
+            let budget = Budget {
+                config,
+                start: *this.start,
+            };
+            let wait = retry.after_failure(
+                budget,
+                &failure,
+                *this.failures,
+                retry_if,
+                retry_after,
+                display,
+            );
+            let Some(wait) = wait else {
+                return Poll::Ready(finish(Err(failure)));
+            };
+            if wait.is_zero() {
+                this.attempt.set(Attempt::Backoff { timer: None });
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let timer = Some(Box::pin(time::timer(wait)));
+            this.attempt.set(Attempt::Backoff { timer });
+        }
     }
 }
