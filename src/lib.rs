@@ -101,6 +101,10 @@ extern crate self as resilience;
 pub use resilience_macros::{
     bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
 };
+/// Breakers and limiters shared by a fleet of processes through Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use resilience_redis as redis;
+pub use resilience_runtime::shared;
 #[cfg(feature = "tower")]
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{

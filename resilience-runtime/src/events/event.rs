@@ -119,6 +119,13 @@ pub enum Detail {
         /// The attempt started, counting from 1.
         attempt: u32,
     },
+    /// A breaker or limiter shared by many processes lost its shared state
+    /// (`available == false`: the store is unreachable and the instance follows its
+    /// fallback mode) or found it again.
+    SharedState {
+        /// Whether the shared state is reachable now.
+        available: bool,
+    },
 }
 
 /// One line, naming the instance.
@@ -162,6 +169,12 @@ impl fmt::Display for Event {
             }
             Detail::FellBack { step } => write!(f, "{kind} `{name}`: falling back to step {step}"),
             Detail::Hedged { attempt } => write!(f, "{kind} `{name}` started attempt {attempt}"),
+            Detail::SharedState { available: false } => {
+                write!(f, "{kind} `{name}` lost its shared state and falls back")
+            }
+            Detail::SharedState { available: true } => {
+                write!(f, "{kind} `{name}` is back on its shared state")
+            }
         }
     }
 }
