@@ -152,6 +152,10 @@ impl Backend {
         settings
             .validate()
             .map_err(|message| Error::new(ErrorKind::Settings, message))?;
+        // redis builds its TLS config from the process's default provider; one installed
+        // by the application already stays.
+        #[cfg(feature = "tls")]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // The password is known only once the URL parsed; until then, anything between
         // the scheme and the host may be one.
         let secret = url
