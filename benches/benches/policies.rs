@@ -17,8 +17,9 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use resilience::{
     bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout, Bulkhead, BulkheadConfig,
-    CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, KeyedConfig, KeyedRateLimiter,
-    RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+    CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, KeyedConfig,
+    KeyedRateLimiter, RateLimiter,
+    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -361,9 +362,7 @@ fn observed(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("observed");
     group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
-    group.bench_function("resilience attribute", |b| {
-        b.to_async(&rt).iter(with_breaker)
-    });
+    group.bench_function("resilience attribute", |b| b.to_async(&rt).iter(with_breaker));
     group.bench_function("resilience all five attributes", |b| {
         b.to_async(&rt).iter(with_all_five)
     });
