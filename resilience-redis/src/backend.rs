@@ -277,11 +277,7 @@ impl Backend {
                 ),
             ));
         }
-        let shared = Arc::new(SharedBreaker::new(
-            breaker,
-            Arc::clone(&self.inner.shared),
-            mode,
-        ));
+        let shared = SharedBreaker::new(breaker, Arc::clone(&self.inner.shared), mode);
         breaker
             .share(Arc::new(breaker::Hook(Arc::clone(&shared))))
             .map_err(|e| Error::new(ErrorKind::Unsupported, e.to_string()))?;

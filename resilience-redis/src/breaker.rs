@@ -9,6 +9,7 @@ use std::time::Duration;
 use redis::{Script, ScriptInvocation, Value};
 use resilience_runtime::shared::{CallOutcome, SharedCircuit, SharedView, Ticket};
 use resilience_runtime::{CircuitBreaker, CircuitState};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::Shared;
@@ -136,16 +137,28 @@ pub(crate) struct SharedBreaker {
     lease: Mutex<Option<Lease>>,
     /// A lease request is in flight: one at a time per process.
     leasing: AtomicBool,
+    /// The scripts this process sends, in the order its calls ended: a failure and the
+    /// success after it must reach Redis in that order.
+    queue: mpsc::Sender<Job>,
 }
 
+/// A script to run off the call path, and what to do with the lease it may reply.
+type Job = (ScriptInvocation<'static>, fn(&SharedBreaker, Option<u64>));
+
+/// Scripts waiting for Redis beyond this many mean Redis is too slow for this breaker's
+/// traffic: it falls back rather than let the queue grow.
+const QUEUE: usize = 1024;
+
 impl SharedBreaker {
+    /// The hook, and the task that sends its scripts one after the other.
     pub(crate) fn new(
         breaker: &Arc<CircuitBreaker>,
         backend: Arc<Shared>,
         mode: WhenUnavailable,
-    ) -> Self {
+    ) -> Arc<Self> {
         let config = breaker.config();
-        Self {
+        let (queue, mut jobs) = mpsc::channel::<Job>(QUEUE);
+        let this = Arc::new(Self {
             name: breaker.name().into(),
             keys: BreakerKeys::new(backend.prefix(), breaker.name()),
             breaker: Arc::downgrade(breaker),
@@ -162,7 +175,17 @@ impl SharedBreaker {
             dirty: AtomicBool::new(false),
             lease: Mutex::new(None),
             leasing: AtomicBool::new(false),
-        }
+            queue,
+        });
+        let weak = Arc::downgrade(&this);
+        this.backend.spawn(async move {
+            while let Some((invocation, then)) = jobs.recv().await {
+                let Some(this) = weak.upgrade() else { return };
+                let lease = this.settle(this.backend.run(invocation).await);
+                then(&this, lease);
+            }
+        });
+        this
     }
 
     /// Reads the fleet's state: the refresh backstop, and how an unreachable Redis is
@@ -249,17 +272,13 @@ impl SharedBreaker {
         *self.mirror.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs a script off the call path and applies its reply.
-    fn spawn(
-        self: &Arc<Self>,
-        invocation: ScriptInvocation<'static>,
-        then: fn(&Self, Option<u64>),
-    ) {
-        let this = Arc::clone(self);
-        self.backend.spawn(async move {
-            let lease = this.settle(this.backend.run(invocation).await);
-            then(&this, lease);
-        });
+    /// Queues a script to run off the call path; its reply is applied, then `then` runs.
+    fn spawn(&self, invocation: ScriptInvocation<'static>, then: fn(&Self, Option<u64>)) {
+        if self.queue.try_send((invocation, then)).is_err() {
+            self.lost();
+            // The lease request this may have been is over.
+            self.leasing.store(false, Release);
+        }
     }
 
     /// `script` on this breaker's keys, with the TTL first and then `args`.

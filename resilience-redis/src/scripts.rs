@@ -25,7 +25,9 @@ local function load(key, now, ttl)
   local v = redis.call('HMGET', key, 's', 'g', 'u', 'f', 'w', 'v')
   if not v[1] then
     local st = {s = 'c', g = now, u = 0, f = 0, w = 0, v = 0}
-    redis.call('HSET', key, 's', 'c', 'g', int(now), 'u', 0, 'f', 0, 'w', 0, 'v', 0)
+    -- Leases are numbered from the clock too: a lease held across lost keys is never
+    -- mistaken for one granted after.
+    redis.call('HSET', key, 's', 'c', 'g', int(now), 'u', 0, 'f', 0, 'w', 0, 'v', 0, 'n', int(now * 1000))
     redis.call('PEXPIRE', key, ttl)
     return st
   end

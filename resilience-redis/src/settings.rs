@@ -49,7 +49,7 @@ pub struct Settings {
     /// pub/sub push, and how often an unreachable Redis is tried again. Default 1s.
     pub refresh: Duration,
     /// How long a half-open probe holds its slot in the fleet without reporting: a prober
-    /// that crashed or hung frees it after this long. Default 10s.
+    /// that crashed or hung frees it after this long. Longer than `timeout`. Default 10s.
     pub probe_lease: Duration,
     /// What every shared name does while Redis is unreachable, unless shared with a mode
     /// of its own. Default [`WhenUnavailable::Local`].
@@ -161,6 +161,9 @@ impl Settings {
                 "`timeout`, `refresh` and `probe_lease` must be at least 1ms, `ttl` at least 1s",
             );
         }
+        if self.probe_lease <= self.timeout {
+            return Err("`probe_lease` must be longer than `timeout`: a probe's report must reach Redis while its lease holds");
+        }
         Ok(())
     }
 }
@@ -168,5 +171,29 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces_in_the_prefix_and_a_lease_within_the_timeout_are_refused() {
+        assert_eq!(Settings::DEFAULT.validate(), Ok(()));
+        assert_eq!(Settings::DEFAULT.prefix(), "resilience:");
+        assert!(Settings::DEFAULT.key_prefix("a{b}:").validate().is_err());
+        assert!(Settings::DEFAULT
+            .probe_lease(Duration::from_millis(50))
+            .validate()
+            .is_err());
+        assert!(Settings::DEFAULT
+            .timeout(Duration::ZERO)
+            .validate()
+            .is_err());
+        assert!(Settings::DEFAULT
+            .ttl(Duration::from_millis(10))
+            .validate()
+            .is_err());
     }
 }
