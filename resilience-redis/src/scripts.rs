@@ -173,3 +173,191 @@ pub(crate) static SUCCESS_SCRIPT: LazyLock<Script> = LazyLock::new(|| breaker(SU
 pub(crate) static LEASE_SCRIPT: LazyLock<Script> = LazyLock::new(|| breaker(LEASE));
 pub(crate) static PROBE_SCRIPT: LazyLock<Script> = LazyLock::new(|| breaker(PROBE));
 pub(crate) static GCRA_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA));
+
+/// The breaker's scripts against a reference model, on a `redis-server` of the test's own:
+/// random sequences of failures, resets, lease requests and probe outcomes (current and
+/// stale), each reply compared with what the model says the fleet's state must be.
+#[cfg(test)]
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    const THRESHOLD: u64 = 3;
+    const PROBES: usize = 2;
+    const WINS: u64 = 2;
+
+    struct Server(Child, u16);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn server() -> Option<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(_) if std::env::var("RESILIENCE_REQUIRE_REDIS").as_deref() != Ok("1") => {
+                return None
+            }
+            Err(error) => {
+                panic!("RESILIENCE_REQUIRE_REDIS=1 but redis-server did not start: {error}")
+            }
+        };
+        let server = Server(child, port);
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server never listened");
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Op {
+        Failure { stale: bool },
+        Success { stale: bool },
+        Lease,
+        Probe { which: usize, outcome: char },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            any::<bool>().prop_map(|stale| Op::Failure { stale }),
+            any::<bool>().prop_map(|stale| Op::Success { stale }),
+            Just(Op::Lease),
+            (0usize..4, prop::sample::select(vec!['s', 'f', 'a']))
+                .prop_map(|(which, outcome)| Op::Probe { which, outcome }),
+        ]
+    }
+
+    /// What the fleet's state must be.
+    #[derive(Debug, Default)]
+    struct Model {
+        closed: bool,
+        generation: u64,
+        failures: u64,
+        wins: u64,
+        held: Vec<u64>,
+        /// Leases of episodes that ended, or given back: reporting them changes nothing.
+        spent: Vec<u64>,
+    }
+
+    impl Model {
+        fn transition(&mut self, closed: bool) {
+            self.closed = closed;
+            self.generation += 1;
+            self.failures = 0;
+            self.wins = 0;
+            self.spent.append(&mut self.held);
+        }
+    }
+
+    fn run(
+        connection: &mut redis::Connection,
+        script: &Script,
+        args: &[String],
+    ) -> (bool, u64, u64, Option<u64>) {
+        let mut call = script.prepare_invoke();
+        call.key("m:{b}:breaker").key("m:{b}:probes").arg(60_000);
+        for arg in args {
+            call.arg(arg);
+        }
+        let value: redis::Value = call.invoke(connection).expect("the script runs");
+        let (fleet, lease) = crate::breaker::Fleet::from_reply(&value).expect("a state");
+        (fleet.closed, fleet.generation, fleet.failures, lease)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(48) })]
+
+        #[test]
+        fn the_scripts_follow_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+            let Some(server) = server() else { return Ok(()) };
+            let client = redis::Client::open(format!("redis://127.0.0.1:{}", server.1)).unwrap();
+            let mut connection = client.get_connection().unwrap();
+            // The first read creates the state; the model takes its generation from it.
+            let (closed, generation, _, _) = run(&mut connection, &READ_SCRIPT, &[]);
+            let mut model = Model { closed, generation, ..Model::default() };
+            // Recovery of 1ms: the open breaker is half-open by the next operation.
+            let (recovery, name) = ("1".to_owned(), "b".to_owned());
+            for op in ops {
+                std::thread::sleep(Duration::from_millis(2));
+                let issued = |stale: bool| ((model.generation - u64::from(stale)) % (1 << 30)).to_string();
+                let reply = match op {
+                    Op::Failure { stale } => {
+                        let reply = run(&mut connection, &FAILURE_SCRIPT, &[issued(stale), THRESHOLD.to_string(), recovery.clone(), "m:breakers".into(), name.clone()]);
+                        if model.closed && !stale {
+                            model.failures += 1;
+                            if model.failures >= THRESHOLD {
+                                model.transition(false);
+                            }
+                        }
+                        reply
+                    }
+                    Op::Success { stale } => {
+                        let reply = run(&mut connection, &SUCCESS_SCRIPT, &[issued(stale)]);
+                        if model.closed && !stale {
+                            model.failures = 0;
+                        }
+                        reply
+                    }
+                    Op::Lease => {
+                        let reply = run(&mut connection, &LEASE_SCRIPT, &[PROBES.to_string(), "60000".into()]);
+                        let granted = !model.closed && model.held.len() < PROBES;
+                        prop_assert_eq!(reply.3.is_some_and(|lease| lease > 0), granted, "lease granted: {:?}", model);
+                        if granted {
+                            model.held.push(reply.3.unwrap());
+                        }
+                        reply
+                    }
+                    Op::Probe { which, outcome } => {
+                        let known: Vec<u64> = model.held.iter().chain(&model.spent).copied().collect();
+                        let Some(&lease) = known.get(which) else { continue };
+                        let reply = run(&mut connection, &PROBE_SCRIPT, &[lease.to_string(), outcome.to_string(), WINS.to_string(), recovery.clone(), "m:breakers".into(), name.clone()]);
+                        if let Some(at) = model.held.iter().position(|&held| held == lease) {
+                            model.spent.push(model.held.remove(at));
+                            match outcome {
+                                'f' => model.transition(false),
+                                's' => {
+                                    model.wins += 1;
+                                    if model.wins >= WINS {
+                                        model.transition(true);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        reply
+                    }
+                };
+                prop_assert_eq!((reply.0, reply.1), (model.closed, model.generation), "after {:?}: {:?}", op, model);
+                if model.closed {
+                    prop_assert_eq!(reply.2, model.failures, "after {:?}", op);
+                }
+            }
+        }
+    }
+}
