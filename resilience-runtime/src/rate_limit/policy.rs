@@ -383,7 +383,7 @@ impl RateLimiter {
                 self.rejections.fetch_add(1, Relaxed);
                 return Err(self.limited(wait));
             }
-            // Waiting holds nothing: the permit is taken by the next admission, in Redis.
+            // Waiting holds nothing: the permit is taken by the next admission, in the store.
             time::sleep(wait).await;
             waited = true;
         }
