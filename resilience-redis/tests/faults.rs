@@ -182,8 +182,8 @@ async fn the_right_password_connects_and_a_wrong_one_fails_without_showing_it() 
         !format!("{backend:?}").contains("correct-horse"),
         "{backend:?}"
     );
-    let limiter = limiter(&backend, WhenUnavailable::Reject).await;
-    limiter.acquire().await.expect("admitted through Redis");
+    let quota = limiter(&backend, WhenUnavailable::Reject).await;
+    quota.acquire().await.expect("admitted through Redis");
 
     let wrong = format!("redis://:battery-staple@127.0.0.1:{}", server.port);
     let error = Backend::connect_with(&wrong, settings("f4:"))
@@ -194,7 +194,22 @@ async fn the_right_password_connects_and_a_wrong_one_fails_without_showing_it() 
         assert!(!shown.contains("battery-staple"), "{shown}");
         assert!(!shown.is_empty());
     }
-    let user = format!("redis://someone:battery-staple@127.0.0.1:{}", server.port);
+    // An ACL user with its own password works too.
+    assert_eq!(
+        server.command("ACL SETUSER fleet on >tr0ub4dor ~* &* +@all"),
+        "+OK"
+    );
+    let acl = format!("redis://fleet:tr0ub4dor@127.0.0.1:{}", server.port);
+    let backend = Backend::connect_with(&acl, settings("f4:"))
+        .await
+        .expect("the ACL user");
+    assert!(!format!("{backend:?}").contains("tr0ub4dor"), "{backend:?}");
+    limiter(&backend, WhenUnavailable::Reject)
+        .await
+        .acquire()
+        .await
+        .expect("admitted as the ACL user");
+    let user = format!("redis://fleet:battery-staple@127.0.0.1:{}", server.port);
     let error = Backend::connect_with(&user, settings("f4:"))
         .await
         .unwrap_err();
