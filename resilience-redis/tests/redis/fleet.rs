@@ -3,19 +3,17 @@
 //! quota through a `redis-server` the parent started. The parent drives them over stdin
 //! and reads what they saw, stamped with the wall clock (one host, one clock), on stdout.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::RedisServer;
 use resilience::redis::{Backend, Settings, WhenUnavailable};
 use resilience::{
     CircuitBreaker, CircuitBreakerConfig, CircuitState, RateLimiter, RateLimiterConfig,
 };
-use support::RedisServer;
 
 const ROLE: &str = "FLEET_ROLE";
 const URL: &str = "FLEET_URL";
@@ -42,7 +40,7 @@ struct Member {
 impl Member {
     fn spawn(role: &str, server: &RedisServer, prefix: &str) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+            .args(["--exact", "fleet::child", "--nocapture", "--test-threads=1"])
             .env(ROLE, role)
             .env(URL, server.url())
             .env(PREFIX, prefix)

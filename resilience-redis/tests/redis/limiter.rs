@@ -1,15 +1,13 @@
 //! A shared quota against a real `redis-server`: two "processes" in one, each a limiter of
 //! the same name shared through a backend of its own.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::RedisServer;
 use resilience::events::Detail;
 use resilience::redis::{Backend, Settings, WhenUnavailable};
 use resilience::{Error, RateLimiter, RateLimiterConfig};
-use support::RedisServer;
 
 async fn shared(
     server: &RedisServer,

@@ -1,14 +1,12 @@
 //! A shared breaker against a real `redis-server`, with two "processes" in one: two
 //! breakers of one name, each shared through a backend of its own.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::RedisServer;
 use resilience::redis::{Backend, Settings, WhenUnavailable};
 use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
-use support::RedisServer;
 
 fn config() -> CircuitBreakerConfig {
     CircuitBreakerConfig::DEFAULT

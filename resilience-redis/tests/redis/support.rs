@@ -1,8 +1,6 @@
 //! A `redis-server` of the test's own, on a free loopback port, stopped when dropped; and
 //! the one line that says the Redis tests were skipped when there is none.
 
-#![allow(dead_code)] // Each test binary uses part of it.
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -160,7 +158,7 @@ fn skipped<T>() -> Option<T> {
         // Straight to stderr: the test harness captures `eprintln!` of passing tests.
         let _ = writeln!(
             std::io::stderr(),
-            "skipped the Redis tests: `redis-server` is not on the PATH (apt-get install redis-server, then cargo test -p resilience-redis)"
+            "skipped the Redis tests: `redis-server` is not on the PATH (apt-get install redis-server, then cargo test -p resilience-redis --test redis)"
         );
     });
     None

@@ -1,15 +1,13 @@
 //! The server paused, killed and restarted, flushed, and password-protected: calls never
 //! wait past the timeout, nothing panics, and shared state comes back by itself.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{self, RedisServer};
 use resilience::events::{Detail, Subscription};
 use resilience::redis::{Backend, ErrorKind, Settings, WhenUnavailable};
 use resilience::{CircuitBreaker, CircuitBreakerConfig, RateLimiter, RateLimiterConfig};
-use support::RedisServer;
 
 const TIMEOUT: Duration = Duration::from_millis(50);
 
