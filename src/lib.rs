@@ -65,7 +65,8 @@
 //! Every policy also works by hand, without the attributes: see [`CircuitBreaker`],
 //! [`Retry`], [`Timeout`], [`Bulkhead`], [`RateLimiter`], [`Fallback`] and [`Hedge`]. With
 //! the `tower` feature, `resilience::tower` has the first five as tower `Layer`s over the
-//! same named instances.
+//! same named instances. With the `redis` feature, `resilience::redis` shares a breaker or
+//! a quota among every process of a service, through Redis.
 //!
 //! What the policies do besides letting calls through (transitions, rejections, retries,
 //! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.
