@@ -56,6 +56,12 @@ JOBS = [
      "closed rate-mode breaker, success (60 s window, slow-call rule)"),
     ("contended_2_threads", "resilience rate mode breaker", [],
      "2 threads on one closed rate-mode breaker (per call)"),
+    # Against a real redis-server (benches/shared.rs): the shared breaker beside a local one
+    # (0 Redis commands, asserted by the bench), the shared limiter beside a PING.
+    ("shared_breaker", "resilience shared, closed", ["resilience local"],
+     "closed shared breaker (Redis), success: 0 commands"),
+    ("shared_limiter", "resilience shared, admitted", ["redis PING round trip"],
+     "shared limiter (Redis), admitted: one round trip"),
 ]
 
 # An observed row (an event subscriber installed, metrics scraped meanwhile) beside the same

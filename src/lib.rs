@@ -67,7 +67,9 @@
 //! the `tower` feature, `resilience::tower` has the first five as tower `Layer`s over the
 //! same named instances. With the `config` feature, [`registry().apply`](Registry::apply)
 //! configures them by name from a TOML file and the environment, at run time too,
-//! keeping their state (see `resilience::config`).
+//! keeping their state (see `resilience::config`). With the `redis` feature,
+//! `resilience::redis` shares a breaker or a quota among every process of a service,
+//! through Redis.
 //!
 //! What the policies do besides letting calls through (transitions, rejections, retries,
 //! timeouts, waits) is reported as [`events`] to subscribers and as `tracing` events.
@@ -103,8 +105,12 @@ extern crate self as resilience;
 pub use resilience_macros::{
     bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
 };
+/// Breakers and limiters shared by a fleet of processes through Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use resilience_redis as redis;
 #[cfg(feature = "config")]
 pub use resilience_runtime::config;
+pub use resilience_runtime::shared;
 #[cfg(feature = "tower")]
 pub use resilience_runtime::tower;
 pub use resilience_runtime::{

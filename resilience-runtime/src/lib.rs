@@ -24,6 +24,7 @@ mod rate_limit;
 mod registry;
 mod retry;
 mod setters;
+pub mod shared;
 mod sync;
 mod time;
 mod timeout;

@@ -9,6 +9,7 @@ use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
+use crate::shared::{AlreadyShared, SharedCircuit, SharedView};
 use crate::sync::{AtomicU64, Mutex};
 use crate::time::{self, millis_ceil, Origin};
 use crate::{ConfigError, Error, Kind};
@@ -17,8 +18,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::AtomicU64 as Count;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::sync::{Arc, PoisonError};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 
 const SECOND: u64 = 1_000_000_000;
@@ -68,6 +69,9 @@ pub struct CircuitBreaker {
     /// Failed probes since the breaker last closed: how far `recovery_backoff` has grown
     /// the open duration.
     reopenings: AtomicU32,
+    /// The fleet's breaker, once [`share`](Self::share) installed it; read off the
+    /// success path only.
+    shared: OnceLock<Arc<dyn SharedCircuit>>,
 }
 
 impl CircuitBreaker {
@@ -106,7 +110,107 @@ impl CircuitBreaker {
             rejections: Count::new(0),
             transitions: Default::default(),
             transitioning: Mutex::new(()),
+            shared: OnceLock::new(),
         })
+    }
+
+    /// Makes this breaker one view of a breaker shared by many processes: from now on
+    /// `shared` decides every call the breaker's word does not let through by itself, and
+    /// hears every outcome but a success while the fleet is clean closed. Called by a
+    /// store such as `resilience-redis`, once, before the shared state is known: the
+    /// breaker stays as it is until the store calls
+    /// [`set_shared_view`](Self::set_shared_view). Shared, a breaker counts consecutive
+    /// failures only (a rate rule's window stays in each process).
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyShared`] if a hook is installed already.
+    ///
+    /// The [`shared`](crate::shared) module's example implements a hook.
+    pub fn share(&self, shared: Arc<dyn SharedCircuit>) -> Result<(), AlreadyShared> {
+        self.shared.set(shared).map_err(|_| AlreadyShared {
+            name: Arc::clone(&self.name),
+        })
+    }
+
+    /// What the fleet's state means for this process's calls: a shared breaker's store
+    /// calls this each time it learns the fleet's state. Does nothing to an unshared
+    /// breaker.
+    ///
+    /// ```
+    /// use resilience::shared::SharedView;
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let breaker = CircuitBreaker::new("not shared", CircuitBreakerConfig::default()).unwrap();
+    /// breaker.set_shared_view(SharedView::NotClosed);
+    /// assert!(breaker.is_closed());
+    /// ```
+    pub fn set_shared_view(&self, view: SharedView) {
+        if self.shared.get().is_none() {
+            return;
+        }
+        let next = match view {
+            SharedView::Closed {
+                generation,
+                failures,
+            } => State::Closed {
+                // The word keeps the low 30 bits, and calls report under them.
+                generation: (generation & u64::from(u32::MAX >> 2)) as u32,
+                failures: u32::from(failures),
+            },
+            // Any word that is not closed sends every call to the hook; a forced-open one
+            // reads no clock.
+            SharedView::NotClosed => State::ForcedOpen { generation: 0 },
+            SharedView::Local => self.load().reset(),
+        };
+        // No event here: the store reports the fleet's transitions itself
+        // (`shared_transition`), since the word stands for them only roughly.
+        self.word.store(next.pack(), Release);
+    }
+
+    /// Reports a change of the fleet's state, learned by a shared breaker's store, as the
+    /// breaker's own transitions are: counted in the stats, sent to subscribers and
+    /// `tracing`. Does nothing to an unshared breaker.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// let breaker = CircuitBreaker::new("alone", CircuitBreakerConfig::default()).unwrap();
+    /// breaker.shared_transition(CircuitState::Closed, CircuitState::Open);
+    /// assert_eq!(breaker.stats().transitions, 0);
+    /// ```
+    pub fn shared_transition(&self, from: CircuitState, to: CircuitState) {
+        if self.shared.get().is_none() || from == to {
+            return;
+        }
+        let _ordered = self
+            .transitioning
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.transitions[to.index()].fetch_add(1, Relaxed);
+        self.events.transition(from, to);
+    }
+
+    /// Reports that the shared state became unreachable (`available == false`: the
+    /// breaker follows its store's fallback mode) or reachable again: one event and one
+    /// `tracing` warning each time. Does nothing to an unshared breaker.
+    ///
+    /// ```
+    /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// let breaker = CircuitBreaker::new("alone", CircuitBreakerConfig::default()).unwrap();
+    /// breaker.shared_availability(false); // not shared: nothing happens
+    /// ```
+    pub fn shared_availability(&self, available: bool) {
+        if self.shared.get().is_some() {
+            self.events.shared_availability(available);
+        }
+    }
+
+    /// The fleet's breaker, when it decides (its store is reachable, or set to reject).
+    #[inline]
+    fn hook(&self) -> Option<&dyn SharedCircuit> {
+        self.shared
+            .get()
+            .map(|shared| &**shared)
+            .filter(|shared| shared.in_charge())
     }
 
     /// The breaker's name.
@@ -409,6 +513,9 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn state(&self) -> CircuitState {
+        if let Some(shared) = self.hook() {
+            return shared.state();
+        }
         match self.load() {
             State::Open { until_ms } if self.elapsed() >= Duration::from_millis(until_ms) => {
                 CircuitState::HalfOpen
@@ -474,6 +581,13 @@ impl CircuitBreaker {
     /// # }
     /// ```
     pub fn can_execute(&self) -> bool {
+        if let Some(shared) = self.hook() {
+            // A look, not a lease: half-open may have no slot left, as it may locally.
+            return matches!(
+                shared.state(),
+                CircuitState::Closed | CircuitState::HalfOpen | CircuitState::Disabled
+            );
+        }
         self.load().admit(self.elapsed(), self.config()).is_ok()
     }
 
@@ -513,6 +627,12 @@ impl CircuitBreaker {
 
     /// An outcome recorded by hand: into the window while closed, and into the state.
     fn record(&self, report: Report) {
+        if let Some(shared) = self.hook() {
+            if let Some(issued) = State::closed_generation(self.word.load(Acquire)) {
+                shared.report(issued, false, report.into());
+            }
+            return;
+        }
         if let Some(window) = &self.window {
             if let Some(issued) = State::closed_generation(self.word.load(Acquire)) {
                 let now = if window.is_timed() { self.nanos() } else { 0 };
@@ -639,7 +759,10 @@ impl CircuitBreaker {
         let entered = self.transitions.each_ref().map(|count| count.load(Relaxed));
         CircuitBreakerStats {
             state: self.state(),
-            recorded_state: self.load().circuit_state(),
+            recorded_state: match self.hook() {
+                Some(shared) => shared.state(),
+                None => self.load().circuit_state(),
+            },
             calls: successes + failures + abandoned + rejections,
             successes,
             failures,
@@ -703,6 +826,16 @@ impl CircuitBreaker {
 
     #[cold]
     fn admit_slow(&self, mut word: u64) -> Result<Permit, Error> {
+        if let Some(shared) = self.hook() {
+            return match shared.admit() {
+                Ok(ticket) => Ok(Permit {
+                    issued: ticket.issued,
+                    probe: ticket.probe,
+                    started: self.started(),
+                }),
+                Err((state, retry_after)) => Err(self.rejected(state, retry_after)),
+            };
+        }
         loop {
             let state = State::unpack(word);
             if let State::Closed { generation, .. } | State::Disabled { generation } = state {
@@ -872,6 +1005,9 @@ impl CircuitBreaker {
 
     #[cold]
     fn apply(&self, permit: Permit, report: Report) {
+        if let Some(shared) = self.hook() {
+            return shared.report(permit.issued, permit.probe, report.into());
+        }
         // Only a failure can open the breaker, and only opening needs the time, read after
         // the state it applies to.
         let now = || {

@@ -90,6 +90,16 @@ pub(crate) enum Report {
     Abandoned,
 }
 
+impl From<Report> for crate::shared::CallOutcome {
+    fn from(report: Report) -> Self {
+        match report {
+            Report::Success => Self::Success,
+            Report::Failure => Self::Failure,
+            Report::Abandoned => Self::Abandoned,
+        }
+    }
+}
+
 impl State {
     pub(crate) const INITIAL: State = State::Closed {
         generation: 0,

@@ -69,6 +69,11 @@ impl Emitter {
         self.send(|| Detail::FellBack { step });
     }
 
+    pub(crate) fn shared_availability(&self, available: bool) {
+        trace::shared_availability(self.kind, &self.name, available);
+        self.send(|| Detail::SharedState { available });
+    }
+
     pub(crate) fn hedged(&self, attempt: u32) {
         trace::hedged(&self.name, attempt);
         self.send(|| Detail::Hedged { attempt });

@@ -126,6 +126,13 @@ pub enum Detail {
         /// The fields that changed, as `field: old -> new`, comma separated.
         changes: Arc<str>,
     },
+    /// A breaker or limiter shared by many processes lost its shared state
+    /// (`available == false`: the store is unreachable and the instance follows its
+    /// fallback mode) or found it again.
+    SharedState {
+        /// Whether the shared state is reachable now.
+        available: bool,
+    },
 }
 
 /// One line, naming the instance.
@@ -171,6 +178,12 @@ impl fmt::Display for Event {
             Detail::Hedged { attempt } => write!(f, "{kind} `{name}` started attempt {attempt}"),
             Detail::Reconfigured { changes } => {
                 write!(f, "{kind} `{name}` reconfigured: {changes}")
+            }
+            Detail::SharedState { available: false } => {
+                write!(f, "{kind} `{name}` lost its shared state and falls back")
+            }
+            Detail::SharedState { available: true } => {
+                write!(f, "{kind} `{name}` is back on its shared state")
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::error::{invalid, InvalidConfig};
 use crate::events::{Emitter, Subscription};
 use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
+use crate::shared::{AlreadyShared, QuotaDecision, SharedQuota};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
 use crate::{blocking, ConfigError, Error, Kind};
@@ -16,7 +17,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU64 as Count;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Admits at most `max_requests` calls per `window`, by the chosen [`Algorithm`]; a call
@@ -47,6 +48,8 @@ pub struct RateLimiter {
     waited: Count,
     rejections: Count,
     events: Emitter,
+    /// The fleet's quota, once [`share`](Self::share) installed it.
+    shared: OnceLock<Arc<dyn SharedQuota>>,
 }
 
 /// The algorithm's state, and its parameters: those are derived from the config and
@@ -105,7 +108,43 @@ impl RateLimiter {
             admitted: Counter::default(),
             waited: Count::new(0),
             rejections: Count::new(0),
+            shared: OnceLock::new(),
         })
+    }
+
+    /// Makes this limiter one view of a quota shared by many processes: from now on
+    /// `shared` decides each admission of an async call ([`acquire`](Self::acquire),
+    /// [`call`](Self::call), [`layer`](Self::layer), so the attribute). `max_wait` keeps
+    /// its meaning: a call waits for the fleet's next permit if it comes soon enough. The
+    /// calls that cannot wait on a network round trip ([`try_acquire`](Self::try_acquire),
+    /// the blocking ones, the tower layer) draw on this limiter's own quota, as does every
+    /// call while the store falls back to local state. Called by a store such as
+    /// `resilience-redis`, once.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyShared`] if a hook is installed already.
+    ///
+    /// The [`SharedQuota`] trait's example installs a hook.
+    pub fn share(&self, shared: Arc<dyn SharedQuota>) -> Result<(), AlreadyShared> {
+        self.shared.set(shared).map_err(|_| AlreadyShared {
+            name: Arc::clone(&self.name),
+        })
+    }
+
+    /// Reports that the shared quota became unreachable (`available == false`: the
+    /// limiter follows its store's fallback mode) or reachable again: one event and one
+    /// `tracing` warning each time. Does nothing to an unshared limiter.
+    ///
+    /// ```
+    /// # use resilience::RateLimiter;
+    /// let limiter = RateLimiter::new("alone", Default::default()).unwrap();
+    /// limiter.shared_availability(false); // not shared: nothing happens
+    /// ```
+    pub fn shared_availability(&self, available: bool) {
+        if self.shared.get().is_some() {
+            self.events.shared_availability(available);
+        }
     }
 
     /// The limiter's name.
@@ -256,6 +295,9 @@ impl RateLimiter {
     /// # }
     /// ```
     pub async fn acquire(&self) -> Result<(), Error> {
+        if let Some(shared) = self.shared.get() {
+            return self.acquire_shared(&**shared).await;
+        }
         match self.admit() {
             Ok(()) => {
                 self.admitted.increment();
@@ -373,6 +415,49 @@ impl RateLimiter {
         next()
     }
 
+    /// Takes a permit of the fleet's quota, waiting for the next one up to `max_wait`; the
+    /// limiter's own quota while the store says so.
+    async fn acquire_shared(&self, shared: &dyn SharedQuota) -> Result<(), Error> {
+        let start = time::now();
+        let max_wait = self.config().max_wait;
+        let mut waited = false;
+        loop {
+            let wait = match shared.admit().await {
+                QuotaDecision::Admitted => {
+                    self.admitted.increment();
+                    if waited {
+                        self.waited.fetch_add(1, Relaxed);
+                        self.events
+                            .waited(Duration::from_nanos(time::now().saturating_sub(start)));
+                    }
+                    return Ok(());
+                }
+                QuotaDecision::Local => {
+                    return match self.admit() {
+                        Ok(()) => {
+                            self.admitted.increment();
+                            Ok(())
+                        }
+                        Err(wait) => self.wait_for_permit(wait).await,
+                    }
+                }
+                QuotaDecision::Refused(retry_after) => {
+                    self.rejections.fetch_add(1, Relaxed);
+                    return Err(self.limited(retry_after));
+                }
+                QuotaDecision::Wait(wait) => wait,
+            };
+            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
+            if elapsed.saturating_add(wait) > max_wait {
+                self.rejections.fetch_add(1, Relaxed);
+                return Err(self.limited(wait));
+            }
+            // Waiting holds nothing: the permit is taken by the next admission, in the store.
+            time::sleep(wait).await;
+            waited = true;
+        }
+    }
+
     /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
     async fn wait_for_permit(&self, mut wait: Duration) -> Result<(), Error> {
         let start = time::now();
@@ -441,6 +526,12 @@ impl RateLimiter {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome<T, E>>,
     {
+        if let Some(shared) = self.shared.get() {
+            if let Err(limited) = self.acquire_shared(&**shared).await {
+                return Err(Failure::Rejected(limited));
+            }
+            return next().await;
+        }
         // The admitted path stays out of the waiting future: no state machine to set up
         // around one compare-and-swap.
         match self.admit() {

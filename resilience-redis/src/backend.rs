@@ -1,0 +1,448 @@
+//! The connection to Redis, the names shared through it, and the two tasks that keep
+//! each process's view fresh: the pub/sub subscriber and the periodic refresh.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ScriptInvocation, Value};
+use resilience_runtime::{registry, CircuitBreaker, RateLimiter};
+use tokio::runtime::Handle;
+
+use crate::breaker::{self, Fleet, SharedBreaker};
+use crate::limiter::{self, SharedLimiter};
+use crate::{Error, ErrorKind, Settings, WhenUnavailable};
+
+/// A connection to Redis through which breakers and limiters are shared by every process
+/// that connects to the same Redis with the same [`key_prefix`](Settings::key_prefix).
+///
+/// Cloning is cheap: clones share the connection. Its tasks (the pub/sub subscriber and the
+/// refresh) run on the tokio runtime it was connected in, for as long as that runtime runs,
+/// whether or not a `Backend` is kept.
+///
+/// ```no_run
+/// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+/// use resilience::redis::Backend;
+///
+/// #[resilience::circuit_breaker(name = "payments", failure_threshold = 20)]
+/// async fn charge() -> Result<(), resilience::Error> { Ok(()) }
+///
+/// let redis = Backend::connect("redis://127.0.0.1:6379").await?;
+/// redis.share_circuit_breaker("payments")?; // every replica: one breaker
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Backend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    breakers: Mutex<HashMap<Arc<str>, Arc<SharedBreaker>>>,
+    limiters: Mutex<Vec<Arc<SharedLimiter>>>,
+    /// For `Debug`: the server, never the password.
+    server: String,
+    user: Option<String>,
+    has_password: bool,
+}
+
+/// What the hooks hold: the connection and the settings.
+pub(crate) struct Shared {
+    connection: ConnectionManager,
+    settings: Settings,
+    channel: String,
+    runtime: Handle,
+}
+
+impl Shared {
+    /// Runs `invocation`, for at most the timeout: `None` if Redis did not answer in time
+    /// or answered with an error.
+    pub(crate) async fn run(&self, invocation: ScriptInvocation<'static>) -> Option<Value> {
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(
+            self.settings.timeout,
+            invocation.invoke_async(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                tracing::debug!(target: "resilience::redis", %error, "redis call failed");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        self.settings.prefix()
+    }
+
+    pub(crate) fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
+    pub(crate) fn refresh(&self) -> Duration {
+        self.settings.refresh
+    }
+
+    pub(crate) fn probe_lease(&self) -> Duration {
+        self.settings.probe_lease
+    }
+
+    pub(crate) fn probe_lease_ms(&self) -> u64 {
+        millis(self.settings.probe_lease)
+    }
+
+    pub(crate) fn ttl_ms(&self) -> u64 {
+        millis(self.settings.ttl)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Backend {
+    /// Connects to the Redis at `url` (`redis://[user:password@]host:port[/db]`, or
+    /// `rediss://` with this crate's `tls` feature) with the default [`Settings`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Connect`] if the URL is malformed, Redis does not answer, or refuses
+    /// the credentials; the error never shows the password.
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// let redis = resilience::redis::Backend::connect("redis://:s3cret@127.0.0.1:6379/0").await?;
+    /// assert!(!format!("{redis:?}").contains("s3cret"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, Settings::DEFAULT).await
+    }
+
+    /// Connects to the Redis at `url` with `settings`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Settings`] for invalid settings, else as [`connect`](Self::connect).
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// use std::time::Duration;
+    /// use resilience::redis::{Backend, Settings};
+    /// let settings = Settings::DEFAULT.key_prefix("checkout:").timeout(Duration::from_millis(20));
+    /// let redis = Backend::connect_with("redis://127.0.0.1:6379", settings).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with(url: &str, settings: Settings) -> Result<Self, Error> {
+        settings
+            .validate()
+            .map_err(|message| Error::new(ErrorKind::Settings, message))?;
+        // redis builds its TLS config from the process's default provider; one installed
+        // by the application already stays.
+        #[cfg(feature = "tls")]
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // The password is known only once the URL parsed; until then, anything between
+        // the scheme and the host may be one.
+        let secret = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.rsplit_once('@'))
+            .map(|(credentials, _)| credentials);
+        let client = redis::Client::open(url)
+            .map_err(|e| Error::redacted(ErrorKind::Connect, &e, secret))?;
+        let info = client.get_connection_info();
+        let password = info.redis.password.clone();
+        let server = format!("{}/{}", info.addr, info.redis.db);
+        let user = info.redis.username.clone();
+        let config = ConnectionManagerConfig::new()
+            // Connecting may take longer than one call may wait: a call never waits for a
+            // connection (`run` bounds it), only the start-up does.
+            .set_connection_timeout(settings.timeout.max(Duration::from_secs(1)))
+            .set_response_timeout(settings.timeout)
+            .set_number_of_retries(1);
+        let connection = ConnectionManager::new_with_config(client.clone(), config)
+            .await
+            .map_err(|e| Error::redacted(ErrorKind::Connect, &e, password.as_deref()))?;
+        let shared = Arc::new(Shared {
+            connection,
+            channel: crate::keys::channel(settings.prefix()),
+            settings,
+            runtime: Handle::current(),
+        });
+        let inner = Arc::new(Inner {
+            shared,
+            breakers: Mutex::default(),
+            limiters: Mutex::default(),
+            server,
+            user,
+            has_password: password.is_some(),
+        });
+        tokio::spawn(subscribe(client, Arc::clone(&inner)));
+        tokio::spawn(refresh(Arc::clone(&inner)));
+        Ok(Self { inner })
+    }
+
+    /// Shares the registry's circuit breaker `name` (an attribute's, or one configured by
+    /// name) with every process on this Redis and prefix, in the settings' fallback mode.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unknown`] if the registry has no breaker `name`;
+    /// [`ErrorKind::Unsupported`] as [`share_breaker`](Self::share_breaker).
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// # let redis = resilience::redis::Backend::connect("redis://127.0.0.1:6379").await?;
+    /// resilience::registry().get_or_create("inventory", resilience::CircuitBreakerConfig::default()).unwrap();
+    /// redis.share_circuit_breaker("inventory")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn share_circuit_breaker(&self, name: &str) -> Result<(), Error> {
+        let mode = self.inner.shared.settings.when_unavailable;
+        self.share_breaker(
+            &named(registry().circuit_breaker(name), "circuit breaker", name)?,
+            mode,
+        )
+    }
+
+    /// Shares the registry's rate limiter `name`: one quota for every process on this
+    /// Redis and prefix, in the settings' fallback mode.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unknown`] if the registry has no limiter `name`;
+    /// [`ErrorKind::Unsupported`] as [`share_limiter`](Self::share_limiter).
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// # let redis = resilience::redis::Backend::connect("redis://127.0.0.1:6379").await?;
+    /// resilience::registry().get_or_create("partner-api", resilience::RateLimiterConfig::default()).unwrap();
+    /// redis.share_rate_limiter("partner-api")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn share_rate_limiter(&self, name: &str) -> Result<(), Error> {
+        let mode = self.inner.shared.settings.when_unavailable;
+        self.share_limiter(
+            &named(registry().rate_limiter(name), "rate limiter", name)?,
+            mode,
+        )
+    }
+
+    /// Shares `breaker` under its name, falling back as `mode` says while Redis is
+    /// unreachable. Until the fleet's state is first read (at once, in the background) it
+    /// acts on its own.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`] for a breaker shared already, or one with a failure-rate
+    /// or slow-call rule or a `recovery_backoff` (the fleet counts consecutive failures and
+    /// opens for `recovery_timeout`).
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// # let redis = resilience::redis::Backend::connect("redis://127.0.0.1:6379").await?;
+    /// use std::sync::Arc;
+    /// use resilience::{CircuitBreaker, CircuitBreakerConfig};
+    /// use resilience::redis::WhenUnavailable;
+    /// let breaker = Arc::new(CircuitBreaker::new("ledger", CircuitBreakerConfig::default()).unwrap());
+    /// redis.share_breaker(&breaker, WhenUnavailable::Reject)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn share_breaker(
+        &self,
+        breaker: &Arc<CircuitBreaker>,
+        mode: WhenUnavailable,
+    ) -> Result<(), Error> {
+        let config = breaker.config();
+        if config.is_windowed() || config.recovery_backoff > 1.0 {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "circuit breaker `{}` cannot be shared: a shared breaker counts consecutive failures and opens for `recovery_timeout` (no rate rule, no `recovery_backoff`)",
+                    breaker.name()
+                ),
+            ));
+        }
+        let shared = SharedBreaker::new(breaker, Arc::clone(&self.inner.shared), mode);
+        breaker
+            .share(Arc::new(breaker::Hook(Arc::clone(&shared))))
+            .map_err(|e| Error::new(ErrorKind::Unsupported, e.to_string()))?;
+        self.inner
+            .breakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(breaker.name().into(), Arc::clone(&shared));
+        self.inner
+            .shared
+            .spawn(async move { shared.refresh().await });
+        Ok(())
+    }
+
+    /// Shares `limiter`'s quota under its name, falling back as `mode` says while Redis is
+    /// unreachable.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`] for a limiter shared already, one whose algorithm is not
+    /// the token bucket (the shared quota is GCRA, the token bucket's exact equivalent), or
+    /// one with more than a million permits per second.
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// # let redis = resilience::redis::Backend::connect("redis://127.0.0.1:6379").await?;
+    /// use std::sync::Arc;
+    /// use resilience::{RateLimiter, RateLimiterConfig};
+    /// use resilience::redis::WhenUnavailable;
+    /// let limiter = Arc::new(RateLimiter::new("sms", RateLimiterConfig::DEFAULT.max_requests(5)).unwrap());
+    /// redis.share_limiter(&limiter, WhenUnavailable::Local)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn share_limiter(
+        &self,
+        limiter: &Arc<RateLimiter>,
+        mode: WhenUnavailable,
+    ) -> Result<(), Error> {
+        let unsupported = |why: &str| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!("rate limiter `{}` cannot be shared: {why}", limiter.name()),
+            )
+        };
+        if limiter.config().algorithm != resilience_runtime::Algorithm::TokenBucket {
+            return Err(unsupported("a shared quota is a token bucket (GCRA)"));
+        }
+        let shared = SharedLimiter::new(limiter, Arc::clone(&self.inner.shared), mode)
+            .map(Arc::new)
+            .ok_or_else(|| unsupported("more than one permit per microsecond"))?;
+        limiter
+            .share(Arc::new(limiter::Hook(Arc::clone(&shared))))
+            .map_err(|e| Error::new(ErrorKind::Unsupported, e.to_string()))?;
+        self.inner
+            .limiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(shared);
+        Ok(())
+    }
+}
+
+fn named<T>(found: Option<Arc<T>>, kind: &str, name: &str) -> Result<Arc<T>, Error> {
+    found.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Unknown,
+            format!("no {kind} named `{name}` in the registry"),
+        )
+    })
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Backend")
+            .field("server", &inner.server)
+            .field("user", &inner.user)
+            .field(
+                "password",
+                &if inner.has_password {
+                    "<redacted>"
+                } else {
+                    "<none>"
+                },
+            )
+            .field("settings", &inner.shared.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads every shared breaker's state each `refresh`, and tries an unreachable quota
+/// again: the backstop of the push, and how a name goes back to shared state by itself.
+async fn refresh(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(inner.shared.settings.refresh);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let breakers: Vec<_> = inner
+            .breakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for breaker in breakers {
+            breaker.refresh().await;
+        }
+        let down: Vec<_> = inner
+            .limiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|limiter| limiter.is_down())
+            .cloned()
+            .collect();
+        if !down.is_empty() && ping(&inner.shared).await {
+            down.iter().for_each(|limiter| limiter.found());
+        }
+    }
+}
+
+async fn ping(shared: &Shared) -> bool {
+    let mut connection = shared.connection.clone();
+    let command = redis::cmd("PING");
+    let ping = command.query_async::<String>(&mut connection);
+    matches!(
+        tokio::time::timeout(shared.settings.timeout, ping).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Listens for the breakers' transitions, reconnecting whenever the connection drops.
+async fn subscribe(client: redis::Client, inner: Arc<Inner>) {
+    let wait = inner.shared.settings.refresh;
+    loop {
+        let connected =
+            tokio::time::timeout(wait.max(Duration::from_secs(1)), client.get_async_pubsub()).await;
+        let mut pubsub = match connected {
+            Ok(Ok(pubsub)) => pubsub,
+            _ => {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        if pubsub.subscribe(inner.shared.channel()).await.is_err() {
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            let Ok(payload) = message.get_payload::<String>() else {
+                continue;
+            };
+            let Some((name, fleet)) = Fleet::from_message(&payload) else {
+                continue;
+            };
+            let breaker = inner
+                .breakers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(name)
+                .cloned();
+            if let Some(breaker) = breaker {
+                breaker.pushed(fleet);
+            }
+        }
+    }
+}

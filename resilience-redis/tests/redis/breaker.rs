@@ -1,0 +1,187 @@
+//! A shared breaker against a real `redis-server`, with two "processes" in one: two
+//! breakers of one name, each shared through a backend of its own.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::support::{self, RedisServer};
+use resilience::redis::{Backend, Settings, WhenUnavailable};
+use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
+
+fn config() -> CircuitBreakerConfig {
+    CircuitBreakerConfig::DEFAULT
+        .failure_threshold(3)
+        .recovery_timeout(Duration::from_millis(400))
+        .half_open_max_calls(1)
+        .success_threshold(1)
+}
+
+async fn shared(server: &RedisServer, prefix: &str, settings: Settings) -> Arc<CircuitBreaker> {
+    let backend = Backend::connect_with(&server.url(), settings.key_prefix(prefix))
+        .await
+        .unwrap();
+    let breaker = Arc::new(CircuitBreaker::new("payments", config()).unwrap());
+    backend
+        .share_breaker(&breaker, WhenUnavailable::Local)
+        .unwrap();
+    settle().await;
+    breaker
+}
+
+/// Long enough for the first read of the fleet's state on loopback.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+async fn until(what: &str, within: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    start.elapsed()
+}
+
+fn fail(breaker: &CircuitBreaker) {
+    breaker.try_acquire().expect("admitted").failure();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_in_one_process_open_the_other_and_a_probe_closes_both() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = shared(&server, "t1:", support::patient()).await;
+    let b = shared(&server, "t1:", support::patient()).await;
+    fail(&a);
+    fail(&b);
+    assert!(
+        a.is_closed() && b.is_closed(),
+        "two failures of three, counted for the fleet"
+    );
+    fail(&a);
+    let took = until("b sees the fleet open", Duration::from_millis(100), || {
+        b.is_open()
+    })
+    .await;
+    assert!(a.is_open());
+    eprintln!("opened in the other process after {took:?}");
+    let answer = b.try_acquire().map(drop);
+    assert!(
+        matches!(
+            answer,
+            Err(Error::CircuitOpen {
+                state: CircuitState::Open,
+                ..
+            })
+        ),
+        "{answer:?}"
+    );
+
+    // Half-open: one probe for the fleet. The first call asks Redis for a lease and is
+    // turned away; the lease goes to a later call.
+    until("half-open", Duration::from_secs(2), || a.is_half_open()).await;
+    let mut probe = None;
+    until("a probe lease", Duration::from_secs(1), || {
+        probe = a.try_acquire().ok();
+        probe.is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        b.try_acquire().is_err(),
+        "the fleet's one probe slot is taken"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        b.try_acquire().is_err(),
+        "still taken, after b's own lease request"
+    );
+    probe.unwrap().success();
+    until("both closed", Duration::from_millis(100), || {
+        a.is_closed() && b.is_closed()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_success_after_failures_resets_the_fleet_s_count_and_a_clean_success_sends_nothing() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    // No refresh during the count: only calls could send commands.
+    let a = shared(
+        &server,
+        "t2:",
+        support::patient().refresh(Duration::from_secs(3600)),
+    )
+    .await;
+    let evals = || server.calls("evalsha") + server.calls("eval");
+    // Redis learns each script on its first use (one more EVALSHA, then EVAL): done here.
+    fail(&a);
+    a.try_acquire().unwrap().success();
+    settle().await;
+    let before = evals();
+    for _ in 0..1000 {
+        a.try_acquire().unwrap().success();
+    }
+    settle().await;
+    assert_eq!(
+        evals(),
+        before,
+        "a clean closed breaker's successes send nothing"
+    );
+
+    fail(&a);
+    fail(&a);
+    a.try_acquire().unwrap().success(); // resets the fleet's count, once
+    a.try_acquire().unwrap().success();
+    settle().await;
+    assert_eq!(evals(), before + 3, "two failures and one reset");
+    let before = evals();
+    fail(&a);
+    fail(&a);
+    settle().await;
+    assert!(a.is_closed(), "the count restarted after the reset");
+    assert_eq!(evals(), before + 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_name_under_two_prefixes_is_two_breakers() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = shared(&server, "service-a:", support::patient()).await;
+    let b = shared(&server, "service-b:", support::patient()).await;
+    for _ in 0..3 {
+        fail(&a);
+    }
+    until("a open", Duration::from_millis(100), || a.is_open()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(b.is_closed());
+    let ttl: i64 = server
+        .command("PTTL service-a:{payments}:breaker")
+        .trim_start_matches(':')
+        .parse()
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 3_600_000, "every key has a TTL: {ttl}");
+}
+
+/// A breaker reloaded after it was shared reports under its new config: a threshold
+/// lowered to one opens the fleet at the next failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_reaches_the_fleet_with_the_next_report() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = shared(&server, "t4:", support::patient()).await;
+    let b = shared(&server, "t4:", support::patient()).await;
+    a.reconfigure(config().failure_threshold(1)).unwrap();
+    fail(&a);
+    until(
+        "the fleet opens at one failure",
+        Duration::from_millis(100),
+        || a.is_open() && b.is_open(),
+    )
+    .await;
+}

@@ -1,0 +1,209 @@
+//! Hooks for state kept outside the process, so that many processes share one breaker or
+//! one quota: the traits a store (such as `resilience-redis`) implements and installs on a
+//! named instance with [`CircuitBreaker::share`] or [`RateLimiter::share`].
+//!
+//! The hooks are consulted only off the success path. A closed breaker whose fleet has no
+//! failure counted admits and reports a success without calling its hook; the hook sees
+//! failures, the first success after them, and every call while the fleet's breaker is not
+//! closed. A shared limiter asks its hook once per admission of an async call.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use resilience::shared::{CallOutcome, SharedCircuit, Ticket};
+//! use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+//!
+//! /// A "fleet" that is always open: every call is turned away for a second.
+//! struct AlwaysOpen;
+//! impl SharedCircuit for AlwaysOpen {
+//!     fn in_charge(&self) -> bool { true }
+//!     fn state(&self) -> CircuitState { CircuitState::Open }
+//!     fn admit(&self) -> Result<Ticket, (CircuitState, Duration)> {
+//!         Err((CircuitState::Open, Duration::from_secs(1)))
+//!     }
+//!     fn report(&self, _issued: u64, _probe: bool, _outcome: CallOutcome) {}
+//! }
+//!
+//! let breaker = CircuitBreaker::new("shared::docs", CircuitBreakerConfig::default()).unwrap();
+//! breaker.share(Arc::new(AlwaysOpen)).unwrap();
+//! breaker.set_shared_view(resilience::shared::SharedView::NotClosed);
+//! assert!(breaker.try_acquire().is_err());
+//! assert_eq!(breaker.state(), CircuitState::Open);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::CircuitState;
+
+/// How a finished call ended, as a [`SharedCircuit`] hears it.
+///
+/// ```
+/// use resilience::shared::CallOutcome;
+/// assert_ne!(CallOutcome::Success, CallOutcome::Failure);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The downstream answered.
+    Success,
+    /// The call failed in a way the breaker counts.
+    Failure,
+    /// The call was dropped, panicked, or ended with an error that says nothing of the
+    /// downstream: neither a success nor a failure, but a probe's slot is given back.
+    Abandoned,
+}
+
+/// The fleet's breaker as seen from one process: installed with [`CircuitBreaker::share`],
+/// it decides every call the breaker's own word does not let through by itself.
+///
+/// While [`in_charge`](Self::in_charge) is `false` (the store is unreachable and the hook
+/// falls back to local state) the breaker runs its own state machine with its own config,
+/// exactly as an unshared breaker does.
+///
+/// [`CircuitBreaker::share`]: crate::CircuitBreaker::share
+pub trait SharedCircuit: Send + Sync + 'static {
+    /// Whether the shared state decides now; `false` makes the breaker a local one.
+    fn in_charge(&self) -> bool;
+    /// The fleet's state, as this process last learned it.
+    fn state(&self) -> CircuitState;
+    /// A call arrives while the breaker's word says "not closed": let it through, with the
+    /// [`Ticket`] its outcome is reported under, or turn it away with the state and the
+    /// time to come back after. Never waits.
+    ///
+    /// # Errors
+    ///
+    /// The state the call is rejected in and its `retry_after` (longer than zero).
+    fn admit(&self) -> Result<Ticket, (CircuitState, Duration)>;
+    /// The outcome of a call, other than a success while the fleet is clean closed:
+    /// `issued` is the closed phase's generation the call was admitted in (the one given
+    /// to [`SharedView::Closed`]) or the [`Ticket`]'s `issued` that
+    /// [`admit`](Self::admit) returned. Never waits.
+    fn report(&self, issued: u64, probe: bool, outcome: CallOutcome);
+}
+
+/// A call a [`SharedCircuit`] let through: the number its outcome is reported under (a
+/// closed phase's generation, or a probe's lease) and whether it is a probe.
+///
+/// ```
+/// use resilience::shared::Ticket;
+/// let probe = Ticket { issued: 41, probe: true };
+/// assert!(probe.probe);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// What the call's outcome is reported under.
+    pub issued: u64,
+    /// Whether the call is a half-open probe.
+    pub probe: bool,
+}
+
+/// What a [`SharedCircuit`] tells its breaker of the fleet's state with
+/// [`CircuitBreaker::set_shared_view`]: all the breaker needs to decide a call alone.
+///
+/// [`CircuitBreaker::set_shared_view`]: crate::CircuitBreaker::set_shared_view
+///
+/// ```
+/// use resilience::shared::SharedView;
+/// let view = SharedView::Closed { generation: 7, failures: false };
+/// assert_ne!(view, SharedView::NotClosed);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedView {
+    /// Closed for the fleet, in closed phase `generation`: calls go through on the fast
+    /// path. With `failures`, the fleet has failures counted, so successes are reported
+    /// too (the first one resets the count); without, a success sends nothing.
+    Closed {
+        /// The closed phase's number; calls report their outcome under its low 30 bits.
+        generation: u64,
+        /// Whether the fleet has failures counted.
+        failures: bool,
+    },
+    /// Open or half-open for the fleet (or unreachable, with calls rejected): every call
+    /// asks [`SharedCircuit::admit`].
+    NotClosed,
+    /// The shared state is unreachable and the breaker falls back on its own: it starts
+    /// afresh, closed.
+    Local,
+}
+
+/// What a [`SharedQuota`] decides for one admission.
+///
+/// ```
+/// use resilience::shared::QuotaDecision;
+/// assert_ne!(QuotaDecision::Admitted, QuotaDecision::Local);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaDecision {
+    /// A permit of the fleet's quota was taken.
+    Admitted,
+    /// No permit is free; the next one will be in this long.
+    Wait(Duration),
+    /// The shared quota is unreachable: take the permit from the limiter's own quota.
+    Local,
+    /// The shared quota is unreachable and the limiter is set to reject: come back after
+    /// this long.
+    Refused(Duration),
+}
+
+/// A future of a [`QuotaDecision`], boxed: a shared admission pays a network round trip,
+/// beside which the allocation does not count.
+pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = QuotaDecision> + Send + 'a>>;
+
+/// The fleet's quota as seen from one process: installed with [`RateLimiter::share`], it
+/// decides each admission of an async call ([`acquire`](crate::RateLimiter::acquire),
+/// [`call`](crate::RateLimiter::call), the attribute). The calls that cannot wait on the
+/// network ([`try_acquire`](crate::RateLimiter::try_acquire), the blocking ones, the tower
+/// layer's readiness) draw on the limiter's own quota.
+///
+/// [`RateLimiter::share`]: crate::RateLimiter::share
+///
+/// ```
+/// use std::sync::Arc;
+/// use resilience::shared::{QuotaDecision, QuotaFuture, SharedQuota};
+/// use resilience::{RateLimiter, RateLimiterConfig};
+///
+/// /// A "fleet" quota that is always unreachable: the limiter's own quota decides.
+/// struct Unreachable;
+/// impl SharedQuota for Unreachable {
+///     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let limiter = RateLimiter::new("shared::quota", RateLimiterConfig::DEFAULT.max_requests(1)).unwrap();
+/// limiter.share(Arc::new(Unreachable)).unwrap();
+/// assert!(limiter.acquire().await.is_ok());
+/// assert!(limiter.acquire().await.is_err());
+/// # }
+/// ```
+pub trait SharedQuota: Send + Sync + 'static {
+    /// Takes one permit of the fleet's quota, or says why not. Bounded in time by the
+    /// store's own timeout.
+    fn admit(&self) -> QuotaFuture<'_>;
+}
+
+/// The instance was shared already: a hook is installed once, for the instance's life.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use resilience::shared::{QuotaDecision, QuotaFuture, SharedQuota};
+/// # struct Local;
+/// # impl SharedQuota for Local { fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) } }
+/// let limiter = resilience::RateLimiter::new("twice", Default::default()).unwrap();
+/// limiter.share(Arc::new(Local)).unwrap();
+/// let again = limiter.share(Arc::new(Local)).unwrap_err();
+/// assert_eq!(again.to_string(), "`twice` is shared already");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlreadyShared {
+    pub(crate) name: std::sync::Arc<str>,
+}
+
+impl fmt::Display for AlreadyShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is shared already", self.name)
+    }
+}
+
+impl std::error::Error for AlreadyShared {}
