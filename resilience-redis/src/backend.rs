@@ -202,7 +202,8 @@ impl Backend {
     /// # Errors
     ///
     /// [`ErrorKind::Unknown`] if the registry has no breaker `name`;
-    /// [`ErrorKind::Unsupported`] as [`share_breaker`](Self::share_breaker).
+    /// [`ErrorKind::Unsupported`] for a keyed breaker `name`, and as
+    /// [`share_breaker`](Self::share_breaker).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
@@ -213,8 +214,14 @@ impl Backend {
     /// ```
     pub fn share_circuit_breaker(&self, name: &str) -> Result<(), Error> {
         let mode = self.inner.shared.settings.when_unavailable;
+        let keyed = registry().keyed_circuit_breaker(name).is_some();
         self.share_breaker(
-            &named(registry().circuit_breaker(name), "circuit breaker", name)?,
+            &named(
+                registry().circuit_breaker(name),
+                "circuit breaker",
+                name,
+                keyed,
+            )?,
             mode,
         )
     }
@@ -225,7 +232,8 @@ impl Backend {
     /// # Errors
     ///
     /// [`ErrorKind::Unknown`] if the registry has no limiter `name`;
-    /// [`ErrorKind::Unsupported`] as [`share_limiter`](Self::share_limiter).
+    /// [`ErrorKind::Unsupported`] for a keyed limiter `name`, and as
+    /// [`share_limiter`](Self::share_limiter).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
@@ -236,8 +244,9 @@ impl Backend {
     /// ```
     pub fn share_rate_limiter(&self, name: &str) -> Result<(), Error> {
         let mode = self.inner.shared.settings.when_unavailable;
+        let keyed = registry().keyed_rate_limiter(name).is_some();
         self.share_limiter(
-            &named(registry().rate_limiter(name), "rate limiter", name)?,
+            &named(registry().rate_limiter(name), "rate limiter", name, keyed)?,
             mode,
         )
     }
@@ -267,12 +276,11 @@ impl Backend {
         breaker: &Arc<CircuitBreaker>,
         mode: WhenUnavailable,
     ) -> Result<(), Error> {
-        let config = breaker.config();
-        if config.is_windowed() || config.recovery_backoff > 1.0 {
+        if let Err(refused) = breaker.config().shareable() {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
-                    "circuit breaker `{}` cannot be shared: a shared breaker counts consecutive failures and opens for `recovery_timeout` (no rate rule, no `recovery_backoff`)",
+                    "circuit breaker `{}` cannot be shared: {refused}",
                     breaker.name()
                 ),
             ));
@@ -340,12 +348,18 @@ impl Backend {
     }
 }
 
-fn named<T>(found: Option<Arc<T>>, kind: &str, name: &str) -> Result<Arc<T>, Error> {
-    found.ok_or_else(|| {
-        Error::new(
+/// The instance the registry found, or why there is none to share: a keyed instance of
+/// that name (one instance per key, in each process) is not shared, and says so.
+fn named<T>(found: Option<Arc<T>>, kind: &str, name: &str, keyed: bool) -> Result<Arc<T>, Error> {
+    found.ok_or_else(|| match keyed {
+        true => Error::new(
+            ErrorKind::Unsupported,
+            format!("the keyed {kind} `{name}` cannot be shared: its instances, one per key, stay in each process"),
+        ),
+        false => Error::new(
             ErrorKind::Unknown,
             format!("no {kind} named `{name}` in the registry"),
-        )
+        ),
     })
 }
 

@@ -16,11 +16,13 @@ use std::sync::LazyLock;
 /// Shared by the breaker's scripts: the clock, reading (and creating) the hash, writing it
 /// back with its TTL, publishing a transition.
 const BREAKER_PRELUDE: &str = r#"
+local GEN = 1073741824
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function int(x) return string.format('%.0f', x) end
+local function finite(x) return x ~= nil and x == x and x ~= math.huge and x ~= -math.huge end
 local function load(key, now, ttl)
   local v = redis.call('HMGET', key, 's', 'g', 'u', 'f', 'w', 'v')
   if not v[1] then
@@ -32,22 +34,29 @@ local function load(key, now, ttl)
     return st
   end
   local st = {s = v[1], g = tonumber(v[2]), u = tonumber(v[3]), f = tonumber(v[4]), w = tonumber(v[5]), v = tonumber(v[6])}
-  if (st.s ~= 'c' and st.s ~= 'o') or not st.g or not st.u or not st.f or not st.w or not st.v then
+  -- `tonumber` also reads "nan", "inf" and "1e400": only finite numbers our scripts could
+  -- have written pass, so garbage is an unreachable state, never a breaker held open. A
+  -- generation starts at the clock and grows by one per transition, and a deadline is at
+  -- most a recovery timeout (100 years) ahead: one far past either is garbage too, which
+  -- a process that mirrored it would otherwise prefer to every fresh state after it.
+  if (st.s ~= 'c' and st.s ~= 'o') or not finite(st.g) or not finite(st.u) or not finite(st.f)
+    or not finite(st.w) or not finite(st.v) or st.g > now + GEN or st.u > now + 3200000000000 then
     return redis.error_reply('resilience: malformed breaker state under ' .. key)
   end
   return st
 end
-local function save(key, st, ttl)
+-- An open breaker writes nothing until its deadline, so its state is kept the TTL past the
+-- deadline: expiring before it would close the breaker for the fleet with no probe.
+local function save(key, st, ttl, now)
   st.v = st.v + 1
   redis.call('HSET', key, 's', st.s, 'g', int(st.g), 'u', int(st.u), 'f', st.f, 'w', st.w, 'v', int(st.v))
-  redis.call('PEXPIRE', key, ttl)
+  redis.call('PEXPIRE', key, int(tonumber(ttl) + math.max(0, st.u - now)))
 end
 local function reply(st, now) return {st.s, st.g, st.u - now, st.f, st.v} end
 local function publish(probes, channel, name, st, now)
   redis.call('DEL', probes)
   redis.call('PUBLISH', channel, name .. '\n' .. st.s .. '\n' .. int(st.g) .. '\n' .. int(st.u - now) .. '\n' .. st.f .. '\n' .. int(st.v))
 end
-local GEN = 1073741824
 "#;
 
 /// `KEYS`: state, probes. `ARGV`: ttl ms. The state as it is.
@@ -69,10 +78,10 @@ if st.s == 'c' and st.g % GEN == tonumber(ARGV[2]) then
   st.f = st.f + 1
   if st.f >= tonumber(ARGV[3]) then
     st.s = 'o'; st.g = st.g + 1; st.u = now + tonumber(ARGV[4]); st.f = 0; st.w = 0
-    save(KEYS[1], st, ARGV[1])
+    save(KEYS[1], st, ARGV[1], now)
     publish(KEYS[2], ARGV[5], ARGV[6], st, now)
   else
-    save(KEYS[1], st, ARGV[1])
+    save(KEYS[1], st, ARGV[1], now)
   end
 end
 return reply(st, now)
@@ -86,7 +95,7 @@ local st = load(KEYS[1], now, ARGV[1])
 if st.err then return st end
 if st.s == 'c' and st.g % GEN == tonumber(ARGV[2]) and st.f > 0 then
   st.f = 0
-  save(KEYS[1], st, ARGV[1])
+  save(KEYS[1], st, ARGV[1], now)
 end
 return reply(st, now)
 "#;
@@ -125,16 +134,16 @@ local held = redis.call('ZREM', KEYS[2], ARGV[2]) == 1
 if held and st.s == 'o' and now >= st.u then
   if ARGV[3] == 'f' then
     st.g = st.g + 1; st.u = now + tonumber(ARGV[5]); st.w = 0
-    save(KEYS[1], st, ARGV[1])
+    save(KEYS[1], st, ARGV[1], now)
     publish(KEYS[2], ARGV[6], ARGV[7], st, now)
   elseif ARGV[3] == 's' then
     st.w = st.w + 1
     if st.w >= tonumber(ARGV[4]) then
       st.s = 'c'; st.g = st.g + 1; st.u = 0; st.f = 0; st.w = 0
-      save(KEYS[1], st, ARGV[1])
+      save(KEYS[1], st, ARGV[1], now)
       publish(KEYS[2], ARGV[6], ARGV[7], st, now)
     else
-      save(KEYS[1], st, ARGV[1])
+      save(KEYS[1], st, ARGV[1], now)
     end
   end
 end

@@ -164,7 +164,84 @@ async fn one_name_under_two_prefixes_is_two_breakers() {
         .trim_start_matches(':')
         .parse()
         .unwrap();
-    assert!(ttl > 0 && ttl <= 3_600_000, "every key has a TTL: {ttl}");
+    // Open, the state is kept the TTL past its deadline (400 ms away at most).
+    assert!(
+        ttl > 3_600_000 && ttl <= 3_600_400,
+        "every key has a TTL: {ttl}"
+    );
+}
+
+/// An open breaker's state outlives a TTL shorter than its recovery timeout: the fleet
+/// stays open to the deadline and then probes, rather than closing when the key expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_breaker_outlives_a_ttl_shorter_than_its_recovery() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let settings = support::patient().ttl(Duration::from_secs(1));
+    let backend = Backend::connect_with(&server.url(), settings.key_prefix("t5:"))
+        .await
+        .unwrap();
+    let config = config().recovery_timeout(Duration::from_secs(3));
+    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
+    backend
+        .share_breaker(&breaker, WhenUnavailable::Local)
+        .unwrap();
+    settle().await;
+    for _ in 0..3 {
+        fail(&breaker);
+    }
+    until("open", Duration::from_millis(100), || breaker.is_open()).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(breaker.is_open(), "open past the TTL, to its deadline");
+    until("half-open at the deadline", Duration::from_secs(2), || {
+        breaker.is_half_open()
+    })
+    .await;
+}
+
+/// Numbers no script writes under the breaker's key (`nan`, `inf`, a generation far ahead
+/// of the clock) are a malformed state: the process falls back to its own breaker, which
+/// admits, rather than holding the fleet's open; and once the key is gone, a fresh state
+/// is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_numbers_under_the_key_are_a_fallback_never_a_breaker_held_open() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let settings = support::patient().refresh(Duration::from_millis(50));
+    // Newer than the state the process mirrors (a higher generation and version), so
+    // that the process would take it.
+    for garbage in [
+        "s o g {next} u nan v 99",
+        "s o g {next} u inf v 99",
+        "s o g 99999999999999 u 0 v 99",
+    ] {
+        server.command("FLUSHALL");
+        let backend = Backend::connect_with(&server.url(), settings.clone().key_prefix("t6:"))
+            .await
+            .unwrap();
+        let breaker = Arc::new(CircuitBreaker::new("payments", config()).unwrap());
+        backend
+            .share_breaker(&breaker, WhenUnavailable::Local)
+            .unwrap();
+        settle().await;
+        let generation: u64 = server
+            .command("HGET t6:{payments}:breaker g")
+            .parse()
+            .unwrap();
+        let garbage = garbage.replace("{next}", &(generation + 1).to_string());
+        server.command(&format!("HSET t6:{{payments}}:breaker {garbage}"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            breaker.try_acquire().is_ok(),
+            "{garbage}: falls back, admits"
+        );
+        server.command("DEL t6:{payments}:breaker");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(breaker.is_closed(), "{garbage}: a fresh state after");
+        assert!(breaker.try_acquire().is_ok());
+    }
 }
 
 /// A breaker reloaded after it was shared reports under its new config: a threshold
@@ -184,4 +261,28 @@ async fn a_reload_reaches_the_fleet_with_the_next_report() {
         || a.is_open() && b.is_open(),
     )
     .await;
+}
+
+/// A reload cannot give a shared breaker what sharing refuses: its config stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_to_a_config_sharing_refuses_is_refused() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let breaker = shared(&server, "t7:", support::patient()).await;
+    let refused = breaker
+        .reconfigure(config().recovery_backoff(4.0))
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("recovery_backoff"),
+        "{refused}"
+    );
+    assert_eq!(breaker.config().recovery_backoff, 1.0);
+    let refused = breaker
+        .reconfigure(config().failure_rate_threshold(50))
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("failure_rate_threshold"),
+        "{refused}"
+    );
 }

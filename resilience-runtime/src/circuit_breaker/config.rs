@@ -277,6 +277,34 @@ impl CircuitBreakerConfig {
         Ok(())
     }
 
+    /// Whether a fleet of processes can share a breaker of this config (see
+    /// [`CircuitBreaker::share`](crate::CircuitBreaker::share)): a shared breaker counts
+    /// consecutive failures and opens for `recovery_timeout` each time, so a rate or
+    /// slow-call rule, or a `recovery_backoff`, is refused, when it is shared and at every
+    /// reload after.
+    ///
+    /// ```
+    /// # use resilience::CircuitBreakerConfig;
+    /// assert!(CircuitBreakerConfig::DEFAULT.shareable().is_ok());
+    /// let refused = CircuitBreakerConfig::DEFAULT.recovery_backoff(2.0).shareable().unwrap_err();
+    /// assert_eq!(refused.field(), "recovery_backoff");
+    /// ```
+    pub const fn shareable(&self) -> Result<(), InvalidConfig> {
+        if self.is_windowed() {
+            return Err(invalid!(
+                "failure_rate_threshold",
+                "cannot be set on a breaker shared by a fleet, nor can `slow_call_duration`: a shared breaker counts consecutive failures"
+            ));
+        }
+        if self.recovery_backoff > 1.0 {
+            return Err(invalid!(
+                "recovery_backoff",
+                "cannot be set on a breaker shared by a fleet: it opens for `recovery_timeout` each time"
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the breaker keeps a sliding window: a failure-rate or slow-call rule is set.
     ///
     /// ```

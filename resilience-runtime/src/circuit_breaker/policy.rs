@@ -254,8 +254,9 @@ impl CircuitBreaker {
     ///
     /// The [`ConfigError`] of [`CircuitBreakerConfig::validate`], and a change the running
     /// breaker cannot take (a new `sliding_window`, or a failure-rate or slow-call rule set
-    /// or removed: its window and its calls' timing are fixed at its start). The breaker is
-    /// unchanged then.
+    /// or removed: its window and its calls' timing are fixed at its start), or, for a
+    /// breaker a fleet shares, a config it cannot share
+    /// ([`CircuitBreakerConfig::shareable`]). The breaker is unchanged then.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -272,6 +273,9 @@ impl CircuitBreaker {
     pub fn reconfigure(&self, config: CircuitBreakerConfig) -> Result<(), ConfigError> {
         config.validate()?;
         self.config().reloadable_into(&config)?;
+        if self.shared.get().is_some() {
+            config.shareable()?;
+        }
         let shift = |previous: &CircuitBreakerConfig, next: &CircuitBreakerConfig| {
             let reopenings = self.reopenings.load(Relaxed);
             let (was, now) = (
