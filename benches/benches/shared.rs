@@ -111,7 +111,7 @@ fn shared(c: &mut Criterion) {
     backend
         .share_breaker(&breaker, WhenUnavailable::Local)
         .unwrap();
-    rt.block_on(tokio::time::sleep(Duration::from_millis(200)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
 
     let mut group = c.benchmark_group("shared_breaker");
     group.bench_function("bare call", |b| {
