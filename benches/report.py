@@ -33,8 +33,8 @@ JOBS = [
     # Its target is our own timeout's cost with a ready body (ratio at most 1), not a peer's.
     ("hedge", "resilience attribute", ["resilience timeout attribute"], "hedge, first attempt answers at once"),
     ("full_stack", "resilience all five attributes", [], "all five stacked on one fn"),
-    # Its target is the same stack never reloaded (ratio 1.00): a reload costs no call.
-    ("reloaded", "resilience all five attributes, after a reload", ["resilience all five attributes"],
+    # Its target is the same stack before its reload (ratio 1.00): a reload costs no call.
+    ("reloaded", "resilience all five attributes, after a reload", ["resilience all five attributes, before a reload"],
      "all five stacked, each reloaded at run time"),
     ("contended_2_threads", "resilience breaker", ["recloser", "failsafe consecutive"],
      "2 threads on one closed breaker (per call)"),
