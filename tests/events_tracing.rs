@@ -1,12 +1,14 @@
 //! The events as `tracing` events, with their targets, levels and fields: a binary of its
-//! own, with one test. `tracing` caches each callsite's interest process-wide, and a callsite
-//! first reached on another thread while this test's subscriber is being registered can keep
-//! the interest computed without it (a race inside `tracing-core`), so no other test may
-//! make events meanwhile.
+//! own, whose tests run one at a time (`alone`). `tracing` caches each callsite's interest
+//! process-wide, and a callsite first reached on another thread while a test's subscriber is
+//! being registered can keep the interest computed without it (a race inside
+//! `tracing-core`), so no other test may make events meanwhile.
 
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use resilience::events::Detail;
 use resilience::{
     Bulkhead, BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, Error, RateLimiter,
     RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
@@ -21,20 +23,20 @@ mod support {
 use support::app_error::AppError;
 use support::capture::{Capture, Captured};
 
+/// Held by each test for its whole length: see the module's docs.
+fn alone() -> MutexGuard<'static, ()> {
+    static ALONE: Mutex<()> = Mutex::new(());
+    ALONE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 const MS: Duration = Duration::from_millis(1);
 const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
 fn the_same_events_reach_tracing_with_their_fields_and_levels() {
+    let _alone = alone();
     let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    // This thread's dispatcher only: the other tests' events, on their threads, are not
-    // captured.
-    tracing::subscriber::with_default(capture.clone(), || runtime.block_on(traced_scenario()));
+    capture.run(traced_scenario());
     let captured = capture.take();
 
     let by_name = |name: &str| -> Vec<&Captured> {
@@ -192,4 +194,47 @@ async fn traced_scenario() {
     .unwrap();
     limiter.try_acquire().unwrap();
     limiter.try_acquire().unwrap_err();
+}
+
+/// A reload, as an event and as one `INFO` line saying what changed; an unchanged or
+/// invalid config, as neither.
+#[test]
+fn each_change_is_an_event_and_an_info_line_saying_what_changed() {
+    let _alone = alone();
+    let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
+    let config = BulkheadConfig::DEFAULT.max_concurrent(4);
+    let bulkhead = Bulkhead::new("reload::traced", config.clone()).unwrap();
+    let mut events = bulkhead.subscribe();
+    capture.run(async {
+        bulkhead
+            .reconfigure(config.clone().max_concurrent(2).max_wait(SECOND))
+            .unwrap();
+        bulkhead
+            .reconfigure(config.clone().max_concurrent(2).max_wait(SECOND))
+            .unwrap();
+        assert!(bulkhead
+            .reconfigure(config.clone().max_concurrent(0))
+            .is_err());
+    });
+    let event = events.try_recv().unwrap();
+    let changes = "max_concurrent: 4 -> 2, max_wait: 5s -> 1s";
+    assert_eq!(
+        event.detail,
+        Detail::Reconfigured {
+            changes: changes.into()
+        }
+    );
+    assert_eq!(
+        event.to_string(),
+        format!("bulkhead `reload::traced` reconfigured: {changes}")
+    );
+    assert!(
+        events.try_recv().is_err(),
+        "an unchanged or invalid config emits nothing"
+    );
+    let lines = capture.take();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].level, tracing::Level::INFO);
+    assert_eq!(lines[0].target, "resilience::bulkhead");
+    assert_eq!(lines[0].field("changes"), Some(changes));
 }

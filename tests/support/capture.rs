@@ -43,6 +43,18 @@ impl Capture {
     pub fn take(&self) -> Vec<Captured> {
         std::mem::take(&mut *self.kept.lock().unwrap())
     }
+
+    /// Runs `scenario` to its end on a current-thread runtime whose clock is paused, with
+    /// this capture as the subscriber of this thread alone.
+    #[allow(dead_code)] // each test binary includes this module; not every one runs scenarios
+    pub fn run<T>(&self, scenario: impl std::future::Future<Output = T>) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(self.clone(), || runtime.block_on(scenario))
+    }
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
