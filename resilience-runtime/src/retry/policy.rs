@@ -426,17 +426,21 @@ impl Retry {
             };
             failures += 1;
             let wait = time::on_real_clock(|| {
-                self.wait(budget, &failure, failures, &retry_if, &retry_after)
+                self.after_failure(
+                    budget,
+                    &failure,
+                    failures,
+                    &retry_if,
+                    &retry_after,
+                    &describe,
+                )
             });
             let Some(wait) = wait else {
-                self.count_failure(failures);
                 return Err(failure);
             };
-            self.events
-                .retrying(failures, wait, &Described(&failure, &describe));
             drop(failure);
             blocking::sleep(wait);
-            self.retries.fetch_add(1, Relaxed);
+            self.retried();
             lent = returned;
         }
     }
