@@ -238,3 +238,57 @@ fn each_change_is_an_event_and_an_info_line_saying_what_changed() {
     assert_eq!(lines[0].target, "resilience::bulkhead");
     assert_eq!(lines[0].field("changes"), Some(changes));
 }
+
+/// A shared breaker losing and finding its shared state: one `WARN` line each, at the
+/// breaker's target, saying which.
+#[test]
+fn losing_and_finding_the_shared_state_are_one_warning_each() {
+    use resilience::shared::{CallOutcome, SharedCircuit, Ticket};
+    use resilience::CircuitState;
+
+    /// A store that is always in charge and never asked: only availability is reported.
+    struct Store;
+    impl SharedCircuit for Store {
+        fn in_charge(&self) -> bool {
+            true
+        }
+        fn state(&self) -> CircuitState {
+            CircuitState::Closed
+        }
+        fn admit(&self) -> Result<Ticket, (CircuitState, Duration)> {
+            Err((CircuitState::Open, SECOND))
+        }
+        fn report(&self, _: u64, _: bool, _: CallOutcome) {}
+    }
+
+    let _alone = alone();
+    let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
+    let breaker =
+        CircuitBreaker::new("events::traced::shared", CircuitBreakerConfig::DEFAULT).unwrap();
+    breaker.share(std::sync::Arc::new(Store)).unwrap();
+    capture.run(async {
+        breaker.shared_availability(false);
+        breaker.shared_availability(true);
+    });
+    let lines: Vec<_> = capture
+        .take()
+        .into_iter()
+        .map(|line| (line.level, line.target, line.fields["message"].clone()))
+        .collect();
+    let target = "resilience::circuit_breaker".to_owned();
+    assert_eq!(
+        lines,
+        [
+            (
+                Level::WARN,
+                target.clone(),
+                "`events::traced::shared` lost its shared state and falls back".to_owned()
+            ),
+            (
+                Level::WARN,
+                target,
+                "`events::traced::shared` is back on its shared state".to_owned()
+            ),
+        ]
+    );
+}

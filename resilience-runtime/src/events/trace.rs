@@ -122,23 +122,16 @@ pub(super) fn reconfigured(kind: Kind, name: &str, changes: &str) {
 
 /// A warning each time, not per call: the store reports a change of reachability once.
 pub(super) fn shared_availability(kind: Kind, name: &str, available: bool) {
-    if available {
-        at_target_of!(
-            kind,
-            warn,
-            name,
-            kind = kind.as_str(),
-            available,
-            "`{name}` is back on its shared state"
-        );
-    } else {
-        at_target_of!(
-            kind,
-            warn,
-            name,
-            kind = kind.as_str(),
-            available,
-            "`{name}` lost its shared state and falls back"
-        );
-    }
+    let what = match available {
+        true => "is back on its shared state",
+        false => "lost its shared state and falls back",
+    };
+    at_target_of!(
+        kind,
+        warn,
+        name,
+        kind = kind.as_str(),
+        available,
+        "`{name}` {what}"
+    );
 }
