@@ -17,10 +17,21 @@ fn config() -> CircuitBreakerConfig {
 }
 
 async fn shared(server: &RedisServer, prefix: &str, settings: Settings) -> Arc<CircuitBreaker> {
+    shared_with(server, prefix, settings, config()).await
+}
+
+/// The breaker `payments` of `config`, shared under `prefix`, once its first read of the
+/// fleet's state is in.
+async fn shared_with(
+    server: &RedisServer,
+    prefix: &str,
+    settings: Settings,
+    config: CircuitBreakerConfig,
+) -> Arc<CircuitBreaker> {
     let backend = Backend::connect_with(&server.url(), settings.key_prefix(prefix))
         .await
         .unwrap();
-    let breaker = Arc::new(CircuitBreaker::new("payments", config()).unwrap());
+    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
     backend
         .share_breaker(&breaker, WhenUnavailable::Local)
         .unwrap();
@@ -179,15 +190,8 @@ async fn an_open_breaker_outlives_a_ttl_shorter_than_its_recovery() {
         return;
     };
     let settings = support::patient().ttl(Duration::from_secs(1));
-    let backend = Backend::connect_with(&server.url(), settings.key_prefix("t5:"))
-        .await
-        .unwrap();
     let config = config().recovery_timeout(Duration::from_secs(3));
-    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
-    backend
-        .share_breaker(&breaker, WhenUnavailable::Local)
-        .unwrap();
-    settle().await;
+    let breaker = shared_with(&server, "t5:", settings, config).await;
     for _ in 0..3 {
         fail(&breaker);
     }
@@ -218,14 +222,7 @@ async fn garbage_numbers_under_the_key_are_a_fallback_never_a_breaker_held_open(
         "s o g 99999999999999 u 0 v 99",
     ] {
         server.command("FLUSHALL");
-        let backend = Backend::connect_with(&server.url(), settings.clone().key_prefix("t6:"))
-            .await
-            .unwrap();
-        let breaker = Arc::new(CircuitBreaker::new("payments", config()).unwrap());
-        backend
-            .share_breaker(&breaker, WhenUnavailable::Local)
-            .unwrap();
-        settle().await;
+        let breaker = shared(&server, "t6:", settings.clone()).await;
         let generation: u64 = server
             .command("HGET t6:{payments}:breaker g")
             .parse()
