@@ -91,6 +91,17 @@ async fn all_five(n: u32, text: String) -> Result<usize, Error> {
     Ok(text.len() + n as usize)
 }
 
+/// A thousand calls that succeed through each of the five policies, one after another.
+async fn each_policy_a_thousand_times() {
+    for _ in 0..1000 {
+        breaker().await.unwrap();
+        retried().await.unwrap();
+        timed().await.unwrap();
+        bounded().await.unwrap();
+        limited().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn admitted_calls_do_not_allocate() {
     // First calls: each call site resolves its instance by name, which allocates once.
@@ -114,13 +125,7 @@ async fn admitted_calls_do_not_allocate() {
     );
 
     let before = allocations();
-    for _ in 0..1000 {
-        breaker().await.unwrap();
-        retried().await.unwrap();
-        timed().await.unwrap();
-        bounded().await.unwrap();
-        limited().await.unwrap();
-    }
+    each_policy_a_thousand_times().await;
     assert_eq!(allocations() - before, 0, "one policy at a time");
 
     let before = allocations();
@@ -149,13 +154,7 @@ async fn admitted_calls_do_not_allocate() {
         .unwrap()
         .subscribe();
     let before = allocations();
-    for _ in 0..1000 {
-        breaker().await.unwrap();
-        retried().await.unwrap();
-        timed().await.unwrap();
-        bounded().await.unwrap();
-        limited().await.unwrap();
-    }
+    each_policy_a_thousand_times().await;
     assert_eq!(allocations() - before, 0, "with event subscribers");
     let moved: Vec<String> = (0..2000).map(|_| text.clone()).collect();
     let mut moved = moved.into_iter();
@@ -189,13 +188,7 @@ async fn admitted_calls_do_not_allocate() {
     .unwrap();
     resilience::registry().apply(&document).unwrap();
     let before = allocations();
-    for _ in 0..1000 {
-        breaker().await.unwrap();
-        retried().await.unwrap();
-        timed().await.unwrap();
-        bounded().await.unwrap();
-        limited().await.unwrap();
-    }
+    each_policy_a_thousand_times().await;
     assert_eq!(allocations() - before, 0, "after a reload");
 }
 
