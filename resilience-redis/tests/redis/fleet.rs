@@ -22,6 +22,9 @@ const FLEET: usize = 4;
 const LEASE: Duration = Duration::from_secs(1);
 const PROBES: usize = 2;
 const RATE: u64 = 100;
+/// How soon a change must reach every process: generous for a loaded 2-core host, and
+/// still half the default 1s refresh, so that only pub/sub can have carried it.
+const SOON: Duration = Duration::from_millis(500);
 
 fn micros() -> u64 {
     SystemTime::now()
@@ -111,7 +114,7 @@ fn four_processes_open_together_share_the_probes_and_close_together() {
     let slowest = Duration::from_micros(seen.iter().max().unwrap().saturating_sub(failed));
     eprintln!("the fleet saw the breaker open within {slowest:?} of the last failure");
     assert!(
-        slowest < Duration::from_millis(100),
+        slowest < SOON,
         "opening reached every process in {slowest:?}"
     );
 
@@ -168,7 +171,7 @@ fn four_processes_open_together_share_the_probes_and_close_together() {
         .collect();
     let slowest = Duration::from_micros(closed.iter().max().unwrap().saturating_sub(succeeded));
     assert!(
-        slowest < Duration::from_millis(100),
+        slowest < SOON,
         "closing reached every process in {slowest:?}"
     );
 }

@@ -66,7 +66,8 @@ async fn two_processes_draw_on_one_quota_and_wait_for_its_next_permit() {
         .expect("waits for the fleet's next permit within max_wait");
     let waited = start.elapsed();
     assert!(
-        waited > Duration::from_millis(100) && waited < Duration::from_millis(300),
+        // Past the fleet's next permit, and within `max_wait` plus slack for a loaded host.
+        waited > Duration::from_millis(100) && waited < Duration::from_millis(600),
         "{waited:?}"
     );
     assert_eq!(b.stats().waited, 1);
