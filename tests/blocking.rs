@@ -85,7 +85,7 @@ fn a_caller_queues_for_max_wait_then_is_rejected_and_the_next_behind_max_queued_
     #[bulkhead(
         name = "blocking::queue",
         max_concurrent = 1,
-        max_wait = "60ms",
+        max_wait = "300ms",
         max_queued = 1
     )]
     fn hold(release: &mpsc::Receiver<()>) -> Result<(), Error> {
@@ -110,8 +110,9 @@ fn a_caller_queues_for_max_wait_then_is_rejected_and_the_next_behind_max_queued_
             matches!(behind, Err(Error::BulkheadFull { .. })),
             "{behind:?}"
         );
+        // Half of `max_wait`: slack for a loaded host, and still no queueing.
         assert!(
-            start.elapsed() < Duration::from_millis(50),
+            start.elapsed() < Duration::from_millis(150),
             "rejected without queueing"
         );
 
@@ -121,11 +122,11 @@ fn a_caller_queues_for_max_wait_then_is_rejected_and_the_next_behind_max_queued_
             "{result:?}"
         );
         assert!(
-            waited >= Duration::from_millis(60),
+            waited >= Duration::from_millis(300),
             "queued for `max_wait`: {waited:?}"
         );
         assert!(
-            waited < Duration::from_millis(600),
+            waited < Duration::from_millis(1500),
             "and not much longer: {waited:?}"
         );
         release.send(()).unwrap();

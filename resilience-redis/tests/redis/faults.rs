@@ -9,6 +9,8 @@ use resilience::events::{Detail, Subscription};
 use resilience::redis::{Backend, ErrorKind, Settings, WhenUnavailable};
 use resilience::{CircuitBreaker, CircuitBreakerConfig, RateLimiter, RateLimiterConfig};
 
+/// Each call to Redis gives up after this long. A call is checked against `TIMEOUT * 3`:
+/// slack for a loaded host's scheduling, and still far from a paused server's forever.
 const TIMEOUT: Duration = Duration::from_millis(50);
 
 fn settings(prefix: &str) -> Settings {
@@ -77,11 +79,8 @@ async fn a_paused_server_costs_each_call_at_most_the_timeout_then_shared_state_r
             .expect("the local quota while Redis is paused");
         slowest = slowest.max(start.elapsed());
     }
-    assert!(
-        slowest < TIMEOUT + Duration::from_millis(40),
-        "a call waited {slowest:?}"
-    );
-    assert!(!next_availability(&mut limiter_events, Duration::from_millis(10)).await);
+    assert!(slowest < TIMEOUT * 3, "a call waited {slowest:?}");
+    assert!(!next_availability(&mut limiter_events, Duration::from_millis(500)).await);
     // The breaker's failure is sent off the call path, times out, and the breaker falls
     // back to its own state: two failures open it locally.
     breaker.try_acquire().unwrap().failure();
@@ -128,8 +127,8 @@ async fn a_server_killed_and_restarted_on_its_port_is_reconnected_to() {
         limiter.acquire().await.is_err(),
         "set to reject while Redis is gone"
     );
-    assert!(start.elapsed() < TIMEOUT + Duration::from_millis(40));
-    assert!(!next_availability(&mut events, Duration::from_millis(10)).await);
+    assert!(start.elapsed() < TIMEOUT * 3);
+    assert!(!next_availability(&mut events, Duration::from_millis(500)).await);
 
     let server = RedisServer::start_with(None, port).unwrap();
     assert!(next_availability(&mut events, Duration::from_secs(3)).await);
@@ -155,10 +154,13 @@ async fn keys_flushed_under_an_open_breaker_are_a_fresh_closed_state() {
     let breaker = breaker(&backend).await;
     breaker.try_acquire().unwrap().failure();
     breaker.try_acquire().unwrap().failure();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(breaker.is_open());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !breaker.is_open() {
+        assert!(Instant::now() < deadline, "two failures never opened it");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(server.command("FLUSHALL"), "+OK");
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(2);
     while !breaker.is_closed() {
         assert!(Instant::now() < deadline, "still open after the keys went");
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -127,11 +127,15 @@ async fn a_wrong_type_under_the_key_is_an_unavailable_quota_never_a_panic() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(limiter.acquire().await.is_err());
     server.command("DEL q2:{partner-api}:quota");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        limiter.acquire().await.is_ok(),
-        "a sound key again: shared again"
-    );
+    // The refresh tries the quota again every 100ms; a loaded host gets generous slack.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while limiter.acquire().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "a sound key again, and never shared again"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let events: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
         .map(|e| e.detail)
         .collect();
