@@ -146,6 +146,14 @@ impl FromValue for Duration {
             Value::Float(x) if x.is_finite() => {
                 resilience_duration::decimal(&x.to_string(), resilience_duration::SECOND)
             }
+            // TOML reads `inf` and `nan` as numbers; "found a number" would puzzle.
+            Value::Float(_) => {
+                return Err(
+                    "a duration must be finite: `inf` and `nan` are not durations \
+                     (a field that can have no limit takes \"none\")"
+                        .to_owned(),
+                )
+            }
             Value::Str(text) => resilience_duration::parse(text),
             // Unquoted, as in an attribute: a bare number is seconds.
             Value::Env(text) => {
@@ -271,6 +279,11 @@ mod tests {
             read(Value::Int(-1)),
             Err("a duration cannot be negative".into())
         );
+        for infinite in [f64::INFINITY, f64::NAN] {
+            assert!(read(Value::Float(infinite))
+                .unwrap_err()
+                .starts_with("a duration must be finite"));
+        }
         assert_eq!(
             read(Value::Bool(true)),
             Err(
