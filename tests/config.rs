@@ -301,6 +301,64 @@ fn an_environment_variable_naming_two_instances_is_refused() {
 }
 
 #[test]
+fn variables_of_another_shape_are_left_alone_and_a_misspelt_kind_is_not() {
+    let registry = Registry::new();
+    registry
+        .get_or_create("shop::fetch", RetryConfig::DEFAULT)
+        .unwrap();
+    let others = [
+        ("RESILIENCE_CONFIG", "/etc/resilience.toml"),
+        ("RESILIENCE_SERVICE_HOST", "10.0.0.7"),
+        ("RESILIENCE_PORT_80_TCP", "tcp://10.0.0.7:80"),
+        ("RESILIENCE_REQUIRE_PROMTOOL", "1"),
+    ];
+    let document = Document::default()
+        .with_vars(others)
+        .with_vars([("RESILIENCE_RETRY__SHOP__FETCH__MAX_ATTEMPTS", "5")]);
+    registry.apply(&document).unwrap();
+    assert_eq!(
+        registry.retry("shop::fetch").unwrap().config().max_attempts,
+        5
+    );
+
+    let misspelt =
+        Document::default().with_vars([("RESILIENCE_RETRI__SHOP__FETCH__MAX_ATTEMPTS", "5")]);
+    assert_eq!(
+        paths_and_messages(&registry, &misspelt),
+        ["RESILIENCE_RETRI__SHOP__FETCH__MAX_ATTEMPTS: unknown kind `RETRI`; did you mean `RETRY`?"]
+    );
+}
+
+/// `std::env::vars` panics on a variable that is not Unicode, anyone's: the process's
+/// environment here has one of another program's, and one of ours.
+#[cfg(unix)]
+#[test]
+fn a_variable_that_is_not_unicode_is_no_panic_and_one_of_ours_is_refused_by_name() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let registry = Registry::new();
+    registry
+        .get_or_create("latin1", TimeoutConfig::DEFAULT)
+        .unwrap();
+    // Names no other test reads; set before any thread of this test reads the environment.
+    std::env::set_var("OTHER_PROGRAM_GREETING", OsStr::from_bytes(b"caf\xe9"));
+    std::env::set_var(
+        "RESILIENCE_TIMEOUT__LATIN1__DURATION",
+        OsStr::from_bytes(b"1\xe9s"),
+    );
+    let document = Document::default().with_env();
+    let errors = paths_and_messages(&registry, &document);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("RESILIENCE_TIMEOUT__LATIN1__DURATION: "),
+        "{errors:?}"
+    );
+    std::env::remove_var("RESILIENCE_TIMEOUT__LATIN1__DURATION");
+    std::env::remove_var("OTHER_PROGRAM_GREETING");
+}
+
+#[test]
 fn optional_fields_are_unset_by_none_and_durations_read_as_numbers_of_seconds() {
     let registry = Registry::new();
     registry

@@ -158,7 +158,7 @@ fn admitted(limiter: &RateLimiter) -> u32 {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_limiter_keeps_its_used_quota_clamped_to_the_new_burst() {
+async fn a_limiter_keeps_its_used_quota_under_the_new_one() {
     use resilience::Algorithm::{FixedWindow, SlidingWindow, TokenBucket};
     for algorithm in [TokenBucket, FixedWindow, SlidingWindow] {
         let config = RateLimiterConfig::DEFAULT
@@ -181,6 +181,29 @@ async fn a_limiter_keeps_its_used_quota_clamped_to_the_new_burst() {
             0,
             "{algorithm:?}: eight used, clamped to two"
         );
+    }
+}
+
+/// Shrunk below what it has admitted in this window and grown again, a window limiter
+/// still counts every admission: never over the larger quota.
+#[tokio::test(start_paused = true)]
+async fn a_window_shrunk_and_grown_again_still_counts_every_admission() {
+    use resilience::Algorithm::{FixedWindow, SlidingWindow};
+    for algorithm in [FixedWindow, SlidingWindow] {
+        let config = RateLimiterConfig::DEFAULT
+            .max_requests(10)
+            .window(SECOND * 10)
+            .algorithm(algorithm);
+        let limiter = limiter(&config);
+        for _ in 0..7 {
+            limiter.try_acquire().unwrap();
+        }
+        limiter.reconfigure(config.clone().max_requests(5)).unwrap();
+        assert_eq!(admitted(&limiter), 0, "{algorithm:?}: seven of five");
+        limiter
+            .reconfigure(config.clone().max_requests(20))
+            .unwrap();
+        assert_eq!(admitted(&limiter), 13, "{algorithm:?}: seven of twenty");
     }
 }
 

@@ -75,16 +75,23 @@ impl Document {
     /// ```
     #[must_use]
     pub fn with_env(self) -> Self {
-        self.with_vars(std::env::vars())
+        // Not `vars()`: it panics on any variable that is not Unicode, ours or not. A value
+        // of ours that is not is read with U+FFFD in it, and refused under its name.
+        self.with_vars(std::env::vars_os().filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            Some((name, value.to_string_lossy().into_owned()))
+        }))
     }
 
     /// Layers variables over the document, as [`with_env`](Self::with_env) layers the
     /// environment's: those named `RESILIENCE_<KIND>__<NAME>__<FIELD>` set `FIELD` of the
-    /// instance `NAME` of `KIND`, over the document's defaults, bases and instance; others
-    /// are ignored. `KIND` is the kind as a config section names it, upper case
+    /// instance `NAME` of `KIND`, over the document's defaults, bases and instance. A
+    /// variable is read only if its name has `__` after `RESILIENCE_`: others, such as a
+    /// `RESILIENCE_CONFIG` of the service's own or the `RESILIENCE_SERVICE_HOST` Kubernetes
+    /// gives a service named `resilience`, are ignored. `KIND` is the kind as a config section names it, upper case
     /// (`CIRCUIT_BREAKER`, `RETRY`, `TIMEOUT`, `BULKHEAD`, `RATE_LIMIT`, `HEDGE`); `NAME` is
-    /// the instance's name in upper case with every character other than a letter or a
-    /// digit written `_` (`shop::payments` is `SHOP__PAYMENTS`); `FIELD` the field's name,
+    /// the instance's name with every character other than an ASCII letter or digit
+    /// written `_`, in any case (`shop::payments` is `SHOP__PAYMENTS`); `FIELD` the field's name,
     /// in any case. A value is read as an attribute reads an unquoted one: `30` is a
     /// number, or thirty seconds for a duration; `250ms` a duration; `none` unsets an
     /// optional field. Later variables of one name win.
@@ -108,12 +115,19 @@ impl Document {
     {
         for (name, value) in vars {
             let name = name.into();
-            if name.starts_with(ENV_PREFIX) {
+            if is_ours(&name) {
                 self.env.push((name, value.into()));
             }
         }
         self
     }
+}
+
+/// Whether a variable is one [`Document::with_vars`] reads: `RESILIENCE_` and then a name
+/// of the `<KIND>__<NAME>__<FIELD>` shape, right or wrong (a misspelt kind is reported).
+fn is_ours(var: &str) -> bool {
+    var.strip_prefix(ENV_PREFIX)
+        .is_some_and(|rest| rest.contains("__"))
 }
 
 /// A document from any serde format: a map of kinds, as [`Document::from_toml`] reads.

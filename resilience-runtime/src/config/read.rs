@@ -290,7 +290,8 @@ pub(crate) fn env_layers(
             Some((name, field)) if !name.is_empty() && !field.is_empty() => {
                 by_kind.entry(kind).or_default().push(EnvField {
                     var: var.clone(),
-                    name: name.to_owned(),
+                    // Matched against names written as `env_name` writes them: upper case.
+                    name: name.to_ascii_uppercase(),
                     field: field.to_ascii_lowercase(),
                     value: Value::Env(value.clone()),
                 })

@@ -176,9 +176,11 @@ impl RateLimiter {
     }
 
     /// Sets a new quota from now on, keeping the quota used: the permits taken in the
-    /// current window (or, for a token bucket, the tokens missing from the bucket) count
-    /// against the new quota, clamped to it, so a lower quota admits nothing more until
-    /// it is under it, and a higher one admits the difference at once. Calls waiting for
+    /// current window, or the admissions of the sliding log, count against the new quota,
+    /// so a lower quota admits nothing more until it is under it, and a higher one admits
+    /// the difference at once. A token bucket's missing tokens do the same, clamped to the
+    /// new `burst`: a bucket shrunk below the tokens it has used forgets the excess, and
+    /// grown back before it refills, admits that excess once more. Calls waiting for
     /// a permit try the new quota when they wake; `max_wait` applies to calls that
     /// arrive from now on. Emits [`Detail::Reconfigured`](crate::events::Detail::Reconfigured)
     /// when the config changes.

@@ -34,13 +34,14 @@ impl FixedWindow {
     }
 
     /// The state `word` at `now` carried into window `to`: the calls counted in the
-    /// current window stay counted, up to `to`'s quota, in `to`'s current window.
+    /// current window stay counted, all of them, in `to`'s current window. Not clamped to
+    /// `to`'s quota: a count above it only refuses until the window ends, while a clamped
+    /// one, grown again, would admit the calls it forgot a second time.
     pub(crate) fn rescale(self, word: u64, now: u64, to: FixedWindow) -> u64 {
         if self.is_unused(word, now) {
             return 0;
         }
-        let count = (word & u64::from(u32::MAX)).min(u64::from(to.max));
-        ((now / to.window) << 32) | count
+        ((now / to.window) << 32) | (word & u64::from(u32::MAX))
     }
 
     /// Whether no call is counted in the window of `now`: the state a fresh limiter has.
@@ -99,7 +100,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_reload_keeps_the_window_s_count_clamped_to_the_new_quota() {
+    fn a_reload_keeps_the_window_s_count_whatever_the_new_quota() {
         let three = FixedWindow {
             window: 100,
             max: 3,
@@ -124,6 +125,17 @@ mod tests {
             0,
             "a past window counts nothing"
         );
+        // Shrunk below the count, then grown: the two calls are still counted.
+        let shrunk = three.rescale(word, 160, one);
+        let ten = FixedWindow {
+            window: 100,
+            max: 10,
+        };
+        let mut grown = one.rescale(shrunk, 160, ten);
+        for _ in 0..8 {
+            grown = ten.admit(grown, 160).unwrap();
+        }
+        assert_eq!(ten.admit(grown, 160), Err(40), "two and eight of ten");
     }
 
     #[test]
