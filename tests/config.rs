@@ -370,3 +370,77 @@ fn optional_fields_are_unset_by_none_and_durations_read_as_numbers_of_seconds() 
     assert_eq!(retry.config().max_elapsed, None);
     assert_eq!(retry.config().base_delay, Duration::from_millis(250));
 }
+
+#[test]
+fn a_toml_mistake_is_reported_at_its_line() {
+    for (text, line) in [
+        (
+            "[retry.instances.a]\nmax_attempts = 2\nmax_attempts = 3\n",
+            3,
+        ),
+        ("[retry.instances.a]\n\n = 2\n", 3),
+        ("[retry.instances.a\n", 1),
+    ] {
+        let errors = Document::from_toml(text).unwrap_err();
+        let message = errors.iter().next().unwrap().to_string();
+        assert!(
+            message.ends_with(&format!("(line {line})")),
+            "{text:?}: {message}"
+        );
+    }
+}
+
+struct Client;
+
+impl Client {
+    #[retry(max_attempts = 2, base_delay = "10ms")]
+    async fn fetch(&self) -> Result<(), resilience::Error> {
+        Ok(())
+    }
+}
+
+/// A method's instance is named after its `Self` type, known at its first call: a
+/// document applied at start-up, before it, still configures it, over the attribute.
+#[tokio::test]
+async fn a_method_s_instance_takes_a_document_applied_before_its_first_call() {
+    let _global = GLOBAL.lock().await;
+    let name = "config::Client::fetch";
+    let invalid = toml(&format!("[retry.instances.\"{name}\"]\nmax_attempts = 0\n"));
+    assert_eq!(
+        paths_and_messages(registry(), &invalid),
+        [format!(
+            "retry.instances.\"{name}\".max_attempts: must be at least 1"
+        )]
+    );
+    let document = toml(&format!("[retry.instances.\"{name}\"]\nmax_attempts = 4\n"));
+    let changed = registry().apply(&document).unwrap();
+    assert!(changed.contains(&(Kind::Retry, name.into())), "{changed:?}");
+    Client.fetch().await.unwrap();
+    let config = registry().retry(name).unwrap().config().clone();
+    assert_eq!(config.max_attempts, 4, "the document's");
+    assert_eq!(
+        config.base_delay,
+        Duration::from_millis(10),
+        "the attribute's"
+    );
+    // Declared now, it goes back to its attribute when a document stops naming it.
+    registry().apply(&Document::default()).unwrap();
+    assert_eq!(registry().retry(name).unwrap().config().max_attempts, 2);
+}
+
+#[resilience::rate_limit(name = "config::per-user", max_requests = 5, window = "1m", key = user)]
+async fn per_user(user: u64) -> Result<(), resilience::Error> {
+    let _ = user;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_keyed_instance_named_by_a_document_is_refused_as_keyed() {
+    let _global = GLOBAL.lock().await;
+    per_user(1).await.unwrap();
+    let document = toml("[rate_limit.instances.\"config::per-user\"]\nmax_requests = 3\n");
+    assert_eq!(
+        paths_and_messages(registry(), &document),
+        ["rate_limit.instances.\"config::per-user\": `config::per-user` is a keyed rate limiter: documents do not configure keyed instances; `registry().configure` does, before their first use"]
+    );
+}

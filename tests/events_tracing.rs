@@ -292,3 +292,39 @@ fn losing_and_finding_the_shared_state_are_one_warning_each() {
         ]
     );
 }
+
+struct Slow;
+
+impl Slow {
+    #[resilience::retry(base_delay = "2m", max_delay = "5m")]
+    async fn call(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A document applied before a method's first call whose fields break a rule beside the
+/// attribute's own values (checked at the apply over the kind's defaults, where they
+/// were sound): the method runs on its attribute, and one `WARN` line says why.
+#[test]
+fn a_document_a_method_s_attribute_turns_invalid_is_one_warning_and_the_attribute_stands() {
+    let _alone = alone();
+    let name = "events_tracing::Slow::call";
+    let capture = Capture::new(|metadata| metadata.target().starts_with("resilience::"));
+    let document = resilience::config::Document::from_toml(&format!(
+        "[retry.instances.\"{name}\"]\nmax_delay = \"90s\"\n"
+    ))
+    .unwrap();
+    resilience::registry().apply(&document).unwrap();
+    capture.run(async { Slow.call().await.unwrap() });
+    let config = resilience::registry().retry(name).unwrap().config().clone();
+    assert_eq!(config.max_delay, 5 * 60 * SECOND, "the attribute's");
+    let lines = capture.take();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].level, Level::WARN);
+    assert_eq!(lines[0].target, "resilience::retry");
+    assert_eq!(lines[0].field("name"), Some(name));
+    assert!(
+        lines[0].field("problem").unwrap().contains("max_delay"),
+        "{lines:?}"
+    );
+}

@@ -57,7 +57,10 @@ impl Document {
             let at = error
                 .span()
                 .map(|span| {
-                    let line = text[..span.start.min(text.len())].lines().count().max(1);
+                    // Lines ended before the error, plus its own (`lines()` would not
+                    // count an empty last one: an error at the start of a line).
+                    let before = &text.as_bytes()[..span.start.min(text.len())];
+                    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
                     format!(" (line {line})")
                 })
                 .unwrap_or_default();

@@ -78,7 +78,7 @@
 //! Applied to an instance in use, a config is swapped in whole (one atomic pointer swap;
 //! calls read it with one load) and the instance keeps its state by its kind's rule (each
 //! policy's `reconfigure` says it): an open breaker stays open until its new recovery
-//! deadline, a limiter keeps its used quota clamped to the new one, a shrunk bulkhead
+//! deadline, a limiter keeps its used quota under the new one, a shrunk bulkhead
 //! admits no call until under its new limit and loses no slot. Each change is an
 //! [event](crate::events::Detail::Reconfigured) and an `INFO` line saying what changed.
 
@@ -91,6 +91,27 @@ pub use document::Document;
 pub(crate) use document::ENV_PREFIX;
 pub use errors::{DocumentError, DocumentErrors};
 pub(crate) use value::{FromValue, Value};
+
+/// A document's fields for a method's default-named instance, applied before the method's
+/// first call declared it: kept, in the order they apply, to be laid over the declaration
+/// when it arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Pending(pub(crate) Vec<(String, Value)>);
+
+impl Pending {
+    /// `declared` with the fields set, or the rule they break beside its values. (Each
+    /// field was read into a default config once already, so setting it cannot fail.)
+    pub(crate) fn over<C: Fields + crate::registry::PolicyConfig>(
+        &self,
+        declared: &C,
+    ) -> Result<C, crate::error::InvalidConfig> {
+        let mut config = declared.clone();
+        for (field, value) in &self.0 {
+            let _ = config.set(field, value);
+        }
+        config.check().map(|()| config)
+    }
+}
 
 /// A config whose fields a document sets by name; written by `setters!`.
 pub(crate) trait Fields: Sized {

@@ -230,6 +230,18 @@ impl FromValue for Backoff {
 
 impl FromValue for Jitter {
     fn from_value(value: &Value) -> Result<Self, String> {
+        // `jitter = true` / `false`, as the attribute takes it: full jitter, or none.
+        match value {
+            Value::Bool(on) => return Ok(if *on { Jitter::Full } else { Jitter::None }),
+            Value::Env(text) if matches!(text.trim(), "true" | "false") => {
+                return Ok(if text.trim() == "true" {
+                    Jitter::Full
+                } else {
+                    Jitter::None
+                })
+            }
+            _ => {}
+        }
         word(
             value,
             &[
@@ -302,6 +314,12 @@ mod tests {
         assert_eq!(
             Jitter::from_value(&Value::Str("ful".into())),
             Err("unknown value \"ful\"; expected one of \"full\", \"equal\", \"none\"".into())
+        );
+        assert_eq!(Jitter::from_value(&Value::Bool(true)), Ok(Jitter::Full));
+        assert_eq!(Jitter::from_value(&Value::Bool(false)), Ok(Jitter::None));
+        assert_eq!(
+            Jitter::from_value(&Value::Env("false".into())),
+            Ok(Jitter::None)
         );
         assert_eq!(u32::from_value(&Value::Env(" 7 ".into())), Ok(7));
         assert!(u32::from_value(&Value::Int(-1))

@@ -72,7 +72,7 @@
 mod channel;
 mod emitter;
 mod event;
-mod trace;
+pub(crate) mod trace;
 
 pub(crate) use channel::subscribe_all;
 pub use channel::{Subscription, CAPACITY};

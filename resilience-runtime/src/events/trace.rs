@@ -120,6 +120,20 @@ pub(super) fn reconfigured(kind: Kind, name: &str, changes: &str) {
     );
 }
 
+/// A config document's fields for a method's instance, applied before its first call,
+/// that its declaration turned invalid: the instance runs on its declaration.
+#[cfg(feature = "config")]
+pub(crate) fn document_refused(kind: Kind, name: &str, problem: &crate::error::InvalidConfig) {
+    at_target_of!(
+        kind,
+        warn,
+        name,
+        kind = kind.as_str(),
+        %problem,
+        "{kind} `{name}` runs on its attribute's config: the document's breaks it: {problem}",
+    );
+}
+
 /// A warning each time, not per call: the store reports a change of reachability once.
 pub(super) fn shared_availability(kind: Kind, name: &str, available: bool) {
     let what = match available {

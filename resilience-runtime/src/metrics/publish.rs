@@ -12,6 +12,13 @@ use crate::{registry, Snapshot};
 /// `Gauge::set`. Call it before each scrape (or on an interval); between calls the
 /// recorder keeps the values of the last one. Needs the feature `metrics`.
 ///
+/// A counter set anew after an instance's `reset()` is lower than before. The text
+/// exporters write it so, and Prometheus reads the drop as a counter reset, as it reads a
+/// restart. The common `metrics` recorders do not: their `absolute` keeps the larger value
+/// (`metrics-util`'s atomics take the maximum), so such a counter stays flat until it
+/// passes its old value. Where that matters, reset instances only in tests, or scrape
+/// with [`write_text`](crate::metrics::write_text).
+///
 /// `metrics` histograms record single observations, and the counts are kept per bucket
 /// here, so the `retry_attempts` histogram is published as the series Prometheus stores
 /// for one: the counters `retry_attempts_bucket` (with an `le` label),

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 
-use super::namespace::Slot;
+use super::namespace::{Documented, Slot};
 use super::suggest::nearest;
 use super::{Policy, PolicyConfig, Registry};
 use crate::config::read::{
     env_layers, env_name, key, section, unknown_field, unknown_kinds, EnvField, Problems, Section,
 };
-use crate::config::{Document, DocumentErrors, Fields};
+use crate::config::{Document, DocumentErrors, Fields, Pending};
 use crate::error::InvalidConfig;
 use crate::{Bulkhead, CircuitBreaker, ConfigError, Hedge, Kind, RateLimiter, Retry, Timeout};
 
@@ -85,6 +85,9 @@ enum Step<P: Policy> {
     Reload(Arc<str>, Arc<P>, P::Config),
     /// Recorded for the instance's creation: `None` goes back to its declaration.
     Record(Arc<str>, Option<P::Config>),
+    /// A method's instance, not yet declared: the fields to lay over its declaration when
+    /// it comes, or `None` to forget those of an earlier document.
+    Pending(Arc<str>, Option<Pending>),
 }
 
 impl Registry {
@@ -140,18 +143,26 @@ impl Registry {
                 document,
                 &circuit_breakers,
                 env(Kind::CircuitBreaker),
+                self,
                 &mut problems,
             ),
-            plan(document, &retries, env(Kind::Retry), &mut problems),
-            plan(document, &timeouts, env(Kind::Timeout), &mut problems),
-            plan(document, &bulkheads, env(Kind::Bulkhead), &mut problems),
+            plan(document, &retries, env(Kind::Retry), self, &mut problems),
+            plan(document, &timeouts, env(Kind::Timeout), self, &mut problems),
+            plan(
+                document,
+                &bulkheads,
+                env(Kind::Bulkhead),
+                self,
+                &mut problems,
+            ),
             plan(
                 document,
                 &rate_limiters,
                 env(Kind::RateLimiter),
+                self,
                 &mut problems,
             ),
-            plan(document, &hedges, env(Kind::Hedge), &mut problems),
+            plan(document, &hedges, env(Kind::Hedge), self, &mut problems),
         );
         if !problems.0.is_empty() {
             let mut errors = problems.0;
@@ -192,6 +203,7 @@ fn plan<P: Reloadable>(
     document: &Document,
     slots: &BTreeMap<Arc<str>, Slot<P>>,
     env: Vec<EnvField>,
+    registry: &Registry,
     problems: &mut Problems,
 ) -> Vec<Step<P>> {
     let kind = P::KIND;
@@ -206,23 +218,49 @@ fn plan<P: Reloadable>(
             .filter(|(_, slot)| slot.declared.is_some())
             .map(|(name, _)| name)
     };
-    for name in section.instances.keys() {
-        if slots.get(*name).is_none_or(|slot| slot.declared.is_none()) {
-            let undeclared = ConfigError::Undeclared {
+    let mut steps = Vec::new();
+    for (name, (extends, fields)) in &section.instances {
+        if slots.get(*name).is_some_and(|slot| slot.declared.is_some()) {
+            continue;
+        }
+        let path = format!("{root}.instances.{}", key(name));
+        if registry.is_method_name(kind, name) {
+            // A method's default name, declared at its first call: its fields wait for
+            // it, checked now over the kind's defaults so that a mistake is this apply's.
+            let base = extends.and_then(|base| section.bases.get(base));
+            let layers = [Some(&section.defaults), base, Some(fields)];
+            let pending = Pending(
+                layers
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|&(field, value)| (field.to_owned(), value.clone()))
+                    .collect(),
+            );
+            match pending.over(&P::Config::default()) {
+                Ok(_) => steps.push(Step::Pending(Arc::from(*name), Some(pending))),
+                Err(refused) => push_refused(problems, &path, &refused),
+            }
+            continue;
+        }
+        let message = if registry.is_keyed(kind, name) {
+            format!("`{name}` is a keyed {kind}: documents do not configure keyed instances; `registry().configure` does, before their first use")
+        } else {
+            ConfigError::Undeclared {
                 kind,
                 name: Arc::from(*name),
                 did_you_mean: nearest(name, declared().cloned().collect()),
-            };
-            problems.push(
-                format!("{root}.instances.{}", key(name)),
-                undeclared.to_string(),
-            );
-        }
+            }
+            .to_string()
+        };
+        problems.push(path, message);
     }
     let env = env_by_name(kind, env, declared(), problems);
-    let mut steps = Vec::new();
     for (name, slot) in slots {
         let Some(declaration) = &slot.declared else {
+            if slot.documented.is_some() && !section.instances.contains_key(&**name) {
+                steps.push(Step::Pending(Arc::clone(name), None));
+            }
             continue;
         };
         let path = format!("{root}.instances.{}", key(name));
@@ -268,12 +306,7 @@ fn plan<P: Reloadable>(
             policy.reloadable(&config).err()
         });
         if let Some(refused) = refused {
-            let field = refused.field();
-            let message = refused.message();
-            let message = message
-                .strip_prefix(&format!("`{field}` "))
-                .unwrap_or(message);
-            problems.push(format!("{path}.{}", key(field)), message);
+            push_refused(problems, &path, &refused);
             continue;
         }
         steps.push(match &slot.policy {
@@ -282,6 +315,16 @@ fn plan<P: Reloadable>(
         });
     }
     steps
+}
+
+/// The rule a config under `path` breaks, at the field it names.
+fn push_refused(problems: &mut Problems, path: &str, refused: &InvalidConfig) {
+    let field = refused.field();
+    let message = refused.message();
+    let message = message
+        .strip_prefix(&format!("`{field}` "))
+        .unwrap_or(message);
+    problems.push(format!("{path}.{}", key(field)), message);
 }
 
 /// The environment's fields by instance name; a problem for each variable that names no
@@ -344,9 +387,32 @@ fn record<P: Reloadable>(
                     }
                 }
             }
+            Step::Pending(name, pending) => {
+                let slot = slots.entry(Arc::clone(&name)).or_insert_with(|| Slot {
+                    declared: None,
+                    configured: None,
+                    owner: None,
+                    policy: None,
+                    documented: None,
+                });
+                let was = slot.documented.as_ref().map(|(fields, _)| fields);
+                // The document replaces a configuration by hand, as it does for the
+                // declared instances.
+                if was != pending.as_ref() || slot.configured.is_some() {
+                    slot.documented = pending.map(laid_over::<P::Config>);
+                    slot.configured = None;
+                    changed.push((P::KIND, name));
+                }
+            }
         }
     }
     reloads
+}
+
+/// `pending`, with the fn that lays it over a declaration.
+fn laid_over<C: Fields + PolicyConfig>(pending: Pending) -> Documented<C> {
+    let fields = pending.clone();
+    (pending, Arc::new(move |declared: &C| fields.over(declared)))
 }
 
 fn reload<P: Reloadable>(

@@ -326,6 +326,8 @@ impl Registry {
                 configured: Some(config),
                 owner: None,
                 policy: None,
+                #[cfg(feature = "config")]
+                documented: None,
             };
             slots.insert(Arc::from(name), slot);
             return Ok(());
@@ -341,7 +343,7 @@ impl Registry {
     /// Whether `name` reads `krate::path::Type::function` for a method `function` declared
     /// in the crate `krate`. The type between is known at the method's first call only, so
     /// it cannot be checked here; a `name = ".."` can be, from the start.
-    fn is_method_name(&self, kind: Kind, name: &str) -> bool {
+    pub(super) fn is_method_name(&self, kind: Kind, name: &str) -> bool {
         let methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
         methods.iter().any(|&(k, module, function)| {
             let krate = module.split("::").next().unwrap_or(module);
@@ -406,6 +408,16 @@ impl Registry {
             .or_insert_with(|| Slot::declared(config.clone(), Some(owner)));
     }
 
+    /// Whether `name` is a keyed instance of `kind`.
+    #[cfg(feature = "config")]
+    pub(super) fn is_keyed(&self, kind: Kind, name: &str) -> bool {
+        match kind {
+            Kind::CircuitBreaker => self.keyed_circuit_breakers.read().contains_key(name),
+            Kind::RateLimiter => self.keyed_rate_limiters.read().contains_key(name),
+            _ => false,
+        }
+    }
+
     /// Records a method whose instances are named after their `Self` type.
     fn declare_method<C: PolicyConfig>(&self, module: &'static str, function: &'static str) {
         let mut methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
@@ -438,6 +450,18 @@ impl Registry {
                 // A slot only configured by name, now claimed by its method's call site.
                 slot.declared = Some(config.clone());
                 slot.owner = private.then_some(owner);
+                #[cfg(feature = "config")]
+                if let Some((_, over)) = slot.documented.take() {
+                    match over(config) {
+                        Ok(config) => slot.configured = Some(config),
+                        // Checked over the kind's defaults when it was applied; only this
+                        // declaration's own values can break it, and the declaration,
+                        // valid, stands.
+                        Err(refused) => {
+                            crate::events::trace::document_refused(C::Policy::KIND, &name, &refused)
+                        }
+                    }
+                }
             }
         }
         slot.materialize(&name).expect(

@@ -23,7 +23,20 @@ pub(super) struct Slot<P: Policy> {
     pub(super) owner: Option<usize>,
     /// The instance, once something used or looked it up.
     pub(super) policy: Option<Arc<P>>,
+    /// A config document's fields for a method's default name, applied before the method's
+    /// first call declared it: laid over the declaration when it arrives (see
+    /// `Registry::apply`).
+    #[cfg(feature = "config")]
+    pub(super) documented: Option<Documented<P::Config>>,
 }
+
+/// A document's fields for a slot not yet declared ([`Pending`](crate::config::Pending)),
+/// and the same fields laid over a declaration: the config, or the rule they break.
+#[cfg(feature = "config")]
+pub(super) type Documented<C> = (
+    crate::config::Pending,
+    Arc<dyn Fn(&C) -> Result<C, crate::error::InvalidConfig> + Send + Sync>,
+);
 
 impl<P: Policy> Slot<P> {
     pub(super) fn declared(config: P::Config, owner: Option<usize>) -> Self {
@@ -32,6 +45,8 @@ impl<P: Policy> Slot<P> {
             configured: None,
             owner,
             policy: None,
+            #[cfg(feature = "config")]
+            documented: None,
         }
     }
 
