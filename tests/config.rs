@@ -444,3 +444,19 @@ async fn a_keyed_instance_named_by_a_document_is_refused_as_keyed() {
         ["rate_limit.instances.\"config::per-user\": `config::per-user` is a keyed rate limiter: documents do not configure keyed instances; `registry().configure` does, before their first use"]
     );
 }
+
+#[test]
+fn a_base_no_instance_extends_is_still_checked_field_by_field() {
+    let registry = Registry::new();
+    registry
+        .get_or_create("breaker", CircuitBreakerConfig::DEFAULT)
+        .unwrap();
+    let document = toml(
+        "[circuit_breaker.bases.flaky]\nfailure_threshold = 0\n\n\
+         [circuit_breaker.bases.patient]\nrecovery_timeout = \"10m\"\n",
+    );
+    assert_eq!(
+        paths_and_messages(&registry, &document),
+        ["circuit_breaker.bases.flaky.failure_threshold: must be at least 1"]
+    );
+}

@@ -218,6 +218,27 @@ fn plan<P: Reloadable>(
             .filter(|(_, slot)| slot.declared.is_some())
             .map(|(name, _)| name)
     };
+    // A base no instance extends is checked by no instance: its fields that break a rule
+    // on their own are reported here. (Not every rule: a base may be meant to pair with
+    // an instance's fields, `base_delay` with a `max_delay`.)
+    for (base, fields) in &section.bases {
+        if section
+            .instances
+            .values()
+            .any(|(extends, _)| *extends == Some(base))
+        {
+            continue;
+        }
+        for &(field, value) in fields {
+            let mut alone = P::Config::default();
+            let _ = alone.set(field, value);
+            if let Err(refused) = alone.check() {
+                if refused.field() == field {
+                    push_refused(problems, &format!("{root}.bases.{}", key(base)), &refused);
+                }
+            }
+        }
+    }
     let mut steps = Vec::new();
     for (name, (extends, fields)) in &section.instances {
         if slots.get(*name).is_some_and(|slot| slot.declared.is_some()) {
