@@ -225,8 +225,19 @@ async fn an_instance_not_yet_in_use_is_created_with_the_document_s_config() {
         minimum_calls = 20
         "#,
     );
+    let mut everything = registry().subscribe();
     let changed = registry().apply(&document).unwrap();
     assert!(changed.contains(&(Kind::CircuitBreaker, "config::pending".into())));
+    // Announced as a reload is, to the registry's subscribers: the instance has none yet.
+    let announced = std::iter::from_fn(|| everything.try_recv().ok())
+        .find(|event| &*event.name == "config::pending")
+        .expect("an event for the instance not yet in use");
+    assert_eq!(
+        announced.detail,
+        Detail::Reconfigured {
+            changes: "sliding_window: Calls(100) -> Calls(20), minimum_calls: 100 -> 20".into()
+        }
+    );
     pending().await.unwrap();
     let breaker = registry().circuit_breaker("config::pending").unwrap();
     assert_eq!(breaker.config().sliding_window, SlidingWindow::Calls(20));

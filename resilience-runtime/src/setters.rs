@@ -70,6 +70,10 @@ macro_rules! setters {
                     _ => {}
                 }
             }
+
+            fn changes(&self, to: &Self) -> String {
+                $config::changes(self, to)
+            }
         }
     };
     (@field (Some($ty:ty))) => { Option<$ty> };

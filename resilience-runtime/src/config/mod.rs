@@ -121,4 +121,6 @@ pub(crate) trait Fields: Sized {
     fn set(&mut self, field: &str, value: &Value) -> Option<Result<(), String>>;
     /// Sets `field` to `from`'s.
     fn copy_field(&mut self, field: &str, from: &Self);
+    /// The fields that differ in `to`, as `field: old -> new`.
+    fn changes(&self, to: &Self) -> String;
 }

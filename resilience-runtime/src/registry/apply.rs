@@ -13,6 +13,7 @@ use crate::config::read::{
 };
 use crate::config::{Document, DocumentErrors, Fields, Pending};
 use crate::error::InvalidConfig;
+use crate::events::Emitter;
 use crate::{Bulkhead, CircuitBreaker, ConfigError, Hedge, Kind, RateLimiter, Retry, Timeout};
 
 /// A policy a document configures: what it runs with, what a reload of it may change,
@@ -170,13 +171,14 @@ impl Registry {
             return Err(DocumentErrors::new(errors));
         }
         let mut changed = Vec::new();
+        let mut recorded = Vec::new();
         let reloads = (
-            record(steps.0, &mut circuit_breakers, &mut changed),
-            record(steps.1, &mut retries, &mut changed),
-            record(steps.2, &mut timeouts, &mut changed),
-            record(steps.3, &mut bulkheads, &mut changed),
-            record(steps.4, &mut rate_limiters, &mut changed),
-            record(steps.5, &mut hedges, &mut changed),
+            record(steps.0, &mut circuit_breakers, &mut changed, &mut recorded),
+            record(steps.1, &mut retries, &mut changed, &mut recorded),
+            record(steps.2, &mut timeouts, &mut changed, &mut recorded),
+            record(steps.3, &mut bulkheads, &mut changed, &mut recorded),
+            record(steps.4, &mut rate_limiters, &mut changed, &mut recorded),
+            record(steps.5, &mut hedges, &mut changed, &mut recorded),
         );
         // The instances in use are reloaded with no namespace locked: a reload emits
         // events and `tracing` lines, whose subscribers may look instances up.
@@ -188,6 +190,12 @@ impl Registry {
             rate_limiters,
             hedges,
         ));
+        // An instance not yet in use announces the config it will start with as one in
+        // use announces its reload: to `registry().subscribe()` (it has no subscribers of
+        // its own yet) and in an `INFO` line.
+        for (kind, name, changes) in recorded {
+            Emitter::new(&name, kind).reconfigured(changes);
+        }
         reload(reloads.0, &mut changed);
         reload(reloads.1, &mut changed);
         reload(reloads.2, &mut changed);
@@ -391,10 +399,13 @@ fn env_by_name<'a>(
 }
 
 /// Records the configs of the instances not in use; returns the reloads of those in use.
+/// Records the configs of the instances not in use, with what changed in each (when its
+/// declaration is known); returns the reloads of those in use.
 fn record<P: Reloadable>(
     steps: Vec<Step<P>>,
     slots: &mut BTreeMap<Arc<str>, Slot<P>>,
     changed: &mut Vec<(Kind, Arc<str>)>,
+    recorded: &mut Vec<(Kind, Arc<str>, String)>,
 ) -> Vec<(Arc<str>, Arc<P>, P::Config)> {
     let mut reloads = Vec::new();
     for step in steps {
@@ -403,6 +414,11 @@ fn record<P: Reloadable>(
             Step::Record(name, config) => {
                 if let Some(slot) = slots.get_mut(&name) {
                     if slot.configured != config {
+                        if let Some(declared) = &slot.declared {
+                            let was = slot.configured.as_ref().unwrap_or(declared);
+                            let is = config.as_ref().unwrap_or(declared);
+                            recorded.push((P::KIND, Arc::clone(&name), was.changes(is)));
+                        }
                         slot.configured = config;
                         changed.push((P::KIND, name));
                     }
