@@ -322,6 +322,21 @@ async fn a_running_call_keeps_the_timeout_it_started_with() {
     );
 }
 
+/// The attempts histogram keeps every bucket it has shown: a scrape's layout never
+/// shrinks when a reload lowers `max_attempts`.
+#[test]
+fn a_retry_s_attempt_buckets_reach_the_highest_max_attempts_it_ran_with() {
+    let config = RetryConfig::DEFAULT.max_attempts(3);
+    let retry = Retry::new("buckets", config.clone()).unwrap();
+    let bounds =
+        |retry: &Retry| -> Vec<u32> { retry.stats().attempt_buckets().map(|(n, _)| n).collect() };
+    assert_eq!(bounds(&retry), [1, 2, 3]);
+    retry.reconfigure(config.clone().max_attempts(6)).unwrap();
+    assert_eq!(bounds(&retry), [1, 2, 3, 4, 5, 6]);
+    retry.reconfigure(config.clone()).unwrap();
+    assert_eq!(bounds(&retry), [1, 2, 3, 4, 5, 6], "none removed");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_running_retry_keeps_the_attempts_it_started_with() {
     let config = RetryConfig::DEFAULT.max_attempts(2).base_delay(SECOND);

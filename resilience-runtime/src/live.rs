@@ -88,6 +88,23 @@ impl<T: PartialEq> Live<T> {
     }
 }
 
+impl<T> Live<T> {
+    /// The largest `key` of the values installed so far, the current one among them: a
+    /// bound that holds for every call made since `self` was made.
+    pub(crate) fn max_of<K: Ord>(&self, key: impl Fn(&T) -> K) -> K {
+        let installed = self
+            .installed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        std::iter::once(self.first)
+            .chain(installed.iter().copied())
+            // SAFETY: as in `get`; the lock keeps `installed` from growing meanwhile.
+            .map(|at| key(unsafe { at.as_ref() }))
+            .max()
+            .expect("`first` is always there")
+    }
+}
+
 impl<T> Drop for Live<T> {
     fn drop(&mut self) {
         let mut installed = self

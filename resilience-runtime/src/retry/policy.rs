@@ -586,7 +586,9 @@ impl Retry {
             retries: self.retries.load(Relaxed),
             attempts: by_attempts[0] + self.retried_attempts.load(Relaxed),
             by_attempts,
-            max_attempts: self.config().max_attempts,
+            // Every config it ran with, not the current one alone: the histogram's buckets
+            // stay put when a reload lowers `max_attempts`.
+            max_attempts: self.config.max_of(|config| config.max_attempts),
         }
     }
 

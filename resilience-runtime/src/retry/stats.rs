@@ -35,7 +35,8 @@ pub struct RetryStats {
     /// Finished calls by the attempts they took: index `n - 1` for `n` up to
     /// [`EXACT_ATTEMPTS`], the last index for more.
     pub(crate) by_attempts: [u64; EXACT_ATTEMPTS as usize + 1],
-    /// The retry's `max_attempts`, which bounds the buckets worth showing.
+    /// The highest `max_attempts` the retry has run with, which bounds the buckets worth
+    /// showing.
     pub(crate) max_attempts: u32,
 }
 
@@ -45,9 +46,10 @@ pub(crate) const EXACT_ATTEMPTS: u32 = 16;
 
 impl RetryStats {
     /// Finished calls by attempts, cumulative like a Prometheus histogram's buckets:
-    /// `(n, calls that took at most n attempts)` for each `n` from 1 to `max_attempts`
-    /// (to 16 when `max_attempts` is higher). Every call took at most `max_attempts`, so
-    /// past the last bucket lies [`calls`](Self::calls) in all.
+    /// `(n, calls that took at most n attempts)` for each `n` from 1 to the highest
+    /// `max_attempts` the retry has run with (to 16 when that is higher), so a reload that
+    /// lowers it removes no bucket a scrape has seen. Every call took at most that many,
+    /// so past the last bucket lies [`calls`](Self::calls) in all.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
