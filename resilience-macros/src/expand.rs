@@ -9,7 +9,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, GenericArgument, PathArguments, Type};
 
-use crate::args::{self, Errors, Layer, Parsed, Role, Table};
+use crate::args::{self, Errors, Layer, Parsed, Role, Table, Value};
 use crate::item::{Function, Shape};
 use crate::keys;
 use crate::lending::Lending;
@@ -119,6 +119,7 @@ fn expand(
             keys::check(key, &function, &mut errors);
         }
     }
+    named_twice(&parsed, &mut errors);
     let shape = function.shape();
     match &shape {
         None => errors.push_at(
@@ -1119,6 +1120,35 @@ mod tests {
         #[test]
         fn mutated_arguments_never_panic(args in mutated_args(), item in item()) {
             expand_all(&args, &item);
+        }
+    }
+}
+
+/// Two attributes of one kind naming one instance on one fn: each attribute is a layer, so
+/// a call would go through the instance twice (a bulkhead of one waits on itself for its
+/// own slot, a breaker counts each failure twice). Unnamed ones are two instances.
+fn named_twice(parsed: &[Parsed], errors: &mut Errors) {
+    let named = |layer: &Parsed| match &layer.name {
+        Some((key, Value::Tokens(tokens))) => {
+            let at = tokens.clone().into_iter().next().map(|token| token.span());
+            Some((at.unwrap_or_else(|| key.span()), tokens.to_string()))
+        }
+        _ => None,
+    };
+    for (i, layer) in parsed.iter().enumerate() {
+        let Some((span, name)) = named(layer) else {
+            continue;
+        };
+        let attribute = layer.table.attribute;
+        let earlier = parsed[..i]
+            .iter()
+            .filter(|earlier| earlier.table.attribute == attribute)
+            .any(|earlier| named(earlier).is_some_and(|(_, other)| other == name));
+        if earlier {
+            errors.push_at(
+                span,
+                format_args!("a second `#[{attribute}]` named {name} on this fn: each attribute is a layer, so a call would pass through that instance twice; give this one another name, or remove it"),
+            );
         }
     }
 }
