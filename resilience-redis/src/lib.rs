@@ -42,6 +42,7 @@ mod breaker;
 mod error;
 mod health;
 mod keys;
+mod lease;
 mod limiter;
 mod scripts;
 mod settings;

@@ -5,7 +5,8 @@
 //! The hooks are consulted only off the success path. A closed breaker whose fleet has no
 //! failure counted admits and reports a success without calling its hook; the hook sees
 //! failures, the first success after them, and every call while the fleet's breaker is not
-//! closed. A shared limiter asks its hook once per admission of an async call.
+//! closed. A shared limiter asks its hook once per admission, on every path: async calls,
+//! blocking calls and `try_acquire` (each through the hook method made for it).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -152,10 +153,14 @@ pub enum QuotaDecision {
 pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = QuotaDecision> + Send + 'a>>;
 
 /// The fleet's quota as seen from one process: installed with [`RateLimiter::share`], it
-/// decides each admission of an async call ([`acquire`](crate::RateLimiter::acquire),
-/// [`call`](crate::RateLimiter::call), the attribute). The calls that cannot wait on the
-/// network ([`try_acquire`](crate::RateLimiter::try_acquire), the blocking ones, the tower
-/// layer's readiness) draw on the limiter's own quota.
+/// decides every admission of the limiter, each path through the method that fits how it
+/// may wait: [`admit`](Self::admit) for async calls ([`acquire`](crate::RateLimiter::acquire),
+/// [`call`](crate::RateLimiter::call), the attribute, the tower layer),
+/// [`admit_blocking`](Self::admit_blocking) for plain fns
+/// ([`acquire_blocking`](crate::RateLimiter::acquire_blocking) and the calls built on it),
+/// [`try_admit`](Self::try_admit) for [`try_acquire`](crate::RateLimiter::try_acquire).
+/// A [`QuotaDecision::Local`] from any of them sends that one admission to the limiter's
+/// own quota.
 ///
 /// [`RateLimiter::share`]: crate::RateLimiter::share
 ///
@@ -168,6 +173,8 @@ pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = QuotaDecision> + Send + '
 /// struct Unreachable;
 /// impl SharedQuota for Unreachable {
 ///     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+///     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+///     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -181,6 +188,13 @@ pub trait SharedQuota: Send + Sync + 'static {
     /// Takes one permit of the fleet's quota, or says why not. Bounded in time by the
     /// store's own timeout.
     fn admit(&self) -> QuotaFuture<'_>;
+    /// [`admit`](Self::admit) for a plain fn: blocks this thread, for no longer than the
+    /// store's own timeout. May be called from any thread: one with no async runtime, or
+    /// one of a runtime's (a `spawn_blocking` thread, or a worker a plain fn blocks).
+    fn admit_blocking(&self) -> QuotaDecision;
+    /// Takes one permit without waiting on anything, the network included: a
+    /// [`Wait`](QuotaDecision::Wait) says when to ask again.
+    fn try_admit(&self) -> QuotaDecision;
 }
 
 /// The instance was shared already: a hook is installed once, for the instance's life.
@@ -189,7 +203,11 @@ pub trait SharedQuota: Send + Sync + 'static {
 /// # use std::sync::Arc;
 /// # use resilience::shared::{QuotaDecision, QuotaFuture, SharedQuota};
 /// # struct Local;
-/// # impl SharedQuota for Local { fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) } }
+/// # impl SharedQuota for Local {
+/// #     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+/// #     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+/// #     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
+/// # }
 /// let limiter = resilience::RateLimiter::new("twice", Default::default()).unwrap();
 /// limiter.share(Arc::new(Local)).unwrap();
 /// let again = limiter.share(Arc::new(Local)).unwrap_err();
