@@ -14,13 +14,12 @@ use resilience::tower::RateLimitLayer;
 use resilience::{Error, RateLimiter, RateLimiterConfig};
 use tower::{service_fn, Layer, ServiceExt};
 
-/// The fleet's quota. In an hour's window no permit comes back while a test runs, so the
-/// whole test is one window: the two processes together may be admitted `QUOTA` times.
-const QUOTA: u32 = 10;
-
-fn ten_an_hour() -> RateLimiterConfig {
+/// The fleet's quota, `quota` an hour. In an hour's window no permit comes back while a
+/// test runs, so the whole test is one window: the two processes together may be admitted
+/// `quota` times.
+fn an_hour(quota: u32) -> RateLimiterConfig {
     RateLimiterConfig::DEFAULT
-        .max_requests(QUOTA)
+        .max_requests(quota)
         .window(Duration::from_secs(3600))
 }
 
@@ -30,9 +29,19 @@ async fn backend(server: &RedisServer, settings: Settings) -> Backend {
         .unwrap()
 }
 
-/// A limiter of its own named `name`, shared through `backend`: one process's instance.
+/// A limiter of its own named `name`, ten an hour, shared through `backend`: one
+/// process's instance.
 fn shared(backend: &Backend, name: &str, mode: WhenUnavailable) -> Arc<RateLimiter> {
-    let limiter = Arc::new(RateLimiter::new(name, ten_an_hour()).unwrap());
+    shared_with(backend, name, an_hour(10), mode)
+}
+
+fn shared_with(
+    backend: &Backend,
+    name: &str,
+    config: RateLimiterConfig,
+    mode: WhenUnavailable,
+) -> Arc<RateLimiter> {
+    let limiter = Arc::new(RateLimiter::new(name, config).unwrap());
     backend.share_limiter(&limiter, mode).unwrap();
     limiter
 }
@@ -50,9 +59,9 @@ async fn through_tower(limiter: &Arc<RateLimiter>) -> Result<(), Error> {
 }
 
 /// Asks `a` and `b` in turn for one admission each until together they were admitted
-/// `QUOTA` times (within a generous bound), then fifty rounds more in which neither may be
+/// `quota` times (within a generous bound), then fifty rounds more in which neither may be
 /// admitted again; what each was admitted.
-async fn drain<A, B, FA, FB>(mut a: A, mut b: B) -> (u32, u32)
+async fn drain<A, B, FA, FB>(quota: u32, mut a: A, mut b: B) -> (u32, u32)
 where
     A: FnMut() -> FA,
     B: FnMut() -> FB,
@@ -65,7 +74,7 @@ where
     while after < 50 {
         admitted.0 += u32::from(a().await.is_ok());
         admitted.1 += u32::from(b().await.is_ok());
-        if admitted.0 + admitted.1 >= QUOTA {
+        if admitted.0 + admitted.1 >= quota {
             after += 1;
         } else {
             assert!(
@@ -79,44 +88,41 @@ where
     admitted
 }
 
-fn assert_one_quota(path: &str, (a, b): (u32, u32)) {
+fn assert_one_quota(path: &str, quota: u32, (a, b): (u32, u32)) {
     assert_eq!(
         a + b,
-        QUOTA,
-        "{path}: {a} + {b} admitted, each process's own quota would have been {QUOTA}"
+        quota,
+        "{path}: {a} + {b} admitted, each process's own quota would have been {quota}"
     );
     assert!(a > 0 && b > 0, "{path}: both drew on the quota: {a} + {b}");
 }
 
 /// `try_acquire` never waits, so it hands out permits leased from the fleet ahead of time:
 /// leases are admissions the fleet counted, so two processes together never get more than
-/// the quota.
+/// the quota. Ninety-five an hour makes leases of ten, and the last one partial: the
+/// script grants only the five permits left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_trying_to_acquire_share_one_quota() {
     let Some(server) = RedisServer::start() else {
         return;
     };
     let settings = support::patient().key_prefix("paths-try:");
-    let a = shared(
-        &backend(&server, settings.clone()).await,
-        "try",
-        WhenUnavailable::Reject,
-    );
-    let b = shared(
-        &backend(&server, settings).await,
-        "try",
-        WhenUnavailable::Reject,
-    );
+    let member =
+        |backend: &Backend| shared_with(backend, "try", an_hour(95), WhenUnavailable::Reject);
+    let a = member(&backend(&server, settings.clone()).await);
+    let b = member(&backend(&server, settings).await);
     let admitted = drain(
+        95,
         || std::future::ready(a.try_acquire()),
         || std::future::ready(b.try_acquire()),
     )
     .await;
-    assert_one_quota("try_acquire", admitted);
+    assert_one_quota("try_acquire", 95, admitted);
     match a.try_acquire() {
         Err(Error::RateLimited { retry_after, .. }) => assert!(
-            retry_after > Duration::from_secs(60),
-            "the fleet's next permit is minutes away, and the lease says so: {retry_after:?}"
+            // One permit an hour / 95 = 37.9s: the fleet's next permit, as Redis said.
+            retry_after > Duration::from_secs(30) && retry_after <= Duration::from_millis(37_895),
+            "the fleet's next permit, and the lease says so: {retry_after:?}"
         ),
         other => panic!("the fleet's quota is spent: {other:?}"),
     }
@@ -143,6 +149,7 @@ async fn two_processes_calling_plain_fns_share_one_quota() {
         WhenUnavailable::Reject,
     );
     let admitted = drain(
+        10,
         || async { tokio::task::spawn_blocking(plain).await.unwrap() },
         || {
             let b = Arc::clone(&b);
@@ -158,7 +165,7 @@ async fn two_processes_calling_plain_fns_share_one_quota() {
         },
     )
     .await;
-    assert_one_quota("plain fns", admitted);
+    assert_one_quota("plain fns", 10, admitted);
 }
 
 /// Two processes' tower services over one shared name.
@@ -178,8 +185,8 @@ async fn two_processes_behind_the_tower_layer_share_one_quota() {
         "tower",
         WhenUnavailable::Reject,
     );
-    let admitted = drain(|| through_tower(&a), || through_tower(&b)).await;
-    assert_one_quota("tower", admitted);
+    let admitted = drain(10, || through_tower(&a), || through_tower(&b)).await;
+    assert_one_quota("tower", 10, admitted);
 }
 
 /// The timeout of the paused-server test, and the slack a loaded host gets on top.
