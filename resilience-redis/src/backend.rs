@@ -303,6 +303,34 @@ impl Backend {
     /// Shares `limiter`'s quota under its name, falling back as `mode` says while Redis is
     /// unreachable.
     ///
+    /// Every admission path takes the fleet's permits:
+    /// - async calls ([`acquire`](RateLimiter::acquire), [`call`](RateLimiter::call), the
+    ///   attribute, the tower layer's response future): one script per admission, awaited
+    ///   for at most [`Settings::timeout`], waiting for the fleet's next permit as
+    ///   `max_wait` allows;
+    /// - plain fns ([`acquire_blocking`](RateLimiter::acquire_blocking) and what is built on
+    ///   it): the same script, run on this backend's runtime while the calling thread waits
+    ///   for its answer for at most the timeout. Any thread may call, one without a runtime
+    ///   too; but a plain fn called straight from a task of a current-thread runtime this
+    ///   backend lives on blocks the very thread the script would run on, so its answer
+    ///   cannot come: the timeout passes and `mode` decides, as for a slow Redis (call
+    ///   plain fns on `spawn_blocking` threads in async code);
+    /// - [`try_acquire`](RateLimiter::try_acquire), which must return at once, wherever it
+    ///   is called from (a tokio user calls it inside tasks, even inside `poll` fns), so it
+    ///   never waits on a round trip: it hands out permits *leased* from the fleet. A lease
+    ///   is one script that takes up to a tenth of the burst (at least one) in one go, as
+    ///   that many admissions at once; a call that finds the lease empty is turned away
+    ///   with `retry_after` = the last lease's round trip (or the fleet's wait for its next
+    ///   permit, when it has none) and fetches the next lease in the background. Every
+    ///   permit handed out was counted by the fleet first, so leases never admit more than
+    ///   the quota; they only admit later than the fleet granted. A lease expires once the
+    ///   quota has earned its permits back (`k` permits: `k` emission intervals after it was
+    ///   asked for), so any window admits at most `k` more than the token bucket's own
+    ///   bound, and a whole run that starts without leases none more. The cost is
+    ///   under-admission: the call that finds the lease empty, and permits that expire
+    ///   unused. A lease's permits are used while Redis is unreachable too: the fleet
+    ///   granted them.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Unsupported`] for a limiter shared already, one whose algorithm is not

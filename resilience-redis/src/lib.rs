@@ -26,7 +26,11 @@
 //!   after [`Settings::probe_lease`]; a lease belongs to its episode, so a late outcome
 //!   never lands in a later one.
 //! - **Limiter.** One GCRA script per admission: the token bucket's exact equivalent in
-//!   one integer per quota, on Redis's clock.
+//!   one integer per quota, on Redis's clock. Every path of a shared limiter draws on the
+//!   fleet's quota: async calls and the tower layer await the script; plain fns block
+//!   their thread for it, at most [`Settings::timeout`]; `try_acquire`, which must not
+//!   wait, hands out permits leased from the fleet ahead of time (see
+//!   [`Backend::share_limiter`] for the lease's bound).
 //! - **When Redis is slow or gone.** No call waits on Redis longer than
 //!   [`Settings::timeout`] (50ms by default); a name then follows its [`WhenUnavailable`]
 //!   mode, with one event and one `tracing` warning, and goes back to shared state by
