@@ -2,11 +2,11 @@
 //! whichever path it comes by (async, blocking, or `try_acquire` through a lease).
 
 use std::sync::mpsc;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use redis::Value;
-use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedQuota};
+use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
 use resilience_runtime::{RateLimiter, RateLimiterConfig};
 
 use crate::backend::Shared;
@@ -15,12 +15,54 @@ use crate::lease::{self, Lease, Taken};
 use crate::scripts::GCRA_SCRIPT;
 use crate::WhenUnavailable;
 
+/// Whether Redis answers for one shared name, which all the name's quotas share (a keyed
+/// name's keys, one quota each): lost once and found once, so the event and the warning
+/// go out once per name, however many keys it has.
+#[derive(Default)]
+pub(crate) struct Health {
+    availability: Availability,
+    /// The limiter whose events tell it: the name's own, or the key's that lost it.
+    reporter: Mutex<Weak<RateLimiter>>,
+}
+
+impl Health {
+    /// Whether the name is unreachable: the refresh tries it again.
+    pub(crate) fn is_down(&self) -> bool {
+        !self.availability.is_up()
+    }
+
+    /// Redis answered again.
+    pub(crate) fn found(&self) {
+        if self.availability.find() {
+            let reporter = self.reporter().upgrade();
+            if let Some(limiter) = reporter {
+                limiter.shared_availability(true);
+            }
+        }
+    }
+
+    /// Redis failed `limiter`.
+    fn lost(&self, limiter: &Weak<RateLimiter>) {
+        if self.availability.lose() {
+            *self.reporter() = Weak::clone(limiter);
+            if let Some(limiter) = limiter.upgrade() {
+                limiter.shared_availability(false);
+            }
+        }
+    }
+
+    fn reporter(&self) -> std::sync::MutexGuard<'_, Weak<RateLimiter>> {
+        // Nothing panics under this lock: a poisoned one holds a sound pointer.
+        self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub(crate) struct SharedLimiter {
     key: String,
     limiter: Weak<RateLimiter>,
     backend: Arc<Shared>,
     mode: WhenUnavailable,
-    availability: Availability,
+    health: Arc<Health>,
     /// The permits `try_acquire` hands out, taken from the fleet ahead of time.
     lease: Lease,
 }
@@ -35,21 +77,22 @@ enum Grant {
 }
 
 impl SharedLimiter {
-    /// `None` when the quota is finer than GCRA's microsecond can hold.
+    /// `limiter`'s view of the quota under the Redis key `key`, its name's `health`.
     pub(crate) fn new(
         limiter: &Arc<RateLimiter>,
+        key: String,
         backend: Arc<Shared>,
         mode: WhenUnavailable,
-    ) -> Option<Self> {
-        gcra(limiter.config())?;
-        Some(Self {
-            key: crate::keys::quota(backend.prefix(), limiter.name()),
+        health: Arc<Health>,
+    ) -> Self {
+        Self {
+            key,
             limiter: Arc::downgrade(limiter),
             lease: Lease::new(backend.timeout()),
             backend,
             mode,
-            availability: Availability::default(),
-        })
+            health,
+        }
     }
 
     /// Takes up to `want` permits of the fleet's quota, for at most the timeout: `None`
@@ -57,9 +100,8 @@ impl SharedLimiter {
     async fn take(&self, want: u64) -> Option<Grant> {
         // Read at each admission: a reload of the limiter reaches the fleet's quota with
         // its next call.
-        let config = self.limiter.upgrade()?.config().clone();
-        let (emission_us, tolerance_us) = gcra(&config)?;
-        if !self.availability.is_up() {
+        let (emission_us, tolerance_us) = gcra(self.limiter.upgrade()?.config())?;
+        if self.health.is_down() {
             return None;
         }
         let mut call = GCRA_SCRIPT.prepare_invoke();
@@ -73,7 +115,7 @@ impl SharedLimiter {
             .await
             .and_then(|reply| grant(&reply, want));
         if grant.is_none() {
-            self.lost();
+            self.health.lost(&self.limiter);
         }
         grant
     }
@@ -125,28 +167,6 @@ impl SharedLimiter {
             WhenUnavailable::Reject => QuotaDecision::Refused(self.backend.refresh()),
         }
     }
-
-    /// Whether the quota is unreachable: the refresh tries it again.
-    pub(crate) fn is_down(&self) -> bool {
-        !self.availability.is_up()
-    }
-
-    /// Redis answered again.
-    pub(crate) fn found(&self) {
-        if self.availability.find() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(true);
-            }
-        }
-    }
-
-    fn lost(&self) {
-        if self.availability.lose() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(false);
-            }
-        }
-    }
 }
 
 /// `[n, 0]` for `n` permits of the `want` asked for, `[0, µs]` wait; anything else is not
@@ -170,7 +190,7 @@ fn grant(value: &Value, want: u64) -> Option<Grant> {
 /// GCRA's parameters for `config`, in microseconds: the time between two permits at the
 /// steady rate, and how far ahead of now the next may be promised (`burst - 1` of them);
 /// `None` when the quota is finer than a microsecond can hold.
-fn gcra(config: &RateLimiterConfig) -> Option<(u64, u64)> {
+pub(crate) fn gcra(config: &RateLimiterConfig) -> Option<(u64, u64)> {
     let emission_us =
         u64::try_from(config.window.as_micros() / u128::from(config.max_requests)).ok()?;
     if emission_us == 0 {
@@ -200,7 +220,7 @@ impl SharedQuota for Hook {
     /// threads in async code for that reason.
     fn admit_blocking(&self) -> QuotaDecision {
         let this = &self.0;
-        if !this.availability.is_up() {
+        if this.health.is_down() {
             return this.fallback();
         }
         let (send, answer) = mpsc::sync_channel(1);
@@ -214,7 +234,7 @@ impl SharedQuota for Hook {
             // for this call, as an async call that timed out would find it. A permit the
             // late admission takes is lost to the fleet, never given twice.
             Err(_) => {
-                this.lost();
+                this.health.lost(&this.limiter);
                 this.fallback()
             }
         }
@@ -229,7 +249,7 @@ impl SharedQuota for Hook {
         let this = &self.0;
         match this.lease.take(Instant::now()) {
             Taken::Permit => QuotaDecision::Admitted,
-            Taken::Empty { refill, .. } if !this.availability.is_up() => {
+            Taken::Empty { refill, .. } if this.health.is_down() => {
                 // No refill runs while Redis is unreachable (the refresh finds it again):
                 // the slot this call claimed is given back.
                 if refill {
@@ -247,6 +267,29 @@ impl SharedQuota for Hook {
                 QuotaDecision::Wait(retry_after)
             }
         }
+    }
+}
+
+/// The hook of a keyed limiter: makes each key's limiter, as it is made, a view of that
+/// key's quota, one GCRA key per user key (see [`crate::keys::keyed_quota`]).
+pub(crate) struct KeyedHook {
+    pub(crate) name: String,
+    pub(crate) backend: Arc<Shared>,
+    pub(crate) mode: WhenUnavailable,
+    pub(crate) health: Arc<Health>,
+}
+
+impl SharedKeys<RateLimiter> for KeyedHook {
+    fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+        let shared = SharedLimiter::new(
+            limiter,
+            crate::keys::keyed_quota(self.backend.prefix(), &self.name, key),
+            Arc::clone(&self.backend),
+            self.mode,
+            Arc::clone(&self.health),
+        );
+        // The key's limiter was made this instant, for this call: never shared before.
+        let _ = limiter.share(Arc::new(Hook(Arc::new(shared))));
     }
 }
 

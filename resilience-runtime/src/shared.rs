@@ -197,6 +197,56 @@ pub trait SharedQuota: Send + Sync + 'static {
     fn try_admit(&self) -> QuotaDecision;
 }
 
+/// The fleet's state of every key of a [`Keyed`](crate::Keyed) instance: installed with
+/// [`Keyed::share`](crate::Keyed::share), it makes each key's instance shared as the key is
+/// first seen (or seen again after it was dropped), by installing that key's own hook on
+/// it ([`RateLimiter::share`](crate::RateLimiter::share) for a limiter).
+///
+/// The key reaches the store as its `Debug` text, the one form every key has
+/// ([`InstanceKey`](crate::InstanceKey)); std's `Hash` is no use across processes (its
+/// hashers are seeded per process, and its output may change between Rust versions). So a
+/// key shared by a fleet must be written the same by every process, and two keys written
+/// alike are one key for the fleet: integers, strings, `char`s, `bool`s, IP and socket
+/// addresses, and tuples, arrays or derived `Debug`s of these qualify; floats written
+/// rounded, maps and sets (their order), and `Debug`s that leave fields out do not. Every
+/// process must key one name with one key type.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::Mutex;
+/// use resilience::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
+/// use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiter, RateLimiterConfig};
+///
+/// /// Records the keys it is asked to share, and sends each key's admissions back local.
+/// #[derive(Default)]
+/// struct Recorder(Mutex<Vec<String>>);
+/// struct Local;
+/// impl SharedQuota for Local {
+///     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+///     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+///     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
+/// }
+/// impl SharedKeys<RateLimiter> for Recorder {
+///     fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+///         self.0.lock().unwrap().push(key.to_owned());
+///         limiter.share(Arc::new(Local)).unwrap();
+///     }
+/// }
+///
+/// let per_user = KeyedRateLimiter::new("docs::keys", KeyedConfig::new(RateLimiterConfig::DEFAULT)).unwrap();
+/// let recorder = Arc::new(Recorder::default());
+/// per_user.share(recorder.clone()).unwrap();
+/// per_user.try_acquire("ada").unwrap();
+/// per_user.try_acquire(&("tenant", 7)).unwrap();
+/// assert_eq!(*recorder.0.lock().unwrap(), ["\"ada\"", "(\"tenant\", 7)"]);
+/// ```
+pub trait SharedKeys<P>: Send + Sync + 'static {
+    /// Makes `instance`, just made for the key written `key` (its `Debug` text), one view
+    /// of the fleet's state of that key. Called under the keyed instance's lock for the
+    /// key: never waits.
+    fn share_key(&self, key: &str, instance: &std::sync::Arc<P>);
+}
+
 /// The instance was shared already: a hook is installed once, for the instance's life.
 ///
 /// ```
