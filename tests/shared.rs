@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use resilience::events::Detail;
 use resilience::shared::{
-    CallOutcome, QuotaDecision, QuotaFuture, SharedCircuit, SharedQuota, SharedView, Ticket,
+    CallOutcome, QuotaDecision, QuotaFuture, SharedCircuit, SharedKeys, SharedQuota, SharedView,
+    Ticket,
 };
 use resilience::{
-    CircuitBreaker, CircuitBreakerConfig, CircuitState, Error, RateLimiter, RateLimiterConfig,
+    CircuitBreaker, CircuitBreakerConfig, CircuitState, Error, KeyedConfig, KeyedRateLimiter,
+    RateLimiter, RateLimiterConfig,
 };
 use tokio::time::Instant;
 
@@ -420,4 +422,49 @@ async fn try_acquire_and_the_blocking_path_follow_the_store_s_decisions() {
         "slept twice for the fleet's next permit, on the real clock"
     );
     assert_eq!((limiter.stats().admitted, limiter.stats().waited), (1, 1));
+}
+
+/// Shares each key's limiter as it is made, recording the key's `Debug` text; each key's
+/// limiter then asks a `FakeQuota` that refuses once.
+#[derive(Default)]
+struct FakeKeys(Mutex<Vec<String>>);
+
+impl SharedKeys<RateLimiter> for FakeKeys {
+    fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+        self.0.lock().unwrap().push(key.to_owned());
+        let refused = QuotaDecision::Refused(Duration::from_secs(9));
+        limiter
+            .share(Arc::new(FakeQuota(Mutex::new([refused].into()))))
+            .unwrap();
+    }
+}
+
+/// A keyed instance shares each key's instance as the key is made, again when a dropped
+/// key is made again, and drops the keys it held when it was shared, so that none stays
+/// local.
+#[tokio::test(start_paused = true)]
+async fn a_keyed_instance_shares_each_key_as_it_is_made() {
+    let per_key = RateLimiterConfig::DEFAULT.max_requests(5);
+    let keyed =
+        KeyedRateLimiter::new("shared::keyed", KeyedConfig::new(per_key).max_keys(1)).unwrap();
+    keyed.try_acquire("held before").unwrap();
+    let keys = Arc::new(FakeKeys::default());
+    keyed
+        .share(Arc::clone(&keys) as Arc<dyn SharedKeys<RateLimiter>>)
+        .unwrap();
+    assert!(keyed.is_empty(), "the local keys are dropped");
+    let refused = Err(Error::RateLimited {
+        name: "shared::keyed".into(),
+        retry_after: Duration::from_secs(9),
+    });
+    assert_eq!(keyed.try_acquire("ada"), refused, "the fleet's word");
+    assert_eq!(keyed.try_acquire("ada"), Ok(()));
+    // One key at most: bob's limiter takes ada's place, then ada's comes back, shared.
+    assert_eq!(keyed.try_acquire(&("bob", 7)), refused);
+    assert_eq!(keyed.try_acquire("ada"), refused);
+    assert_eq!(
+        *keys.0.lock().unwrap(),
+        ["\"ada\"", "(\"bob\", 7)", "\"ada\""]
+    );
+    assert!(keyed.share(keys).is_err(), "shared once");
 }

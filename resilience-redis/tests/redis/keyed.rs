@@ -130,3 +130,44 @@ async fn an_attribute_s_keyed_limiter_is_shared_by_name() {
     let unknown = a.share_rate_limiter("redis::nobody").unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::Unknown);
 }
+
+/// With the server paused, a keyed name set to reject refuses a key within the timeout,
+/// and every other key at once: the name is unreachable, not each key on its own, so one
+/// key's timeout is all the name waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_server_costs_a_keyed_name_one_timeout_not_one_per_key() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_millis(100);
+    let settings = resilience::redis::Settings::DEFAULT
+        .key_prefix("k3:")
+        .timeout(timeout);
+    let backend = Backend::connect_with(&server.url(), settings)
+        .await
+        .unwrap();
+    let keyed = keyed(&backend, "per-user", 3);
+    server.signal("-STOP");
+    let start = std::time::Instant::now();
+    let refused = keyed.call("ada", || async { Ok::<_, Error>(()) }).await;
+    assert!(
+        matches!(refused, Err(Error::RateLimited { .. })),
+        "{refused:?}"
+    );
+    let took = start.elapsed();
+    assert!(took >= timeout, "asked Redis, and waited for it: {took:?}");
+    assert!(took < timeout + Duration::from_millis(300), "{took:?}");
+    for user in ["bob", "eve", "mallory"] {
+        let start = std::time::Instant::now();
+        assert!(keyed
+            .call(user, || async { Ok::<_, Error>(()) })
+            .await
+            .is_err());
+        assert!(
+            start.elapsed() < timeout,
+            "{user}: the name is known to be unreachable: {:?}",
+            start.elapsed()
+        );
+    }
+    server.signal("-CONT");
+}
