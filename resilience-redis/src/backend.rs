@@ -452,8 +452,8 @@ fn shareable(name: &str, config: &RateLimiterConfig) -> Result<(), Error> {
     Ok(())
 }
 
-/// The instance the registry found, or why there is none to share: a keyed instance of
-/// that name (one instance per key, in each process) is not shared, and says so.
+/// The instance the registry found, or why there is none to share: a keyed breaker of
+/// that name (one instance per key, in each process) is not shared yet, and says so.
 fn named<T>(found: Option<Arc<T>>, kind: &str, name: &str, keyed: bool) -> Result<Arc<T>, Error> {
     found.ok_or_else(|| match keyed {
         true => Error::new(
