@@ -1,7 +1,8 @@
 //! Hooks for state kept outside the process, so that many processes share one breaker or
 //! one quota: the traits a store (such as `resilience-redis`) implements and installs on a
-//! named instance with [`CircuitBreaker::share`] or [`RateLimiter::share`], or on a keyed
-//! one, key by key, with [`Keyed::share`](crate::Keyed::share).
+//! named instance with [`CircuitBreaker::share`](crate::CircuitBreaker::share) or
+//! [`RateLimiter::share`](crate::RateLimiter::share), or on a keyed one, key by key, with
+//! [`Keyed::share`](crate::Keyed::share).
 //!
 //! The hooks are consulted only off the success path. A closed breaker whose fleet has no
 //! failure counted admits and reports a success without calling its hook; the hook sees
