@@ -351,7 +351,7 @@ impl SharedQuota for ByPath {
 #[tokio::test(start_paused = true)]
 async fn every_path_of_a_shared_limiter_asks_the_fleet() {
     use resilience::tower::RateLimitLayer;
-    use tower::{service_fn, Layer, ServiceExt};
+    use tower::{service_fn, Layer, Service, ServiceExt};
 
     let fleet = Arc::new(ByPath::default());
     let limiter = Arc::new(RateLimiter::new("shared::paths", RateLimiterConfig::DEFAULT).unwrap());
@@ -369,8 +369,11 @@ async fn every_path_of_a_shared_limiter_asks_the_fleet() {
         Err(refused(2))
     );
     assert_eq!(limiter.try_acquire(), Err(refused(3)));
-    let service = RateLimitLayer::new(Arc::clone(&limiter))
+    let mut service = RateLimitLayer::new(Arc::clone(&limiter))
         .layer(service_fn(|()| async { Ok::<_, Error>(()) }));
+    // Readiness asks nothing, and a call dropped before it is polled takes nothing.
+    drop(service.ready().await.unwrap().call(()));
+    assert_eq!(fleet.calls.lock().unwrap().len(), 4);
     let rejected = service.oneshot(()).await.unwrap_err();
     assert_eq!(rejected.downcast_ref::<Error>(), Some(&refused(1)));
     assert_eq!(
