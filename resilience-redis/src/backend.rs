@@ -327,8 +327,9 @@ impl Backend {
     ///   never waits on a round trip: it hands out permits *leased* from the fleet. A lease
     ///   is one script that takes up to a tenth of the burst (at least one) in one go, as
     ///   that many admissions at once; a call that finds the lease empty is turned away
-    ///   with `retry_after` = the last lease's round trip (or the fleet's wait for its next
-    ///   permit, when it has none) and fetches the next lease in the background. Every
+    ///   with `retry_after` = the last lease's round trip (the timeout before the first;
+    ///   the fleet's wait for its next permit when it has none) and fetches the next
+    ///   lease in the background. Every
     ///   permit handed out was counted by the fleet first, so leases never admit more than
     ///   the quota; they only admit later than the fleet granted. A lease expires once the
     ///   quota has earned its permits back (`k` permits: `k` emission intervals after it was
