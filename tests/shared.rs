@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use resilience::events::Detail;
 use resilience::shared::{
-    CallOutcome, QuotaDecision, QuotaFuture, SharedCircuit, SharedQuota, SharedView, Ticket,
+    CallOutcome, QuotaDecision, QuotaFuture, SharedCircuit, SharedKeys, SharedQuota, SharedView,
+    Ticket,
 };
 use resilience::{
-    CircuitBreaker, CircuitBreakerConfig, CircuitState, Error, RateLimiter, RateLimiterConfig,
+    CircuitBreaker, CircuitBreakerConfig, CircuitState, Error, KeyedConfig, KeyedRateLimiter,
+    RateLimiter, RateLimiterConfig,
 };
 use tokio::time::Instant;
 
@@ -216,15 +218,28 @@ async fn the_fleet_s_transitions_and_availability_are_events_of_the_breaker() {
 /// A quota that answers from a script of decisions, then `Admitted`.
 struct FakeQuota(Mutex<VecDeque<QuotaDecision>>);
 
-impl SharedQuota for FakeQuota {
-    fn admit(&self) -> QuotaFuture<'_> {
-        let decision = self
-            .0
+impl FakeQuota {
+    fn next(&self) -> QuotaDecision {
+        self.0
             .lock()
             .unwrap()
             .pop_front()
-            .unwrap_or(QuotaDecision::Admitted);
+            .unwrap_or(QuotaDecision::Admitted)
+    }
+}
+
+impl SharedQuota for FakeQuota {
+    fn admit(&self) -> QuotaFuture<'_> {
+        let decision = self.next();
         Box::pin(async move { decision })
+    }
+
+    fn admit_blocking(&self) -> QuotaDecision {
+        self.next()
+    }
+
+    fn try_admit(&self) -> QuotaDecision {
+        self.next()
     }
 }
 
@@ -300,4 +315,159 @@ async fn an_unreachable_quota_is_refused_or_local_as_the_store_says() {
         "shared again: the fleet admits"
     );
     assert_eq!(limiter.stats().admitted, 2);
+}
+
+/// A quota whose every method refuses with a `retry_after` of its own, counting its calls:
+/// which method a path asks shows in its rejection.
+#[derive(Default)]
+struct ByPath {
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl ByPath {
+    fn refuse(&self, path: &'static str, secs: u64) -> QuotaDecision {
+        self.calls.lock().unwrap().push(path);
+        QuotaDecision::Refused(Duration::from_secs(secs))
+    }
+}
+
+impl SharedQuota for ByPath {
+    fn admit(&self) -> QuotaFuture<'_> {
+        let decision = self.refuse("admit", 1);
+        Box::pin(async move { decision })
+    }
+
+    fn admit_blocking(&self) -> QuotaDecision {
+        self.refuse("admit_blocking", 2)
+    }
+
+    fn try_admit(&self) -> QuotaDecision {
+        self.refuse("try_admit", 3)
+    }
+}
+
+/// Every admission path of a shared limiter asks the fleet, each through the hook method
+/// made for it, and none takes a permit of the limiter's own (full) quota behind its back.
+#[tokio::test(start_paused = true)]
+async fn every_path_of_a_shared_limiter_asks_the_fleet() {
+    use resilience::tower::RateLimitLayer;
+    use tower::{service_fn, Layer, Service, ServiceExt};
+
+    let fleet = Arc::new(ByPath::default());
+    let limiter = Arc::new(RateLimiter::new("shared::paths", RateLimiterConfig::DEFAULT).unwrap());
+    limiter
+        .share(Arc::clone(&fleet) as Arc<dyn SharedQuota>)
+        .unwrap();
+    let refused = |secs| Error::RateLimited {
+        name: "shared::paths".into(),
+        retry_after: Duration::from_secs(secs),
+    };
+    assert_eq!(limiter.acquire().await, Err(refused(1)));
+    assert_eq!(limiter.acquire_blocking(), Err(refused(2)));
+    assert_eq!(
+        limiter.call_blocking(|| Ok::<_, Error>(())),
+        Err(refused(2))
+    );
+    assert_eq!(limiter.try_acquire(), Err(refused(3)));
+    let mut service = RateLimitLayer::new(Arc::clone(&limiter))
+        .layer(service_fn(|()| async { Ok::<_, Error>(()) }));
+    // Readiness asks nothing, and a call dropped before it is polled takes nothing.
+    drop(service.ready().await.unwrap().call(()));
+    assert_eq!(fleet.calls.lock().unwrap().len(), 4);
+    let rejected = service.oneshot(()).await.unwrap_err();
+    assert_eq!(rejected.downcast_ref::<Error>(), Some(&refused(1)));
+    assert_eq!(
+        *fleet.calls.lock().unwrap(),
+        [
+            "admit",
+            "admit_blocking",
+            "admit_blocking",
+            "try_admit",
+            "admit"
+        ]
+    );
+    assert_eq!(
+        (limiter.stats().admitted, limiter.stats().rejections),
+        (0, 5)
+    );
+}
+
+/// `try_acquire` and the blocking path follow the store's decisions as `acquire` does: a
+/// fleet permit, a wait (waited for within `max_wait` by the blocking path, reported as
+/// `retry_after` by `try_acquire`), or the limiter's own quota when the store says so.
+#[tokio::test(start_paused = true)]
+async fn try_acquire_and_the_blocking_path_follow_the_store_s_decisions() {
+    let one = RateLimiterConfig::DEFAULT
+        .max_requests(1)
+        .window(Duration::from_secs(60))
+        .max_wait(Duration::from_millis(500));
+    let wait = QuotaDecision::Wait(Duration::from_millis(20));
+    let limiter = shared_limiter(
+        one.clone(),
+        &[wait, QuotaDecision::Local, QuotaDecision::Local],
+    );
+    assert_eq!(
+        limiter.try_acquire(),
+        Err(Error::RateLimited {
+            name: "shared::quota".into(),
+            retry_after: Duration::from_millis(20)
+        })
+    );
+    assert!(limiter.try_acquire().is_ok(), "the limiter's own quota");
+    assert!(limiter.try_acquire().is_err(), "the own quota, spent");
+    assert!(limiter.try_acquire().is_ok(), "the fleet admits again");
+
+    let limiter = shared_limiter(one, &[wait, wait]);
+    let start = std::time::Instant::now();
+    assert!(limiter.acquire_blocking().is_ok());
+    assert!(
+        start.elapsed() >= Duration::from_millis(40),
+        "slept twice for the fleet's next permit, on the real clock"
+    );
+    assert_eq!((limiter.stats().admitted, limiter.stats().waited), (1, 1));
+}
+
+/// Shares each key's limiter as it is made, recording the key's `Debug` text; each key's
+/// limiter then asks a `FakeQuota` that refuses once.
+#[derive(Default)]
+struct FakeKeys(Mutex<Vec<String>>);
+
+impl SharedKeys<RateLimiter> for FakeKeys {
+    fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+        self.0.lock().unwrap().push(key.to_owned());
+        let refused = QuotaDecision::Refused(Duration::from_secs(9));
+        limiter
+            .share(Arc::new(FakeQuota(Mutex::new([refused].into()))))
+            .unwrap();
+    }
+}
+
+/// A keyed instance shares each key's instance as the key is made, again when a dropped
+/// key is made again, and drops the keys it held when it was shared, so that none stays
+/// local.
+#[tokio::test(start_paused = true)]
+async fn a_keyed_instance_shares_each_key_as_it_is_made() {
+    let per_key = RateLimiterConfig::DEFAULT.max_requests(5);
+    let keyed =
+        KeyedRateLimiter::new("shared::keyed", KeyedConfig::new(per_key).max_keys(1)).unwrap();
+    keyed.try_acquire("held before").unwrap();
+    let keys = Arc::new(FakeKeys::default());
+    keyed
+        .share(Arc::clone(&keys) as Arc<dyn SharedKeys<RateLimiter>>)
+        .unwrap();
+    assert!(keyed.is_empty(), "the local keys are dropped");
+    let refused = Err(Error::RateLimited {
+        name: "shared::keyed".into(),
+        retry_after: Duration::from_secs(9),
+    });
+    assert_eq!(keyed.try_acquire("ada"), refused, "the fleet's word");
+    assert_eq!(keyed.try_acquire("ada"), Ok(()));
+    // One key at most: bob's limiter takes ada's place, then ada's comes back, shared.
+    assert_eq!(keyed.try_acquire(&("bob", 7)), refused);
+    assert_eq!(keyed.try_acquire("ada"), refused);
+    assert_eq!(
+        *keys.0.lock().unwrap(),
+        ["\"ada\"", "(\"bob\", 7)", "\"ada\""]
+    );
+    assert!(keyed.share(keys).is_err(), "shared once");
 }

@@ -10,11 +10,13 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ScriptInvocation, Value};
-use resilience_runtime::{registry, CircuitBreaker, RateLimiter};
+use resilience_runtime::{
+    registry, CircuitBreaker, KeyedRateLimiter, RateLimiter, RateLimiterConfig,
+};
 use tokio::runtime::Handle;
 
 use crate::breaker::{self, Fleet, SharedBreaker};
-use crate::limiter::{self, SharedLimiter};
+use crate::limiter::{self, Health, KeyedHook, SharedLimiter};
 use crate::{Error, ErrorKind, Settings, WhenUnavailable};
 
 /// A connection to Redis through which breakers and limiters are shared by every process
@@ -43,7 +45,8 @@ pub struct Backend {
 struct Inner {
     shared: Arc<Shared>,
     breakers: Mutex<HashMap<Arc<str>, Arc<SharedBreaker>>>,
-    limiters: Mutex<Vec<Arc<SharedLimiter>>>,
+    /// One per shared limiter name, keyed or not: what the refresh tries again.
+    limiters: Mutex<Vec<Arc<Health>>>,
     /// For `Debug`: the server, never the password.
     server: String,
     user: Option<String>,
@@ -227,12 +230,14 @@ impl Backend {
     }
 
     /// Shares the registry's rate limiter `name`: one quota for every process on this
-    /// Redis and prefix, in the settings' fallback mode.
+    /// Redis and prefix, in the settings' fallback mode. A keyed limiter `name` (an
+    /// attribute with `key = ..`) is shared key by key, as
+    /// [`share_keyed_limiter`](Self::share_keyed_limiter) says: one quota per key for the
+    /// fleet.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Unknown`] if the registry has no limiter `name`;
-    /// [`ErrorKind::Unsupported`] for a keyed limiter `name`, and as
+    /// [`ErrorKind::Unknown`] if the registry has no limiter `name`, and as
     /// [`share_limiter`](Self::share_limiter).
     ///
     /// ```no_run
@@ -244,9 +249,11 @@ impl Backend {
     /// ```
     pub fn share_rate_limiter(&self, name: &str) -> Result<(), Error> {
         let mode = self.inner.shared.settings.when_unavailable;
-        let keyed = registry().keyed_rate_limiter(name).is_some();
+        if let Some(keyed) = registry().keyed_rate_limiter(name) {
+            return self.share_keyed_limiter(&keyed, mode);
+        }
         self.share_limiter(
-            &named(registry().rate_limiter(name), "rate limiter", name, keyed)?,
+            &named(registry().rate_limiter(name), "rate limiter", name, false)?,
             mode,
         )
     }
@@ -303,6 +310,35 @@ impl Backend {
     /// Shares `limiter`'s quota under its name, falling back as `mode` says while Redis is
     /// unreachable.
     ///
+    /// Every admission path takes the fleet's permits:
+    /// - async calls ([`acquire`](RateLimiter::acquire), [`call`](RateLimiter::call), the
+    ///   attribute, the tower layer's response future): one script per admission, awaited
+    ///   for at most [`Settings::timeout`], waiting for the fleet's next permit as
+    ///   `max_wait` allows;
+    /// - plain fns ([`acquire_blocking`](RateLimiter::acquire_blocking) and what is built on
+    ///   it): the same script, run on this backend's runtime while the calling thread waits
+    ///   for its answer for at most the timeout. Any thread may call, one without a runtime
+    ///   too; but a plain fn called straight from a task of a current-thread runtime this
+    ///   backend lives on blocks the very thread the script would run on, so its answer
+    ///   cannot come: the timeout passes and `mode` decides, as for a slow Redis (call
+    ///   plain fns on `spawn_blocking` threads in async code);
+    /// - [`try_acquire`](RateLimiter::try_acquire), which must return at once, wherever it
+    ///   is called from (a tokio user calls it inside tasks, even inside `poll` fns), so it
+    ///   never waits on a round trip: it hands out permits *leased* from the fleet. A lease
+    ///   is one script that takes up to a tenth of the burst (at least one) in one go, as
+    ///   that many admissions at once; a call that finds the lease empty is turned away
+    ///   with `retry_after` = the last lease's round trip (the timeout before the first;
+    ///   the fleet's wait for its next permit when it has none) and fetches the next
+    ///   lease in the background. Every
+    ///   permit handed out was counted by the fleet first, so leases never admit more than
+    ///   the quota; they only admit later than the fleet granted. A lease expires once the
+    ///   quota has earned its permits back (`k` permits: `k` emission intervals after it was
+    ///   asked for), so any window admits at most `k` more than the token bucket's own
+    ///   bound, and a whole run that starts without leases none more. The cost is
+    ///   under-admission: the call that finds the lease empty, and permits that expire
+    ///   unused. A lease's permits are used while Redis is unreachable too: the fleet
+    ///   granted them.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Unsupported`] for a limiter shared already, one whose algorithm is not
@@ -324,32 +360,101 @@ impl Backend {
         limiter: &Arc<RateLimiter>,
         mode: WhenUnavailable,
     ) -> Result<(), Error> {
-        let unsupported = |why: &str| {
-            Error::new(
-                ErrorKind::Unsupported,
-                format!("rate limiter `{}` cannot be shared: {why}", limiter.name()),
-            )
-        };
-        if limiter.config().algorithm != resilience_runtime::Algorithm::TokenBucket {
-            return Err(unsupported("a shared quota is a token bucket (GCRA)"));
-        }
-        let shared = SharedLimiter::new(limiter, Arc::clone(&self.inner.shared), mode)
-            .map(Arc::new)
-            .ok_or_else(|| unsupported("more than one permit per microsecond"))?;
+        shareable(limiter.name(), limiter.config())?;
+        let health = Arc::new(Health::default());
+        let shared = SharedLimiter::new(
+            limiter,
+            crate::keys::quota(self.inner.shared.prefix(), limiter.name()),
+            Arc::clone(&self.inner.shared),
+            mode,
+            Arc::clone(&health),
+        );
         limiter
-            .share(Arc::new(limiter::Hook(Arc::clone(&shared))))
+            .share(Arc::new(limiter::Hook(Arc::new(shared))))
             .map_err(|e| Error::new(ErrorKind::Unsupported, e.to_string()))?;
+        self.watch(health);
+        Ok(())
+    }
+
+    /// Shares each key's quota of `keyed`, as [`share_limiter`](Self::share_limiter)
+    /// shares one limiter's: every key's limiter draws on the fleet's quota of that key,
+    /// on every path, and follows `mode` while Redis is unreachable (one event and one
+    /// warning for the name, not one per key).
+    ///
+    /// Each user key has a Redis key of its own, `<prefix>{<name>:<key>}:keyed-quota`,
+    /// where `<key>` is the user key's `Debug` text: std's `Hash` is seeded per process
+    /// and may change between Rust versions, so it cannot name a key for a fleet. So a
+    /// key's `Debug` must write it the same in every process, and tell it from every other
+    /// key: integers, strings, IP addresses and tuples or derived `Debug`s of these do
+    /// (see [`SharedKeys`](resilience_runtime::shared::SharedKeys)). Like every key, it
+    /// expires once its quota is full again, so a flood of keys leaves nothing behind in
+    /// Redis either. The keys `keyed` holds now are dropped and made again, shared.
+    ///
+    /// # Errors
+    ///
+    /// As [`share_limiter`](Self::share_limiter), for the keys' config.
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
+    /// # let redis = resilience::redis::Backend::connect("redis://127.0.0.1:6379").await?;
+    /// use std::sync::Arc;
+    /// use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiterConfig};
+    /// use resilience::redis::WhenUnavailable;
+    /// let per_user = KeyedConfig::new(RateLimiterConfig::DEFAULT.max_requests(5));
+    /// let per_user = Arc::new(KeyedRateLimiter::new("sms", per_user).unwrap());
+    /// redis.share_keyed_limiter(&per_user, WhenUnavailable::Local)?;
+    /// per_user.try_acquire(&42_u64).ok(); // user 42's quota, for the whole fleet
+    /// # Ok(()) }
+    /// ```
+    pub fn share_keyed_limiter(
+        &self,
+        keyed: &Arc<KeyedRateLimiter>,
+        mode: WhenUnavailable,
+    ) -> Result<(), Error> {
+        shareable(keyed.name(), &keyed.config().config)?;
+        let health = Arc::new(Health::default());
+        let hook = KeyedHook {
+            name: keyed.name().to_owned(),
+            backend: Arc::clone(&self.inner.shared),
+            mode,
+            health: Arc::clone(&health),
+        };
+        keyed
+            .share(Arc::new(hook))
+            .map_err(|e| Error::new(ErrorKind::Unsupported, e.to_string()))?;
+        self.watch(health);
+        Ok(())
+    }
+
+    /// Has the refresh try `health`'s name again while it is unreachable.
+    fn watch(&self, health: Arc<Health>) {
         self.inner
             .limiters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(shared);
-        Ok(())
+            .push(health);
     }
 }
 
-/// The instance the registry found, or why there is none to share: a keyed instance of
-/// that name (one instance per key, in each process) is not shared, and says so.
+/// Whether a limiter of `config` can be shared: a token bucket GCRA can hold.
+fn shareable(name: &str, config: &RateLimiterConfig) -> Result<(), Error> {
+    let unsupported = |why: &str| {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("rate limiter `{name}` cannot be shared: {why}"),
+        )
+    };
+    if config.algorithm != resilience_runtime::Algorithm::TokenBucket {
+        return Err(unsupported("a shared quota is a token bucket (GCRA)"));
+    }
+    if limiter::gcra(config).is_none() {
+        return Err(unsupported("more than one permit per microsecond"));
+    }
+    Ok(())
+}
+
+/// The instance the registry found, or why there is none to share: a keyed breaker of
+/// that name (one instance per key, in each process) is not shared yet, and says so.
 fn named<T>(found: Option<Arc<T>>, kind: &str, name: &str, keyed: bool) -> Result<Arc<T>, Error> {
     found.ok_or_else(|| match keyed {
         true => Error::new(
@@ -404,11 +509,11 @@ async fn refresh(inner: Arc<Inner>) {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .filter(|limiter| limiter.is_down())
+            .filter(|health| health.is_down())
             .cloned()
             .collect();
         if !down.is_empty() && ping(&inner.shared).await {
-            down.iter().for_each(|limiter| limiter.found());
+            down.iter().for_each(|health| health.found());
         }
     }
 }

@@ -25,6 +25,14 @@ pub(crate) fn quota(prefix: &str, name: &str) -> String {
     format!("{prefix}{{{name}}}:quota")
 }
 
+/// The key of one user key's quota in a keyed limiter: `key` is the user key's `Debug`
+/// text. The hash tag is the name and the key together, so a keyed name's quotas spread
+/// over a Redis Cluster (each script touches one key); the `keyed-quota` suffix keeps them
+/// apart from every unkeyed limiter's `}:quota`.
+pub(crate) fn keyed_quota(prefix: &str, name: &str, key: &str) -> String {
+    format!("{prefix}{{{name}:{key}}}:keyed-quota")
+}
+
 /// The channel every breaker of one prefix publishes its transitions on.
 pub(crate) fn channel(prefix: &str) -> String {
     format!("{prefix}breakers")
@@ -58,6 +66,16 @@ mod tests {
         assert_ne!(keys.state, other.state);
         assert_ne!(keys.probes, other.probes);
         assert_ne!(quota("svc-a:", "payments"), quota("svc-b:", "payments"));
+    }
+
+    #[test]
+    fn a_keyed_quota_is_one_key_per_user_key_apart_from_every_unkeyed_one() {
+        let ada = keyed_quota("p:", "api", "\"ada\"");
+        assert_eq!(ada, "p:{api:\"ada\"}:keyed-quota");
+        assert_eq!(hash_tag(&ada), "api:\"ada\"");
+        assert_ne!(ada, keyed_quota("p:", "api", "\"bob\""));
+        // An unkeyed limiter whose name looks like a name and a key.
+        assert_ne!(keyed_quota("p:", "api", "7"), quota("p:", "api:7"));
     }
 
     #[test]

@@ -26,14 +26,20 @@
 //!   after [`Settings::probe_lease`]; a lease belongs to its episode, so a late outcome
 //!   never lands in a later one.
 //! - **Limiter.** One GCRA script per admission: the token bucket's exact equivalent in
-//!   one integer per quota, on Redis's clock.
+//!   one integer per quota, on Redis's clock. Every path of a shared limiter draws on the
+//!   fleet's quota: async calls and the tower layer await the script; plain fns block
+//!   their thread for it, at most [`Settings::timeout`]; `try_acquire`, which must not
+//!   wait, hands out permits leased from the fleet ahead of time (see
+//!   [`Backend::share_limiter`] for the lease's bound). A keyed limiter is shared key by
+//!   key, one quota per user key ([`Backend::share_keyed_limiter`]).
 //! - **When Redis is slow or gone.** No call waits on Redis longer than
 //!   [`Settings::timeout`] (50ms by default); a name then follows its [`WhenUnavailable`]
 //!   mode, with one event and one `tracing` warning, and goes back to shared state by
 //!   itself once Redis answers.
 //!
 //! Keys are `<prefix>{<name>}:<what>`: a prefix per service, the name as a Redis Cluster
-//! hash tag (one instance's keys share a slot), and a TTL on every key.
+//! hash tag (one instance's keys share a slot), and a TTL on every key; a keyed limiter's
+//! are `<prefix>{<name>:<key>}:keyed-quota`, one per user key.
 
 #![warn(missing_docs)]
 
@@ -42,6 +48,7 @@ mod breaker;
 mod error;
 mod health;
 mod keys;
+mod lease;
 mod limiter;
 mod scripts;
 mod settings;

@@ -1,40 +1,163 @@
-//! One process's view of a quota shared through Redis: one GCRA script per admission.
+//! One process's view of a quota shared through Redis: one GCRA script per admission,
+//! whichever path it comes by (async, blocking, or `try_acquire` through a lease).
 
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use redis::Value;
-use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedQuota};
+use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
 use resilience_runtime::{RateLimiter, RateLimiterConfig};
 
 use crate::backend::Shared;
 use crate::health::Availability;
+use crate::lease::{self, Lease, Taken};
 use crate::scripts::GCRA_SCRIPT;
 use crate::WhenUnavailable;
+
+/// Whether Redis answers for one shared name, which all the name's quotas share (a keyed
+/// name's keys, one quota each): lost once and found once, so the event and the warning
+/// go out once per name, however many keys it has.
+#[derive(Default)]
+pub(crate) struct Health {
+    availability: Availability,
+    /// The limiter whose events tell it: the name's own, or the key's that lost it.
+    reporter: Mutex<Weak<RateLimiter>>,
+}
+
+impl Health {
+    /// Whether the name is unreachable: the refresh tries it again.
+    pub(crate) fn is_down(&self) -> bool {
+        !self.availability.is_up()
+    }
+
+    /// Redis answered again.
+    pub(crate) fn found(&self) {
+        if self.availability.find() {
+            let reporter = self.reporter().upgrade();
+            if let Some(limiter) = reporter {
+                limiter.shared_availability(true);
+            }
+        }
+    }
+
+    /// Redis failed `limiter`.
+    fn lost(&self, limiter: &Weak<RateLimiter>) {
+        if self.availability.lose() {
+            *self.reporter() = Weak::clone(limiter);
+            if let Some(limiter) = limiter.upgrade() {
+                limiter.shared_availability(false);
+            }
+        }
+    }
+
+    fn reporter(&self) -> std::sync::MutexGuard<'_, Weak<RateLimiter>> {
+        // Nothing panics under this lock: a poisoned one holds a sound pointer.
+        self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 pub(crate) struct SharedLimiter {
     key: String,
     limiter: Weak<RateLimiter>,
     backend: Arc<Shared>,
     mode: WhenUnavailable,
-    availability: Availability,
+    health: Arc<Health>,
+    /// The permits `try_acquire` hands out, taken from the fleet ahead of time.
+    lease: Lease,
+}
+
+/// What the script granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    /// This many permits, at least one.
+    Permits(u64),
+    /// None: the next is free in this long.
+    Wait(Duration),
 }
 
 impl SharedLimiter {
-    /// `None` when the quota is finer than GCRA's microsecond can hold.
+    /// `limiter`'s view of the quota under the Redis key `key`, its name's `health`.
     pub(crate) fn new(
         limiter: &Arc<RateLimiter>,
+        key: String,
         backend: Arc<Shared>,
         mode: WhenUnavailable,
-    ) -> Option<Self> {
-        gcra(limiter.config())?;
-        Some(Self {
-            key: crate::keys::quota(backend.prefix(), limiter.name()),
+        health: Arc<Health>,
+    ) -> Self {
+        Self {
+            key,
             limiter: Arc::downgrade(limiter),
+            lease: Lease::new(backend.timeout()),
             backend,
             mode,
-            availability: Availability::default(),
-        })
+            health,
+        }
+    }
+
+    /// Takes up to `want` permits of the fleet's quota, for at most the timeout: `None`
+    /// when the quota is unavailable, which a Redis that failed to answer marks lost.
+    async fn take(&self, want: u64) -> Option<Grant> {
+        // Read at each admission: a reload of the limiter reaches the fleet's quota with
+        // its next call.
+        let (emission_us, tolerance_us) = gcra(self.limiter.upgrade()?.config())?;
+        if self.health.is_down() {
+            return None;
+        }
+        let mut call = GCRA_SCRIPT.prepare_invoke();
+        call.key(&self.key)
+            .arg(emission_us)
+            .arg(tolerance_us)
+            .arg(want);
+        let grant = self
+            .backend
+            .run(call)
+            .await
+            .and_then(|reply| grant(&reply, want));
+        if grant.is_none() {
+            self.health.lost(&self.limiter);
+        }
+        grant
+    }
+
+    /// One permit, as a decision.
+    async fn admit(&self) -> QuotaDecision {
+        match self.take(1).await {
+            Some(Grant::Permits(_)) => QuotaDecision::Admitted,
+            Some(Grant::Wait(wait)) => QuotaDecision::Wait(wait),
+            None => self.fallback(),
+        }
+    }
+
+    /// Fetches the next lease for `try_acquire`, on the backend's runtime.
+    fn refill(self: &Arc<Self>) {
+        /// Frees the lease's refill slot however the task ends, dropped unpolled included
+        /// (a runtime shutting down drops it): otherwise no refill would ever run again.
+        struct Refill(Arc<SharedLimiter>);
+        impl Drop for Refill {
+            fn drop(&mut self) {
+                self.0.lease.refilled();
+            }
+        }
+        let refill = Refill(Arc::clone(self));
+        self.backend.spawn(async move {
+            let this = &refill.0;
+            let Some(limiter) = this.limiter.upgrade() else {
+                return;
+            };
+            let config = limiter.config();
+            let want = lease::size(config.burst.unwrap_or(config.max_requests));
+            let emission = gcra(config).map_or(Duration::ZERO, |(us, _)| Duration::from_micros(us));
+            drop(limiter);
+            let asked = Instant::now();
+            match this.take(want).await {
+                Some(Grant::Permits(permits)) => {
+                    this.lease.granted(permits, emission, asked, Instant::now());
+                }
+                Some(Grant::Wait(wait)) => this.lease.spent(wait, asked, Instant::now()),
+                None => {}
+            }
+        });
     }
 
     /// While Redis is unreachable, what each admission gets without asking it.
@@ -44,36 +167,18 @@ impl SharedLimiter {
             WhenUnavailable::Reject => QuotaDecision::Refused(self.backend.refresh()),
         }
     }
-
-    /// Whether the quota is unreachable: the refresh tries it again.
-    pub(crate) fn is_down(&self) -> bool {
-        !self.availability.is_up()
-    }
-
-    /// Redis answered again.
-    pub(crate) fn found(&self) {
-        if self.availability.find() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(true);
-            }
-        }
-    }
-
-    fn lost(&self) {
-        if self.availability.lose() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(false);
-            }
-        }
-    }
 }
 
-/// `[1, 0]` admitted, `[0, µs]` wait; anything else is not a decision.
-fn decision(value: &Value) -> Option<QuotaDecision> {
+/// `[n, 0]` for `n` permits of the `want` asked for, `[0, µs]` wait; anything else is not
+/// an answer of the script.
+fn grant(value: &Value, want: u64) -> Option<Grant> {
     match value {
         Value::Array(items) => match items.as_slice() {
-            [Value::Int(1), Value::Int(0)] => Some(QuotaDecision::Admitted),
-            [Value::Int(0), Value::Int(wait)] if *wait > 0 => Some(QuotaDecision::Wait(
+            [Value::Int(taken), Value::Int(0)] => u64::try_from(*taken)
+                .ok()
+                .filter(|taken| (1..=want).contains(taken))
+                .map(Grant::Permits),
+            [Value::Int(0), Value::Int(wait)] if *wait > 0 => Some(Grant::Wait(
                 Duration::from_micros(u64::try_from(*wait).ok()?),
             )),
             _ => None,
@@ -85,7 +190,7 @@ fn decision(value: &Value) -> Option<QuotaDecision> {
 /// GCRA's parameters for `config`, in microseconds: the time between two permits at the
 /// steady rate, and how far ahead of now the next may be promised (`burst - 1` of them);
 /// `None` when the quota is finer than a microsecond can hold.
-fn gcra(config: &RateLimiterConfig) -> Option<(u64, u64)> {
+pub(crate) fn gcra(config: &RateLimiterConfig) -> Option<(u64, u64)> {
     let emission_us =
         u64::try_from(config.window.as_micros() / u128::from(config.max_requests)).ok()?;
     if emission_us == 0 {
@@ -103,28 +208,88 @@ pub(crate) struct Hook(pub(crate) Arc<SharedLimiter>);
 
 impl SharedQuota for Hook {
     fn admit(&self) -> QuotaFuture<'_> {
-        Box::pin(async move {
-            let this = &self.0;
-            // Read at each admission: a reload of the limiter reaches the fleet's quota
-            // with its next call.
-            let quota = this
-                .limiter
-                .upgrade()
-                .and_then(|limiter| gcra(limiter.config()));
-            let (Some((emission_us, tolerance_us)), true) = (quota, this.availability.is_up())
-            else {
-                return this.fallback();
-            };
-            let mut call = GCRA_SCRIPT.prepare_invoke();
-            call.key(&this.key).arg(emission_us).arg(tolerance_us);
-            match this.backend.run(call).await.as_ref().and_then(decision) {
-                Some(decision) => decision,
-                None => {
-                    this.lost();
-                    this.fallback()
-                }
+        Box::pin(self.0.admit())
+    }
+
+    /// The admission runs on the backend's runtime (the connection lives there), and this
+    /// thread waits for its answer on a channel for at most the timeout: a wait that needs
+    /// no runtime of its own, so it works on any thread. On a thread that *is* the
+    /// backend's only runtime thread (a plain fn called straight from a current-thread
+    /// runtime's task), the admission cannot run until the wait ends: the timeout passes,
+    /// and the name falls back as when Redis is slow. Plain fns belong on `spawn_blocking`
+    /// threads in async code for that reason.
+    fn admit_blocking(&self) -> QuotaDecision {
+        let this = &self.0;
+        if this.health.is_down() {
+            return this.fallback();
+        }
+        let (send, answer) = mpsc::sync_channel(1);
+        let asking = Arc::clone(this);
+        this.backend.spawn(async move {
+            let _ = send.send(asking.admit().await);
+        });
+        match answer.recv_timeout(this.backend.timeout()) {
+            Ok(decision) => decision,
+            // No answer in time, or none ever (the runtime is gone): Redis is unavailable
+            // for this call, as an async call that timed out would find it. A permit the
+            // late admission takes is lost to the fleet, never given twice.
+            Err(_) => {
+                this.health.lost(&this.limiter);
+                this.fallback()
             }
-        })
+        }
+    }
+
+    /// From the lease: a permit the fleet granted ahead of time, handed out without a
+    /// round trip; when there is none, the call is turned away (`retry_after`: the last
+    /// refill's round trip, or the fleet's wait for its next permit) and the first such
+    /// call fetches the next lease in the background. Permits left in a lease are used
+    /// even while Redis is unreachable: the fleet granted them.
+    fn try_admit(&self) -> QuotaDecision {
+        let this = &self.0;
+        match this.lease.take(Instant::now()) {
+            Taken::Permit => QuotaDecision::Admitted,
+            Taken::Empty { refill, .. } if this.health.is_down() => {
+                // No refill runs while Redis is unreachable (the refresh finds it again):
+                // the slot this call claimed is given back.
+                if refill {
+                    this.lease.refilled();
+                }
+                this.fallback()
+            }
+            Taken::Empty {
+                retry_after,
+                refill,
+            } => {
+                if refill {
+                    this.refill();
+                }
+                QuotaDecision::Wait(retry_after)
+            }
+        }
+    }
+}
+
+/// The hook of a keyed limiter: makes each key's limiter, as it is made, a view of that
+/// key's quota, one GCRA key per user key (see [`crate::keys::keyed_quota`]).
+pub(crate) struct KeyedHook {
+    pub(crate) name: String,
+    pub(crate) backend: Arc<Shared>,
+    pub(crate) mode: WhenUnavailable,
+    pub(crate) health: Arc<Health>,
+}
+
+impl SharedKeys<RateLimiter> for KeyedHook {
+    fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+        let shared = SharedLimiter::new(
+            limiter,
+            crate::keys::keyed_quota(self.backend.prefix(), &self.name, key),
+            Arc::clone(&self.backend),
+            self.mode,
+            Arc::clone(&self.health),
+        );
+        // The key's limiter was made this instant, for this call: never shared before.
+        let _ = limiter.share(Arc::new(Hook(Arc::new(shared))));
     }
 }
 
@@ -133,22 +298,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_two_shapes_of_the_script_are_decisions() {
+    fn only_the_two_shapes_of_the_script_are_answers() {
         let reply = |a, b| Value::Array(vec![Value::Int(a), Value::Int(b)]);
-        assert_eq!(decision(&reply(1, 0)), Some(QuotaDecision::Admitted));
+        assert_eq!(grant(&reply(1, 0), 1), Some(Grant::Permits(1)));
+        assert_eq!(grant(&reply(3, 0), 5), Some(Grant::Permits(3)));
         assert_eq!(
-            decision(&reply(0, 1500)),
-            Some(QuotaDecision::Wait(Duration::from_micros(1500)))
+            grant(&reply(0, 1500), 1),
+            Some(Grant::Wait(Duration::from_micros(1500)))
         );
         for garbage in [
             reply(0, 0),
             reply(0, -5),
             reply(2, 0),
+            reply(-1, 0),
             Value::Nil,
             Value::Int(1),
             Value::Array(vec![]),
         ] {
-            assert_eq!(decision(&garbage), None, "{garbage:?}");
+            assert_eq!(grant(&garbage, 1), None, "{garbage:?}");
         }
     }
 }

@@ -150,14 +150,18 @@ end
 return reply(st, now)
 "#;
 
-/// `KEYS`: quota. `ARGV`: emission interval µs, tolerance µs. GCRA: admits when the
-/// theoretical arrival time is at most `tolerance` ahead of now, and moves it one
-/// emission interval on. Replies `[1, 0]`, or `[0, µs until a permit is free]`.
+/// `KEYS`: quota. `ARGV`: emission interval µs, tolerance µs, most permits wanted (`k`).
+/// GCRA: a permit is free when the theoretical arrival time is at most `tolerance` ahead
+/// of now, and taking it moves that time one emission interval on. Takes as many free
+/// permits as there are, up to `k` (a lease of `k` is `k` admissions at once, so it is
+/// never more than the quota lets through now), and replies `[taken, 0]`, or
+/// `[0, µs until a permit is free]`.
 const GCRA: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local emission = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
 local tat = redis.call('GET', KEYS[1])
 if tat then
   tat = tonumber(tat)
@@ -167,9 +171,10 @@ else
   tat = now
 end
 if tat - tolerance > now then return {0, tat - tolerance - now} end
-local next = tat + emission
+local taken = math.min(want, math.floor((now + tolerance - tat) / emission) + 1)
+local next = tat + taken * emission
 redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.floor((next - now) / 1000) + 1000)
-return {1, 0}
+return {taken, 0}
 "#;
 
 fn breaker(body: &str) -> Script {

@@ -1,11 +1,14 @@
 //! Hooks for state kept outside the process, so that many processes share one breaker or
 //! one quota: the traits a store (such as `resilience-redis`) implements and installs on a
-//! named instance with [`CircuitBreaker::share`] or [`RateLimiter::share`].
+//! named instance with [`CircuitBreaker::share`](crate::CircuitBreaker::share) or
+//! [`RateLimiter::share`](crate::RateLimiter::share), or on a keyed one, key by key, with
+//! [`Keyed::share`](crate::Keyed::share).
 //!
 //! The hooks are consulted only off the success path. A closed breaker whose fleet has no
 //! failure counted admits and reports a success without calling its hook; the hook sees
 //! failures, the first success after them, and every call while the fleet's breaker is not
-//! closed. A shared limiter asks its hook once per admission of an async call.
+//! closed. A shared limiter asks its hook once per admission, on every path: async calls,
+//! blocking calls and `try_acquire` (each through the hook method made for it).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -152,10 +155,14 @@ pub enum QuotaDecision {
 pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = QuotaDecision> + Send + 'a>>;
 
 /// The fleet's quota as seen from one process: installed with [`RateLimiter::share`], it
-/// decides each admission of an async call ([`acquire`](crate::RateLimiter::acquire),
-/// [`call`](crate::RateLimiter::call), the attribute). The calls that cannot wait on the
-/// network ([`try_acquire`](crate::RateLimiter::try_acquire), the blocking ones, the tower
-/// layer's readiness) draw on the limiter's own quota.
+/// decides every admission of the limiter, each path through the method that fits how it
+/// may wait: [`admit`](Self::admit) for async calls ([`acquire`](crate::RateLimiter::acquire),
+/// [`call`](crate::RateLimiter::call), the attribute, the tower layer),
+/// [`admit_blocking`](Self::admit_blocking) for plain fns
+/// ([`acquire_blocking`](crate::RateLimiter::acquire_blocking) and the calls built on it),
+/// [`try_admit`](Self::try_admit) for [`try_acquire`](crate::RateLimiter::try_acquire).
+/// A [`QuotaDecision::Local`] from any of them sends that one admission to the limiter's
+/// own quota.
 ///
 /// [`RateLimiter::share`]: crate::RateLimiter::share
 ///
@@ -168,6 +175,8 @@ pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = QuotaDecision> + Send + '
 /// struct Unreachable;
 /// impl SharedQuota for Unreachable {
 ///     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+///     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+///     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -181,6 +190,63 @@ pub trait SharedQuota: Send + Sync + 'static {
     /// Takes one permit of the fleet's quota, or says why not. Bounded in time by the
     /// store's own timeout.
     fn admit(&self) -> QuotaFuture<'_>;
+    /// [`admit`](Self::admit) for a plain fn: blocks this thread, for no longer than the
+    /// store's own timeout. May be called from any thread: one with no async runtime, or
+    /// one of a runtime's (a `spawn_blocking` thread, or a worker a plain fn blocks).
+    fn admit_blocking(&self) -> QuotaDecision;
+    /// Takes one permit without waiting on anything, the network included: a
+    /// [`Wait`](QuotaDecision::Wait) says when to ask again.
+    fn try_admit(&self) -> QuotaDecision;
+}
+
+/// The fleet's state of every key of a [`Keyed`](crate::Keyed) instance: installed with
+/// [`Keyed::share`](crate::Keyed::share), it makes each key's instance shared as the key is
+/// first seen (or seen again after it was dropped), by installing that key's own hook on
+/// it ([`RateLimiter::share`](crate::RateLimiter::share) for a limiter).
+///
+/// The key reaches the store as its `Debug` text, the one form every key has
+/// ([`InstanceKey`](crate::InstanceKey)); std's `Hash` is no use across processes (its
+/// hashers are seeded per process, and its output may change between Rust versions). So a
+/// key shared by a fleet must be written the same by every process, and two keys written
+/// alike are one key for the fleet: integers, strings, `char`s, `bool`s, IP and socket
+/// addresses, and tuples, arrays or derived `Debug`s of these qualify; floats written
+/// rounded, maps and sets (their order), and `Debug`s that leave fields out do not. Every
+/// process must key one name with one key type.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::Mutex;
+/// use resilience::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
+/// use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiter, RateLimiterConfig};
+///
+/// /// Records the keys it is asked to share, and sends each key's admissions back local.
+/// #[derive(Default)]
+/// struct Recorder(Mutex<Vec<String>>);
+/// struct Local;
+/// impl SharedQuota for Local {
+///     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+///     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+///     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
+/// }
+/// impl SharedKeys<RateLimiter> for Recorder {
+///     fn share_key(&self, key: &str, limiter: &Arc<RateLimiter>) {
+///         self.0.lock().unwrap().push(key.to_owned());
+///         limiter.share(Arc::new(Local)).unwrap();
+///     }
+/// }
+///
+/// let per_user = KeyedRateLimiter::new("docs::keys", KeyedConfig::new(RateLimiterConfig::DEFAULT)).unwrap();
+/// let recorder = Arc::new(Recorder::default());
+/// per_user.share(recorder.clone()).unwrap();
+/// per_user.try_acquire("ada").unwrap();
+/// per_user.try_acquire(&("tenant", 7)).unwrap();
+/// assert_eq!(*recorder.0.lock().unwrap(), ["\"ada\"", "(\"tenant\", 7)"]);
+/// ```
+pub trait SharedKeys<P>: Send + Sync + 'static {
+    /// Makes `instance`, just made for the key written `key` (its `Debug` text), one view
+    /// of the fleet's state of that key. Called under the keyed instance's lock for the
+    /// key: never waits.
+    fn share_key(&self, key: &str, instance: &std::sync::Arc<P>);
 }
 
 /// The instance was shared already: a hook is installed once, for the instance's life.
@@ -189,7 +255,11 @@ pub trait SharedQuota: Send + Sync + 'static {
 /// # use std::sync::Arc;
 /// # use resilience::shared::{QuotaDecision, QuotaFuture, SharedQuota};
 /// # struct Local;
-/// # impl SharedQuota for Local { fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) } }
+/// # impl SharedQuota for Local {
+/// #     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+/// #     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+/// #     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
+/// # }
 /// let limiter = resilience::RateLimiter::new("twice", Default::default()).unwrap();
 /// limiter.share(Arc::new(Local)).unwrap();
 /// let again = limiter.share(Arc::new(Local)).unwrap_err();

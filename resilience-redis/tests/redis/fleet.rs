@@ -185,7 +185,10 @@ fn four_processes_sharing_a_hundred_per_second_never_exceed_it() {
         .map(|_| Member::spawn("limiter", &server, "fleet-q:"))
         .collect();
     fleet.iter().for_each(|member| _ = member.expect("ready"));
-    fleet.iter_mut().for_each(|member| member.send("run 3000"));
+    // Each member admits by a path of its own: the fleet's quota is one on every path.
+    for (member, path) in fleet.iter_mut().zip(["async", "try", "blocking", "tower"]) {
+        member.send(&format!("run 3000 {path}"));
+    }
     let runs: Vec<Vec<u64>> = fleet
         .iter()
         .map(|member| member.expect("admitted"))
@@ -194,7 +197,8 @@ fn four_processes_sharing_a_hundred_per_second_never_exceed_it() {
     let start = runs.iter().map(|run| run[1]).min().unwrap();
     let end = runs.iter().map(|run| run[2]).max().unwrap();
     // The token bucket's bound: a full bucket (`burst`, the quota) at the start, then the
-    // rate over the span every member ran in.
+    // rate over the span every member ran in. `try_acquire`'s leases add nothing to it
+    // over a whole run: every permit they hand out was granted in that span.
     let bound = RATE + (end - start) * RATE / 1_000_000 + 1;
     eprintln!(
         "the fleet admitted {admitted} in {:?}, bound {bound}",
@@ -320,16 +324,41 @@ async fn limiter_member(backend: Backend) {
     println!("@ready");
     let mut commands = commands().await;
     while let Some(command) = commands.recv().await {
-        let millis: u64 = command.trim_start_matches("run ").parse().unwrap();
+        let mut words = command.split(' ').skip(1);
+        let millis: u64 = words.next().unwrap().parse().unwrap();
+        let path = words.next().unwrap().to_owned();
         let start = micros();
         let until = tokio::time::Instant::now() + Duration::from_millis(millis);
         let mut admitted = 0;
         while tokio::time::Instant::now() < until {
-            if limiter.acquire().await.is_ok() {
+            if admit(&limiter, &path).await.is_ok() {
                 admitted += 1;
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         println!("@admitted {admitted} {start} {}", micros());
+    }
+}
+
+/// One admission of `limiter` by `path`.
+async fn admit(limiter: &Arc<RateLimiter>, path: &str) -> Result<(), resilience::Error> {
+    match path {
+        "try" => limiter.try_acquire(),
+        "blocking" => {
+            let limiter = Arc::clone(limiter);
+            tokio::task::spawn_blocking(move || limiter.acquire_blocking())
+                .await
+                .unwrap()
+        }
+        "tower" => {
+            use tower::{service_fn, Layer, ServiceExt};
+            let service = resilience::tower::RateLimitLayer::new(Arc::clone(limiter))
+                .layer(service_fn(|()| async { Ok::<_, resilience::Error>(()) }));
+            service
+                .oneshot(())
+                .await
+                .map_err(|error| error.downcast_ref::<resilience::Error>().cloned().unwrap())
+        }
+        _ => limiter.acquire().await,
     }
 }

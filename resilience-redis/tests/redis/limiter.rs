@@ -144,24 +144,3 @@ async fn a_wrong_type_under_the_key_is_an_unavailable_quota_never_a_panic() {
         "{events:?}"
     );
 }
-
-/// A keyed limiter is not shared, and the refusal says why rather than that the name is
-/// unknown.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_keyed_limiter_is_refused_by_name_as_keyed() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    #[resilience::rate_limit(name = "redis::per-user", max_requests = 2, window = "10s", key = user)]
-    async fn per_user(user: u64) -> Result<(), Error> {
-        let _ = user;
-        Ok(())
-    }
-    per_user(7).await.unwrap();
-    let backend = Backend::connect(&server.url()).await.unwrap();
-    let refused = backend.share_rate_limiter("redis::per-user").unwrap_err();
-    assert_eq!(refused.kind(), resilience::redis::ErrorKind::Unsupported);
-    assert!(refused.to_string().contains("keyed"), "{refused}");
-    let unknown = backend.share_rate_limiter("redis::nobody").unwrap_err();
-    assert_eq!(unknown.kind(), resilience::redis::ErrorKind::Unknown);
-}

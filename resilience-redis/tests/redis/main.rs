@@ -5,5 +5,7 @@
 mod breaker;
 mod faults;
 mod fleet;
+mod keyed;
 mod limiter;
+mod paths;
 mod support;

@@ -12,6 +12,7 @@ use super::shard::{Lookup, Shard};
 use super::stats::KeyedStats;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::registry::{Namespace, Policy, Registry, Stats};
+use crate::shared::{AlreadyShared, SharedKeys};
 use crate::{
     CircuitBreaker, CircuitState, ConfigError, Error, OwnedCallPermit, PolicyConfig, RateLimiter,
 };
@@ -178,6 +179,8 @@ pub struct Keyed<P: PerKey> {
     shards: Box<[Shard<P>]>,
     evictions: AtomicU64,
     rejected_keys: AtomicU64,
+    /// The fleet's state of every key, once [`share`](Self::share) installed it.
+    shared: OnceLock<Arc<dyn SharedKeys<P>>>,
 }
 
 /// Keys per shard below which there is one shard less: room is made in the new key's
@@ -228,7 +231,29 @@ impl<P: PerKey> Keyed<P> {
             config,
             evictions: AtomicU64::new(0),
             rejected_keys: AtomicU64::new(0),
+            shared: OnceLock::new(),
         })
+    }
+
+    /// Makes every key's instance one view of the fleet's state of that key: from now on,
+    /// each key's instance is handed to `shared` as it is made (see [`SharedKeys`] for
+    /// how keys are written for the fleet). The keys held now are dropped, so that each is
+    /// made again, shared, when next used; calls running go on with the instance they
+    /// hold. Called by a store such as `resilience-redis`, once.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyShared`] if a hook is installed already.
+    ///
+    /// The [`SharedKeys`] trait's example installs a hook.
+    pub fn share(&self, shared: Arc<dyn SharedKeys<P>>) -> Result<(), AlreadyShared> {
+        self.shared.set(shared).map_err(|_| AlreadyShared {
+            name: Arc::clone(&self.name),
+        })?;
+        for shard in &self.shards {
+            shard.clear();
+        }
+        Ok(())
     }
 
     /// The instance's name, which every key's instance shares.
@@ -271,13 +296,20 @@ impl<P: PerKey> Keyed<P> {
     #[inline]
     pub fn entry<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<Arc<P>, Error> {
         let hash = self.hasher.hash_one(key);
-        let make = || P::build(Arc::clone(&self.name), self.config.config.clone());
+        let make = || {
+            // The config was checked in `new`, so building cannot fail.
+            let policy = P::build(Arc::clone(&self.name), self.config.config.clone())
+                .expect("a keyed instance's config is checked when it is made");
+            let policy = Arc::new(policy);
+            if let Some(shared) = self.shared.get() {
+                shared.share_key(&format!("{:?}", key.to_owned()), &policy);
+            }
+            policy
+        };
         match self
             .shard(hash)
-            .entry(hash, key, self.config.when_full, || {
-                // The config was checked in `new`, so building cannot fail.
-                make().expect("a keyed instance's config is checked when it is made")
-            }) {
+            .entry(hash, key, self.config.when_full, make)
+        {
             Lookup::Found { policy, evicted } => {
                 if evicted > 0 {
                     self.evictions.fetch_add(evicted, Relaxed);

@@ -110,7 +110,7 @@ impl<P: PerKey> Shard<P> {
         hash: u64,
         key: &Q,
         when_full: WhenFull,
-        make: impl FnOnce() -> P,
+        make: impl FnOnce() -> Arc<P>,
     ) -> Lookup<P> {
         match self.with(hash, key, Arc::clone) {
             Some(policy) => Lookup::Found { policy, evicted: 0 },
@@ -124,7 +124,7 @@ impl<P: PerKey> Shard<P> {
         hash: u64,
         key: &Q,
         when_full: WhenFull,
-        make: impl FnOnce() -> P,
+        make: impl FnOnce() -> Arc<P>,
     ) -> Lookup<P> {
         let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
         // Another caller may have inserted it between the two locks.
@@ -141,7 +141,7 @@ impl<P: PerKey> Shard<P> {
                 return Lookup::Full;
             }
         }
-        let policy = Arc::new(make());
+        let policy = make();
         // Under the write lock: no lookup reads the count while it moves.
         let now = self.inserts.load(Relaxed) + 1;
         self.inserts.store(now, Relaxed);

@@ -113,13 +113,15 @@ impl RateLimiter {
     }
 
     /// Makes this limiter one view of a quota shared by many processes: from now on
-    /// `shared` decides each admission of an async call ([`acquire`](Self::acquire),
-    /// [`call`](Self::call), [`layer`](Self::layer), so the attribute). `max_wait` keeps
-    /// its meaning: a call waits for the fleet's next permit if it comes soon enough. The
-    /// calls that cannot wait on a network round trip ([`try_acquire`](Self::try_acquire),
-    /// the blocking ones, the tower layer) draw on this limiter's own quota, as does every
-    /// call while the store falls back to local state. Called by a store such as
-    /// `resilience-redis`, once.
+    /// `shared` decides each admission, on every path: async calls
+    /// ([`acquire`](Self::acquire), [`call`](Self::call), [`layer`](Self::layer), the
+    /// attribute, the tower layer) through [`SharedQuota::admit`], plain ones
+    /// ([`acquire_blocking`](Self::acquire_blocking) and what is built on it) through
+    /// [`SharedQuota::admit_blocking`], and [`try_acquire`](Self::try_acquire) through
+    /// [`SharedQuota::try_admit`]. `max_wait` keeps its meaning: a call waits for the
+    /// fleet's next permit if it comes soon enough. An admission the store sends back
+    /// ([`QuotaDecision::Local`], while it falls back to local state) draws on this
+    /// limiter's own quota. Called by a store such as `resilience-redis`, once.
     ///
     /// # Errors
     ///
@@ -242,7 +244,9 @@ impl RateLimiter {
     }
 
     /// Takes a permit now if one is free, without waiting, exactly as a call is admitted;
-    /// counted in the stats' `admitted` or `rejections`.
+    /// counted in the stats' `admitted` or `rejections`. A [shared](Self::share) limiter
+    /// asks its store's [`SharedQuota::try_admit`], which waits on nothing either (the
+    /// Redis store answers from permits it took from the fleet ahead of time).
     ///
     /// Unlike [`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire) and
     /// [`Bulkhead::try_acquire`](crate::Bulkhead::try_acquire) it returns no permit to hold:
@@ -263,7 +267,15 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<(), Error> {
-        match self.admit() {
+        let admitted = match self.shared.get() {
+            None => self.admit(),
+            Some(shared) => match shared.try_admit() {
+                QuotaDecision::Admitted => Ok(()),
+                QuotaDecision::Local => self.admit(),
+                QuotaDecision::Wait(wait) | QuotaDecision::Refused(wait) => Err(wait),
+            },
+        };
+        match admitted {
             Ok(()) => {
                 self.admitted.increment();
                 Ok(())
@@ -311,9 +323,14 @@ impl RateLimiter {
 
     /// Takes a permit now and counts it, or takes and counts nothing: the decision
     /// [`acquire`](Self::acquire) takes before it waits, for a caller that waits, when it
-    /// must, in a future of its own (which calls `acquire`).
+    /// must, in a future of its own (which calls `acquire`). A shared limiter takes
+    /// nothing here: its permit is the fleet's, asked for in that future.
     #[cfg(feature = "tower")]
+    #[inline]
     pub(crate) fn try_admit(&self) -> bool {
+        if self.shared.get().is_some() {
+            return false;
+        }
         let admitted = self.admit().is_ok();
         if admitted {
             self.admitted.increment();
@@ -326,6 +343,9 @@ impl RateLimiter {
     /// as async callers. It waits and reads time on the real clock, even inside a runtime
     /// whose clock is paused; from async code, call it through
     /// `tokio::task::spawn_blocking`, since it blocks the runtime's thread while it waits.
+    /// A [shared](Self::share) limiter asks its store's [`SharedQuota::admit_blocking`]
+    /// for each permit, and sleeps this thread for the fleet's next one as `max_wait`
+    /// allows.
     ///
     /// # Errors
     ///
@@ -344,6 +364,14 @@ impl RateLimiter {
     /// assert_eq!(limiter.stats().waited, 1);
     /// ```
     pub fn acquire_blocking(&self) -> Result<(), Error> {
+        if let Some(shared) = self.shared.get() {
+            return self.acquire_shared_blocking(&**shared);
+        }
+        self.acquire_local_blocking()
+    }
+
+    /// [`acquire_blocking`](Self::acquire_blocking) from this limiter's own quota.
+    fn acquire_local_blocking(&self) -> Result<(), Error> {
         let admit = || time::on_real_clock(|| self.admit());
         let mut wait = match admit() {
             Ok(()) => {
@@ -421,20 +449,13 @@ impl RateLimiter {
     /// limiter's own quota while the store says so.
     async fn acquire_shared(&self, shared: &dyn SharedQuota) -> Result<(), Error> {
         let start = time::now();
-        let max_wait = self.config().max_wait;
         let mut waited = false;
         loop {
-            let wait = match shared.admit().await {
-                QuotaDecision::Admitted => {
-                    self.admitted.increment();
-                    if waited {
-                        self.waited.fetch_add(1, Relaxed);
-                        self.events
-                            .waited(Duration::from_nanos(time::now().saturating_sub(start)));
-                    }
-                    return Ok(());
-                }
-                QuotaDecision::Local => {
+            let decision = shared.admit().await;
+            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
+            match self.settle(decision, elapsed, waited) {
+                Settled::Done(result) => return result,
+                Settled::Local => {
                     return match self.admit() {
                         Ok(()) => {
                             self.admitted.increment();
@@ -443,21 +464,59 @@ impl RateLimiter {
                         Err(wait) => self.wait_for_permit(wait).await,
                     }
                 }
-                QuotaDecision::Refused(retry_after) => {
-                    self.rejections.fetch_add(1, Relaxed);
-                    return Err(self.limited(retry_after));
+                Settled::Sleep(wait) => {
+                    // Waiting holds nothing: the permit is taken by the next admission, in
+                    // the store.
+                    time::sleep(wait).await;
+                    waited = true;
                 }
-                QuotaDecision::Wait(wait) => wait,
-            };
-            let elapsed = Duration::from_nanos(time::now().saturating_sub(start));
-            if elapsed.saturating_add(wait) > max_wait {
-                self.rejections.fetch_add(1, Relaxed);
-                return Err(self.limited(wait));
             }
-            // Waiting holds nothing: the permit is taken by the next admission, in the store.
-            time::sleep(wait).await;
-            waited = true;
         }
+    }
+
+    /// [`acquire_shared`](Self::acquire_shared) for a plain fn: the same decisions, each
+    /// asked with the thread blocked, waited for on the real clock.
+    fn acquire_shared_blocking(&self, shared: &dyn SharedQuota) -> Result<(), Error> {
+        let start = Instant::now();
+        let mut waited = false;
+        loop {
+            let decision = shared.admit_blocking();
+            match self.settle(decision, start.elapsed(), waited) {
+                Settled::Done(result) => return result,
+                Settled::Local => return self.acquire_local_blocking(),
+                Settled::Sleep(wait) => {
+                    blocking::sleep(wait);
+                    waited = true;
+                }
+            }
+        }
+    }
+
+    /// What the store's `decision` leaves to do, `elapsed` into an admission that has
+    /// `waited` already: the permit counted, the rejection counted and reported, or a
+    /// sleep for the fleet's next permit when `max_wait` has room for it.
+    fn settle(&self, decision: QuotaDecision, elapsed: Duration, waited: bool) -> Settled {
+        let wait = match decision {
+            QuotaDecision::Admitted => {
+                self.admitted.increment();
+                if waited {
+                    self.waited.fetch_add(1, Relaxed);
+                    self.events.waited(elapsed);
+                }
+                return Settled::Done(Ok(()));
+            }
+            QuotaDecision::Local => return Settled::Local,
+            QuotaDecision::Refused(retry_after) => {
+                self.rejections.fetch_add(1, Relaxed);
+                return Settled::Done(Err(self.limited(retry_after)));
+            }
+            QuotaDecision::Wait(wait) => wait,
+        };
+        if elapsed.saturating_add(wait) > self.config().max_wait {
+            self.rejections.fetch_add(1, Relaxed);
+            return Settled::Done(Err(self.limited(wait)));
+        }
+        Settled::Sleep(wait)
     }
 
     /// Waits for a permit, `wait` being the time until the next one, for up to `max_wait`.
@@ -670,6 +729,16 @@ impl RateLimiter {
         self.events.rejected(&limited);
         limited
     }
+}
+
+/// What is left of a shared admission after one decision of the store.
+enum Settled {
+    /// Admitted or rejected, counted and reported.
+    Done(Result<(), Error>),
+    /// The store sends this admission to the limiter's own quota.
+    Local,
+    /// Sleep this long, then ask the store again.
+    Sleep(Duration),
 }
 
 /// The token bucket of `config`.

@@ -109,6 +109,11 @@ impl<S> Layer<S> for RateLimitLayer {
 /// [`Error::RateLimited`](crate::Error::RateLimited) with the wait it would have needed,
 /// and the inner service is not called. An admitted call is the inner future, unboxed.
 ///
+/// A [shared](crate::RateLimiter::share) limiter's permits are its fleet's: every call
+/// asks the store for its permit in that same waiting future (the round trip is the wait),
+/// so readiness spends nothing of the fleet's quota either, and a call dropped before its
+/// future is polled takes nothing from it.
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience::tower::{BoxError, RateLimitLayer};
