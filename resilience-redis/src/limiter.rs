@@ -52,18 +52,16 @@ impl SharedLimiter {
 
     /// Redis answered again.
     pub(crate) fn found(&self) {
-        if self.availability.find() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(true);
-            }
-        }
+        self.availability.find(|| self.tell(true));
     }
 
     fn lost(&self) {
-        if self.availability.lose() {
-            if let Some(limiter) = self.limiter.upgrade() {
-                limiter.shared_availability(false);
-            }
+        self.availability.lose(|| self.tell(false));
+    }
+
+    fn tell(&self, available: bool) {
+        if let Some(limiter) = self.limiter.upgrade() {
+            limiter.shared_availability(available);
         }
     }
 }

@@ -78,7 +78,10 @@ async fn failures_in_one_process_open_the_other_and_a_probe_closes_both() {
     fail(&a);
     // `b` hears of it by pub/sub and `a` by its script's reply: either may be first. The
     // bound is well under the 1s refresh, so only those two could have told them.
-    let took = until("both see the fleet open", SOON, || a.is_open() && b.is_open()).await;
+    let took = until("both see the fleet open", SOON, || {
+        a.is_open() && b.is_open()
+    })
+    .await;
     eprintln!("opened in both processes after {took:?}");
     let answer = b.try_acquire().map(drop);
     assert!(
@@ -112,10 +115,7 @@ async fn failures_in_one_process_open_the_other_and_a_probe_closes_both() {
         "still taken, after b's own lease request"
     );
     probe.unwrap().success();
-    until("both closed", SOON, || {
-        a.is_closed() && b.is_closed()
-    })
-    .await;
+    until("both closed", SOON, || a.is_closed() && b.is_closed()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,11 +255,9 @@ async fn a_reload_reaches_the_fleet_with_the_next_report() {
     let b = shared(&server, "t4:", support::patient()).await;
     a.reconfigure(config().failure_threshold(1)).unwrap();
     fail(&a);
-    until(
-        "the fleet opens at one failure",
-        SOON,
-        || a.is_open() && b.is_open(),
-    )
+    until("the fleet opens at one failure", SOON, || {
+        a.is_open() && b.is_open()
+    })
     .await;
 }
 

@@ -6,4 +6,5 @@ mod breaker;
 mod faults;
 mod fleet;
 mod limiter;
+mod metrics;
 mod support;
