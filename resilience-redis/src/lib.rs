@@ -34,6 +34,10 @@
 //!
 //! Keys are `<prefix>{<name>}:<what>`: a prefix per service, the name as a Redis Cluster
 //! hash tag (one instance's keys share a slot), and a TTL on every key.
+//!
+//! With the feature `tls` (`redis-tls` on `resilience`), `rediss://` URLs connect over
+//! TLS (rustls), trusting the public roots or, with [`Settings::tls`], a CA of your own,
+//! and showing a client certificate to a server that asks for one.
 
 #![warn(missing_docs)]
 
@@ -45,7 +49,11 @@ mod keys;
 mod limiter;
 mod scripts;
 mod settings;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use backend::Backend;
 pub use error::{Error, ErrorKind};
 pub use settings::{Settings, WhenUnavailable};
+#[cfg(feature = "tls")]
+pub use tls::Tls;

@@ -8,3 +8,4 @@ mod fleet;
 mod limiter;
 mod metrics;
 mod support;
+mod tls;
