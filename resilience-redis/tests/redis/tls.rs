@@ -56,6 +56,11 @@ async fn a_private_ca_connects_over_tls_and_a_breaker_is_shared_through_it() {
     }
     // Both failures went through the TLS port: the server counted them.
     assert!(server.calls("evalsha") + server.calls("eval") >= 2);
+    // What a shared breaker shows of itself and of a rejection: never the password.
+    let rejected = b.try_acquire().map(drop).unwrap_err();
+    let shown = format!("{a:?} {b:?} {rejected} {rejected:?} {:?}", b.stats());
+    assert!(shown.contains("payments"), "{shown}");
+    assert!(!shown.contains(PASSWORD), "{shown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,6 +209,9 @@ async fn nothing_logged_over_tls_shows_the_password() {
     let wrong = server.tls_url().replace(PASSWORD, "wrong-horse-staple");
     let error = Backend::connect_with(&wrong, settings).await.unwrap_err();
     assert!(!format!("{error} {error:?}").contains("wrong-horse-staple"));
+
+    let shown = format!("{limiter:?} {:?} {breaker:?}", limiter.stats());
+    assert!(!shown.contains(PASSWORD), "{shown}");
 
     let logs = logs.0.lock().unwrap();
     assert!(
