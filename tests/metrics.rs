@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use prometheus_client::encoding::text::encode;
 use resilience::metrics::{self, MetricType, PrometheusCollector, FAMILIES};
+use resilience::shared::{
+    CallOutcome, QuotaDecision, QuotaFuture, SharedCircuit, SharedQuota, SharedStats, Ticket,
+};
 use resilience::{
     BulkheadConfig, CircuitBreakerConfig, CircuitState, Error, RateLimiterConfig, Registry,
     RetryConfig, Snapshot, Stats, TimeoutConfig,
@@ -128,7 +131,49 @@ async fn scripted() -> &'static Registry {
     limiter.acquire().await.unwrap(); // waits a second
     limiter.try_acquire().unwrap_err();
 
+    // Shared by a store: a breaker that lost its shared state once and found it again, a
+    // limiter that lost its shared quota and runs on its fallback.
+    let breaker = registry
+        .get_or_create("fleet", CircuitBreakerConfig::default())
+        .unwrap();
+    breaker.share(Arc::new(Fallen)).unwrap();
+    breaker.shared_availability(false);
+    breaker.shared_availability(true);
+    let limiter = registry
+        .get_or_create("fleet-quota", RateLimiterConfig::default())
+        .unwrap();
+    limiter.share(Arc::new(Fallen)).unwrap();
+    limiter.shared_availability(false);
+
     registry
+}
+
+/// A store whose shared state is unreachable: the instance decides on its own.
+struct Fallen;
+
+impl SharedCircuit for Fallen {
+    fn in_charge(&self) -> bool {
+        false
+    }
+    fn state(&self) -> CircuitState {
+        CircuitState::Closed
+    }
+    fn admit(&self) -> Result<Ticket, (CircuitState, Duration)> {
+        unreachable!("never in charge")
+    }
+    fn report(&self, _: u64, _: bool, _: CallOutcome) {}
+}
+
+impl SharedQuota for Fallen {
+    fn admit(&self) -> QuotaFuture<'_> {
+        Box::pin(async { QuotaDecision::Local })
+    }
+    fn admit_blocking(&self) -> QuotaDecision {
+        QuotaDecision::Local
+    }
+    fn try_admit(&self) -> QuotaDecision {
+        QuotaDecision::Local
+    }
 }
 
 /// What every family should say of `snapshot`, written from the stats' fields here, apart
@@ -161,6 +206,7 @@ fn expected(snapshot: &Snapshot) -> Series {
                 put("circuit_breaker_successes_total", name, None, s.successes);
                 put("circuit_breaker_failures_total", name, None, s.failures);
                 put("circuit_breaker_rejected_total", name, None, s.rejections);
+                shared(&mut put, "circuit_breaker", name, s.shared);
             }
             Stats::Retry(s) => {
                 for (n, below) in s.attempt_buckets() {
@@ -203,11 +249,31 @@ fn expected(snapshot: &Snapshot) -> Series {
                 put("rate_limit_admitted_total", name, None, s.admitted);
                 put("rate_limit_waited_total", name, None, s.waited);
                 put("rate_limit_rejected_total", name, None, s.rejections);
+                shared(&mut put, "rate_limit", name, s.shared);
             }
             other => panic!("a kind this test does not know: {other:?}"),
         }
     }
     series
+}
+
+/// A shared instance's series: the one-hot mode and the fallbacks; none for another.
+fn shared(
+    put: &mut impl FnMut(&str, &str, Option<(&str, String)>, u64),
+    kind: &str,
+    name: &str,
+    shared: Option<SharedStats>,
+) {
+    let Some(shared) = shared else { return };
+    for (mode, on) in [
+        ("shared", shared.available),
+        ("fallback", !shared.available),
+    ] {
+        let mode = Some(("mode", mode.to_owned()));
+        put(&format!("{kind}_shared_mode"), name, mode, u64::from(on));
+    }
+    let fallbacks = format!("{kind}_shared_fallbacks_total");
+    put(&fallbacks, name, None, shared.fallbacks);
 }
 
 /// The samples of a text exposition (Prometheus 0.0.4 or OpenMetrics), `le` bounds
@@ -323,6 +389,32 @@ async fn the_text_says_what_the_snapshot_says_of_every_family() {
     assert_eq!(value(&text, "rate_limit_admitted_total", &geo), 2.0);
     assert_eq!(value(&text, "rate_limit_waited_total", &geo), 1.0);
     assert_eq!(value(&text, "rate_limit_rejected_total", &geo), 1.0);
+
+    let mode = |name: &'static str, mode: &'static str| [("name", name), ("mode", mode)];
+    let breaker_mode = "circuit_breaker_shared_mode";
+    assert_eq!(value(&text, breaker_mode, &mode("fleet", "shared")), 1.0);
+    assert_eq!(value(&text, breaker_mode, &mode("fleet", "fallback")), 0.0);
+    let fleet = [("name", "fleet")];
+    let fallbacks = "circuit_breaker_shared_fallbacks_total";
+    assert_eq!(value(&text, fallbacks, &fleet), 1.0);
+    let limiter_mode = "rate_limit_shared_mode";
+    assert_eq!(
+        value(&text, limiter_mode, &mode("fleet-quota", "shared")),
+        0.0
+    );
+    assert_eq!(
+        value(&text, limiter_mode, &mode("fleet-quota", "fallback")),
+        1.0
+    );
+    let quota = [("name", "fleet-quota")];
+    let fallbacks = "rate_limit_shared_fallbacks_total";
+    assert_eq!(value(&text, fallbacks, &quota), 1.0);
+    // Only the shared instances have these series.
+    assert!(!text.contains("shared_mode{name=\"payments\""), "{text}");
+    assert!(
+        !text.contains("shared_fallbacks_total{name=\"geo\""),
+        "{text}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -194,7 +194,13 @@ async fn the_fleet_s_transitions_and_availability_are_events_of_the_breaker() {
     let mut events = breaker.subscribe();
     breaker.shared_transition(CircuitState::Closed, CircuitState::Open);
     breaker.shared_transition(CircuitState::Open, CircuitState::Open);
+    assert_eq!(breaker.stats().shared.map(|s| s.available), Some(true));
+    // A store that repeats itself is heard once per change.
+    breaker.shared_availability(true);
     breaker.shared_availability(false);
+    breaker.shared_availability(false);
+    assert_eq!(breaker.stats().shared.map(|s| s.available), Some(false));
+    breaker.shared_availability(true);
     breaker.shared_availability(true);
     let details: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
         .map(|e| e.detail)
@@ -211,6 +217,8 @@ async fn the_fleet_s_transitions_and_availability_are_events_of_the_breaker() {
         ]
     );
     assert_eq!(breaker.stats().transitions, 1);
+    let shared = breaker.stats().shared.unwrap();
+    assert_eq!((shared.available, shared.fallbacks), (true, 1));
     let again = breaker.share(Arc::new(FakeFleet::default())).unwrap_err();
     assert_eq!(again.to_string(), "`shared::events` is shared already");
 }
@@ -470,4 +478,29 @@ async fn a_keyed_instance_shares_each_key_as_it_is_made() {
         ["\"ada\"", "(\"bob\", 7)", "\"ada\""]
     );
     assert!(keyed.share(keys).is_err(), "shared once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shared_limiter_hears_its_store_s_availability_once_per_change() {
+    let limiter = shared_limiter(RateLimiterConfig::DEFAULT, &[]);
+    let mut events = limiter.subscribe();
+    for available in [false, false, true, true, false] {
+        limiter.shared_availability(available);
+    }
+    let details: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(
+        details,
+        [false, true, false].map(|available| Detail::SharedState { available })
+    );
+    let shared = limiter.stats().shared.unwrap();
+    assert_eq!((shared.available, shared.fallbacks), (false, 2));
+    let alone = RateLimiter::new("alone", RateLimiterConfig::DEFAULT).unwrap();
+    alone.shared_availability(false);
+    assert_eq!(
+        alone.stats().shared,
+        None,
+        "an unshared limiter has no link"
+    );
 }

@@ -125,7 +125,9 @@ impl Backend {
     /// # Errors
     ///
     /// [`ErrorKind::Connect`] if the URL is malformed, Redis does not answer, or refuses
-    /// the credentials; the error never shows the password.
+    /// the credentials, or TLS fails (a server certificate that does not chain to the
+    /// trusted CAs, certificates set for a URL that is not `rediss://`); the error never
+    /// shows the password.
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
@@ -165,8 +167,8 @@ impl Backend {
             .split_once("://")
             .and_then(|(_, rest)| rest.rsplit_once('@'))
             .map(|(credentials, _)| credentials);
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::redacted(ErrorKind::Connect, &e, secret))?;
+        let client =
+            client(url, &settings).map_err(|e| Error::redacted(ErrorKind::Connect, &e, secret))?;
         let info = client.get_connection_info();
         let password = info.redis.password.clone();
         let server = format!("{}/{}", info.addr, info.redis.db);
@@ -179,7 +181,15 @@ impl Backend {
             .set_number_of_retries(1);
         let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .map_err(|e| Error::redacted(ErrorKind::Connect, &e, password.as_deref()))?;
+            .map_err(|e| {
+                // Which server, and whether over TLS: a certificate error alone does not say.
+                let scheme = match info.addr {
+                    redis::ConnectionAddr::TcpTls { .. } => "rediss",
+                    _ => "redis",
+                };
+                let failed = format!("cannot connect to {scheme}://{server}: {e}");
+                Error::redacted(ErrorKind::Connect, &failed, password.as_deref())
+            })?;
         let shared = Arc::new(Shared {
             connection,
             channel: crate::keys::channel(settings.prefix()),
@@ -451,6 +461,17 @@ fn shareable(name: &str, config: &RateLimiterConfig) -> Result<(), Error> {
         return Err(unsupported("more than one permit per microsecond"));
     }
     Ok(())
+}
+
+/// The client of `url`, with the settings' certificates when there are any.
+fn client(url: &str, settings: &Settings) -> redis::RedisResult<redis::Client> {
+    #[cfg(feature = "tls")]
+    if let Some(certificates) = settings.tls.certificates() {
+        return redis::Client::build_with_tls(url, certificates);
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = settings;
+    redis::Client::open(url)
 }
 
 /// The instance the registry found, or why there is none to share: a keyed breaker of

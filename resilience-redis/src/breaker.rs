@@ -259,24 +259,23 @@ impl SharedBreaker {
     }
 
     fn lost(&self) {
-        if !self.availability.lose() {
-            return;
-        }
-        if let Some(breaker) = self.breaker.upgrade() {
-            breaker.set_shared_view(match self.mode {
-                WhenUnavailable::Local => SharedView::Local,
-                WhenUnavailable::Reject => SharedView::NotClosed,
-            });
-            breaker.shared_availability(false);
-        }
+        self.availability.lose(|| {
+            if let Some(breaker) = self.breaker.upgrade() {
+                breaker.set_shared_view(match self.mode {
+                    WhenUnavailable::Local => SharedView::Local,
+                    WhenUnavailable::Reject => SharedView::NotClosed,
+                });
+                breaker.shared_availability(false);
+            }
+        });
     }
 
     fn found(&self) {
-        if self.availability.find() {
+        self.availability.find(|| {
             if let Some(breaker) = self.breaker.upgrade() {
                 breaker.shared_availability(true);
             }
-        }
+        });
     }
 
     fn mirror(&self) -> Option<Mirror> {

@@ -28,7 +28,8 @@ pub struct Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The URL is malformed, Redis is unreachable, or it refused our credentials.
+    /// The URL is malformed, Redis is unreachable, it refused our credentials, or TLS
+    /// failed (certificates that do not parse, or a server certificate not trusted).
     Connect,
     /// No instance of that name is in the registry.
     Unknown,

@@ -40,6 +40,10 @@
 //! Keys are `<prefix>{<name>}:<what>`: a prefix per service, the name as a Redis Cluster
 //! hash tag (one instance's keys share a slot), and a TTL on every key; a keyed limiter's
 //! are `<prefix>{<name>:<key>}:keyed-quota`, one per user key.
+//!
+//! With the feature `tls` (`redis-tls` on `resilience`), `rediss://` URLs connect over
+//! TLS (rustls), trusting the public roots or, with [`Settings::tls`], a CA of your own,
+//! and showing a client certificate to a server that asks for one.
 
 #![warn(missing_docs)]
 
@@ -52,7 +56,11 @@ mod lease;
 mod limiter;
 mod scripts;
 mod settings;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use backend::Backend;
 pub use error::{Error, ErrorKind};
 pub use settings::{Settings, WhenUnavailable};
+#[cfg(feature = "tls")]
+pub use tls::Tls;

@@ -33,22 +33,22 @@ impl Health {
 
     /// Redis answered again.
     pub(crate) fn found(&self) {
-        if self.availability.find() {
+        self.availability.find(|| {
             let reporter = self.reporter().upgrade();
             if let Some(limiter) = reporter {
                 limiter.shared_availability(true);
             }
-        }
+        });
     }
 
     /// Redis failed `limiter`.
     fn lost(&self, limiter: &Weak<RateLimiter>) {
-        if self.availability.lose() {
+        self.availability.lose(|| {
             *self.reporter() = Weak::clone(limiter);
             if let Some(limiter) = limiter.upgrade() {
                 limiter.shared_availability(false);
             }
-        }
+        });
     }
 
     fn reporter(&self) -> std::sync::MutexGuard<'_, Weak<RateLimiter>> {

@@ -54,6 +54,10 @@ pub struct Settings {
     /// What every shared name does while Redis is unreachable, unless shared with a mode
     /// of its own. Default [`WhenUnavailable::Local`].
     pub when_unavailable: WhenUnavailable,
+    /// The CA and client certificate of a `rediss://` connection. Default: the public
+    /// roots, no client certificate. Needs the feature `tls`.
+    #[cfg(feature = "tls")]
+    pub tls: crate::Tls,
 }
 
 impl Settings {
@@ -65,6 +69,8 @@ impl Settings {
         refresh: Duration::from_secs(1),
         probe_lease: Duration::from_secs(10),
         when_unavailable: WhenUnavailable::Local,
+        #[cfg(feature = "tls")]
+        tls: crate::Tls::DEFAULT,
     };
 
     /// Sets [`key_prefix`](Self::key_prefix).
@@ -134,6 +140,19 @@ impl Settings {
     /// ```
     pub fn when_unavailable(mut self, mode: WhenUnavailable) -> Self {
         self.when_unavailable = mode;
+        self
+    }
+
+    /// Sets [`tls`](Self::tls). Needs the feature `tls`.
+    ///
+    /// ```
+    /// # use resilience::redis::{Settings, Tls};
+    /// let tls = Tls::new().ca_certificates("-----BEGIN CERTIFICATE-----\n...");
+    /// assert_eq!(Settings::DEFAULT.tls(tls.clone()).tls, tls);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::Tls) -> Self {
+        self.tls = tls;
         self
     }
 

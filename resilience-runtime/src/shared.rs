@@ -37,6 +37,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use crate::CircuitState;
@@ -249,6 +251,66 @@ pub trait SharedKeys<P>: Send + Sync + 'static {
     fn share_key(&self, key: &str, instance: &std::sync::Arc<P>);
 }
 
+/// How a shared instance stands with its shared state, as its store last reported it with
+/// `shared_availability`: in the instance's stats (`None` there for an instance that is
+/// not shared) and in the metrics `circuit_breaker_shared_mode` and
+/// `circuit_breaker_shared_fallbacks_total` (`rate_limit_…` for a limiter).
+///
+/// ```
+/// use std::sync::Arc;
+/// use resilience::shared::{QuotaDecision, QuotaFuture, SharedQuota, SharedStats};
+/// # struct Local;
+/// # impl SharedQuota for Local {
+/// #     fn admit(&self) -> QuotaFuture<'_> { Box::pin(async { QuotaDecision::Local }) }
+/// #     fn admit_blocking(&self) -> QuotaDecision { QuotaDecision::Local }
+/// #     fn try_admit(&self) -> QuotaDecision { QuotaDecision::Local }
+/// # }
+/// let limiter = resilience::RateLimiter::new("quota", Default::default()).unwrap();
+/// assert_eq!(limiter.stats().shared, None);
+/// limiter.share(Arc::new(Local)).unwrap();
+/// limiter.shared_availability(false);
+/// let shared = limiter.stats().shared.unwrap();
+/// assert_eq!((shared.available, shared.fallbacks), (false, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedStats {
+    /// Whether the shared state decides now: `false` from the time the store reported it
+    /// unreachable (the instance follows the store's fallback mode meanwhile: its own
+    /// local state, or rejecting every call) until the store reports it back.
+    pub available: bool,
+    /// How many times the store reported the shared state lost. Not cleared by a
+    /// breaker's `reset`: it counts the link's losses, not calls.
+    pub fallbacks: u64,
+}
+
+/// What a shared instance keeps of its store's reports of availability: written once per
+/// change, read by its stats.
+#[derive(Debug, Default)]
+pub(crate) struct Link {
+    lost: AtomicBool,
+    fallbacks: AtomicU64,
+}
+
+impl Link {
+    /// Takes one report; `true` if it changes what was known, so that the event and the
+    /// warning go out once per change even if a store repeats itself.
+    pub(crate) fn report(&self, available: bool) -> bool {
+        let changed = self.lost.swap(!available, AcqRel) == available;
+        if changed && !available {
+            self.fallbacks.fetch_add(1, Relaxed);
+        }
+        changed
+    }
+
+    pub(crate) fn stats(&self) -> SharedStats {
+        SharedStats {
+            available: !self.lost.load(Acquire),
+            fallbacks: self.fallbacks.load(Relaxed),
+        }
+    }
+}
+
 /// The instance was shared already: a hook is installed once, for the instance's life.
 ///
 /// ```
@@ -277,3 +339,29 @@ impl fmt::Display for AlreadyShared {
 }
 
 impl std::error::Error for AlreadyShared {}
+
+#[cfg(test)]
+mod tests {
+    use super::{Link, SharedStats};
+
+    fn stats(available: bool, fallbacks: u64) -> SharedStats {
+        SharedStats {
+            available,
+            fallbacks,
+        }
+    }
+
+    #[test]
+    fn a_link_counts_each_loss_once_and_reports_only_changes() {
+        let link = Link::default();
+        assert_eq!(link.stats(), stats(true, 0));
+        assert!(!link.report(true), "found while never lost");
+        assert!(link.report(false));
+        assert!(!link.report(false), "lost twice counts once");
+        assert_eq!(link.stats(), stats(false, 1));
+        assert!(link.report(true));
+        assert_eq!(link.stats(), stats(true, 1));
+        assert!(link.report(false));
+        assert_eq!(link.stats(), stats(false, 2));
+    }
+}

@@ -7,5 +7,7 @@ mod faults;
 mod fleet;
 mod keyed;
 mod limiter;
+mod metrics;
 mod paths;
 mod support;
+mod tls;

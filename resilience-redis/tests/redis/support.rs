@@ -3,7 +3,10 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,9 @@ pub struct RedisServer {
     child: Child,
     pub port: u16,
     password: Option<String>,
+    /// The TLS port of a server started with [`start_tls`](Self::start_tls); the plain
+    /// one stays open for the test's own commands.
+    tls_port: Option<u16>,
 }
 
 impl RedisServer {
@@ -32,7 +38,37 @@ impl RedisServer {
     }
 
     pub fn start_with(password: Option<&str>, port: u16) -> Option<Self> {
+        Self::spawn(password, port, None)
+    }
+
+    /// A server that also speaks TLS, with `pki`'s server certificate, and asks clients
+    /// for a certificate of `pki`'s CA when `authenticate_clients`.
+    pub fn start_tls(
+        pki: &Pki,
+        password: Option<&str>,
+        authenticate_clients: bool,
+    ) -> Option<Self> {
+        let file = |name: &str| pki.path(name);
+        let args = [
+            "--tls-cert-file".into(),
+            file("server.crt"),
+            "--tls-key-file".into(),
+            file("server.key"),
+            "--tls-ca-cert-file".into(),
+            file("ca.crt"),
+            "--tls-auth-clients".into(),
+            if authenticate_clients { "yes" } else { "no" }.into(),
+        ];
+        Self::spawn(password, free_port(), Some((free_port(), &args)))
+    }
+
+    fn spawn(password: Option<&str>, port: u16, tls: Option<(u16, &[String])>) -> Option<Self> {
         let mut command = Command::new("redis-server");
+        if let Some((tls_port, args)) = tls {
+            command
+                .args(["--tls-port", &tls_port.to_string()])
+                .args(args);
+        }
         command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -50,6 +86,7 @@ impl RedisServer {
             child,
             port,
             password: password.map(str::to_owned),
+            tls_port: tls.map(|(tls_port, _)| tls_port),
         };
         server.wait_for_ping();
         Some(server)
@@ -63,6 +100,15 @@ impl RedisServer {
         match &self.password {
             Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// The `rediss://` URL of a server started with [`start_tls`](Self::start_tls).
+    pub fn tls_url(&self) -> String {
+        let port = self.tls_port.expect("a server started with start_tls");
+        match &self.password {
+            Some(password) => format!("rediss://:{password}@127.0.0.1:{port}"),
+            None => format!("rediss://127.0.0.1:{port}"),
         }
     }
 
@@ -160,16 +206,96 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A CA of the test's own, in a directory of its own (removed when dropped): `ca.crt`,
+/// a server certificate for 127.0.0.1 (`server.crt`, `server.key`), a client certificate
+/// (`client.crt`, `client.key`), and another CA that signed neither (`other-ca.crt`).
+/// Made with the `openssl` command, as an operator makes them; `None` (with one line,
+/// once) when it is not installed and `RESILIENCE_REQUIRE_REDIS` is not `1`.
+pub struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    pub fn generate() -> Option<Self> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "resilience-redis-pki-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pki = Self { dir };
+        // P-256 keys: quick to make, and every TLS stack takes them.
+        let new_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+        for ca in ["ca", "other-ca"] {
+            pki.openssl(&format!(
+                "req -x509 {new_key} -keyout {ca}.key -out {ca}.crt -days 2 -subj /CN=test-{ca}"
+            ))?;
+        }
+        for (leaf, usage) in [("server", "serverAuth"), ("client", "clientAuth")] {
+            // rustls checks the server's name against the subject alternative names.
+            let extensions = format!(
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+                 keyUsage=digitalSignature\nextendedKeyUsage={usage}\n"
+            );
+            std::fs::write(pki.dir.join(format!("{leaf}.ext")), extensions).unwrap();
+            pki.openssl(&format!(
+                "req {new_key} -keyout {leaf}.key -out {leaf}.csr -subj /CN=test-{leaf}"
+            ))?;
+            pki.openssl(&format!(
+                "x509 -req -in {leaf}.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+                 -out {leaf}.crt -days 2 -extfile {leaf}.ext"
+            ))?;
+        }
+        Some(pki)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_str().unwrap().to_owned()
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.join(name)).unwrap()
+    }
+
+    /// Runs `openssl <args>` (split at whitespace) in the directory; `None` without it.
+    fn openssl(&self, args: &str) -> Option<()> {
+        let output = Command::new("openssl")
+            .args(args.split_whitespace())
+            .current_dir(&self.dir)
+            .output();
+        match output {
+            Ok(output) => {
+                let said = String::from_utf8_lossy(&output.stderr);
+                assert!(output.status.success(), "openssl {args}: {said}");
+                Some(())
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => skipped_for("openssl"),
+            Err(error) => panic!("openssl did not start: {error}"),
+        }
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn skipped<T>() -> Option<T> {
+    skipped_for("redis-server")
+}
+
+fn skipped_for<T>(program: &str) -> Option<T> {
     if std::env::var("RESILIENCE_REQUIRE_REDIS").as_deref() == Ok("1") {
-        panic!("RESILIENCE_REQUIRE_REDIS=1 but `redis-server` is not on the PATH");
+        panic!("RESILIENCE_REQUIRE_REDIS=1 but `{program}` is not on the PATH");
     }
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Straight to stderr: the test harness captures `eprintln!` of passing tests.
         let _ = writeln!(
             std::io::stderr(),
-            "skipped the Redis tests: `redis-server` is not on the PATH (apt-get install redis-server, then cargo test -p resilience-redis --test redis)"
+            "skipped the Redis tests: `{program}` is not on the PATH (apt-get install redis-server openssl, then cargo test -p resilience-redis --test redis)"
         );
     });
     None

@@ -9,7 +9,7 @@ use crate::counter::Counter;
 use crate::events::{Emitter, Subscription};
 use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome, Verdict};
-use crate::shared::{AlreadyShared, SharedCircuit, SharedView};
+use crate::shared::{AlreadyShared, Link, SharedCircuit, SharedView};
 use crate::sync::{AtomicU64, Mutex};
 use crate::time::{self, millis_ceil, Origin};
 use crate::{ConfigError, Error, Kind};
@@ -72,6 +72,8 @@ pub struct CircuitBreaker {
     /// The fleet's breaker, once [`share`](Self::share) installed it; read off the
     /// success path only.
     shared: OnceLock<Arc<dyn SharedCircuit>>,
+    /// Whether the fleet's state is reachable, as the store reports it: for the stats.
+    link: Link,
 }
 
 impl CircuitBreaker {
@@ -111,6 +113,7 @@ impl CircuitBreaker {
             transitions: Default::default(),
             transitioning: Mutex::new(()),
             shared: OnceLock::new(),
+            link: Link::default(),
         })
     }
 
@@ -191,15 +194,18 @@ impl CircuitBreaker {
 
     /// Reports that the shared state became unreachable (`available == false`: the
     /// breaker follows its store's fallback mode) or reachable again: one event and one
-    /// `tracing` warning each time. Does nothing to an unshared breaker.
+    /// `tracing` warning each change (a report that changes nothing is ignored), and the
+    /// [`SharedStats`](crate::shared::SharedStats) of [`stats`](Self::stats) and the
+    /// metrics follow. Does nothing to an unshared breaker.
     ///
     /// ```
     /// # use resilience::{CircuitBreaker, CircuitBreakerConfig};
     /// let breaker = CircuitBreaker::new("alone", CircuitBreakerConfig::default()).unwrap();
     /// breaker.shared_availability(false); // not shared: nothing happens
+    /// assert_eq!(breaker.stats().shared, None);
     /// ```
     pub fn shared_availability(&self, available: bool) {
-        if self.shared.get().is_some() {
+        if self.shared.get().is_some() && self.link.report(available) {
             self.events.shared_availability(available);
         }
     }
@@ -788,6 +794,7 @@ impl CircuitBreaker {
                     minimum_calls: self.config().rated_after(),
                 }
             }),
+            shared: self.shared.get().map(|_| self.link.stats()),
         }
     }
 

@@ -109,6 +109,10 @@ pub struct CircuitBreakerStats {
     /// rule; `None` for one that counts consecutive failures. See
     /// [`failure_rate`](Self::failure_rate) for the rates it gives.
     pub window: Option<WindowStats>,
+    /// How the breaker stands with the fleet's state, for a breaker shared by a store
+    /// ([`CircuitBreaker::share`](crate::CircuitBreaker::share)); `None` for one that is
+    /// not.
+    pub shared: Option<crate::shared::SharedStats>,
     /// `transitions`, by the state entered.
     pub(crate) entered: [u64; CircuitState::ALL.len()],
 }

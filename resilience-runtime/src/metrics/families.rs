@@ -2,6 +2,7 @@
 //! which policy each one reads. Every exporter walks it; none names a family itself.
 
 use super::sample::Value;
+use crate::shared::SharedStats;
 use crate::{CircuitState, Stats};
 
 /// What a family measures, as Prometheus types it.
@@ -39,7 +40,7 @@ pub struct Family {
     pub metric_type: MetricType,
     /// One sentence for `# HELP`.
     pub help: &'static str,
-    /// The label besides `name`, if any: `state` or `outcome`.
+    /// The label besides `name`, if any: `state`, `outcome` or `mode`.
     pub label: Option<&'static str>,
     /// Its series for one instance; none for an instance of another kind.
     pub(crate) read: fn(&Stats) -> Vec<Series>,
@@ -124,6 +125,26 @@ pub const FAMILIES: &[Family] = &[
         label: None,
         read: |stats| match stats {
             Stats::CircuitBreaker(s) => vec![(None, number(s.rejections))],
+            _ => Vec::new(),
+        },
+    },
+    Family {
+        name: "circuit_breaker_shared_mode",
+        metric_type: MetricType::Gauge,
+        help: "For a shared circuit breaker: 1 for how it decides now, on the fleet's shared state or in its fallback mode while that is unreachable; 0 for the other.",
+        label: Some("mode"),
+        read: |stats| match stats {
+            Stats::CircuitBreaker(s) => mode(s.shared),
+            _ => Vec::new(),
+        },
+    },
+    Family {
+        name: "circuit_breaker_shared_fallbacks_total",
+        metric_type: MetricType::Counter,
+        help: "For a shared circuit breaker: times its shared state was lost and it fell back.",
+        label: None,
+        read: |stats| match stats {
+            Stats::CircuitBreaker(s) => fallbacks(s.shared),
             _ => Vec::new(),
         },
     },
@@ -254,7 +275,43 @@ pub const FAMILIES: &[Family] = &[
             _ => Vec::new(),
         },
     },
+    Family {
+        name: "rate_limit_shared_mode",
+        metric_type: MetricType::Gauge,
+        help: "For a shared rate limiter: 1 for how it decides now, on the fleet's shared quota or in its fallback mode while that is unreachable; 0 for the other.",
+        label: Some("mode"),
+        read: |stats| match stats {
+            Stats::RateLimiter(s) => mode(s.shared),
+            _ => Vec::new(),
+        },
+    },
+    Family {
+        name: "rate_limit_shared_fallbacks_total",
+        metric_type: MetricType::Counter,
+        help: "For a shared rate limiter: times its shared quota was lost and it fell back.",
+        label: None,
+        read: |stats| match stats {
+            Stats::RateLimiter(s) => fallbacks(s.shared),
+            _ => Vec::new(),
+        },
+    },
 ];
+
+/// The `mode` gauge of a shared instance, one-hot as the breaker's `state` is, so an
+/// alert reads `{mode="fallback"} == 1`; no series for an instance that is not shared,
+/// which has no mode to report.
+fn mode(shared: Option<SharedStats>) -> Vec<Series> {
+    shared.map_or_else(Vec::new, |shared| {
+        vec![
+            (Some("shared"), number(shared.available)),
+            (Some("fallback"), number(!shared.available)),
+        ]
+    })
+}
+
+fn fallbacks(shared: Option<SharedStats>) -> Vec<Series> {
+    shared.map_or_else(Vec::new, |shared| vec![(None, number(shared.fallbacks))])
+}
 
 /// The `state` label's value: Prometheus label values conventionally use underscores, so
 /// `half_open` rather than the `half-open` of `Display`.

@@ -9,7 +9,7 @@ use crate::error::{invalid, InvalidConfig};
 use crate::events::{Emitter, Subscription};
 use crate::live::Live;
 use crate::pipeline::{self, Failure, Outcome};
-use crate::shared::{AlreadyShared, QuotaDecision, SharedQuota};
+use crate::shared::{AlreadyShared, Link, QuotaDecision, SharedQuota};
 use crate::sync::AtomicU64;
 use crate::time::{self, Origin};
 use crate::{blocking, ConfigError, Error, Kind};
@@ -50,6 +50,8 @@ pub struct RateLimiter {
     events: Emitter,
     /// The fleet's quota, once [`share`](Self::share) installed it.
     shared: OnceLock<Arc<dyn SharedQuota>>,
+    /// Whether the fleet's quota is reachable, as the store reports it: for the stats.
+    link: Link,
 }
 
 /// The algorithm's state, and its parameters: those are derived from the config and
@@ -109,6 +111,7 @@ impl RateLimiter {
             waited: Count::new(0),
             rejections: Count::new(0),
             shared: OnceLock::new(),
+            link: Link::default(),
         })
     }
 
@@ -136,15 +139,18 @@ impl RateLimiter {
 
     /// Reports that the shared quota became unreachable (`available == false`: the
     /// limiter follows its store's fallback mode) or reachable again: one event and one
-    /// `tracing` warning each time. Does nothing to an unshared limiter.
+    /// `tracing` warning each change (a report that changes nothing is ignored), and the
+    /// [`SharedStats`](crate::shared::SharedStats) of [`stats`](Self::stats) and the
+    /// metrics follow. Does nothing to an unshared limiter.
     ///
     /// ```
     /// # use resilience::RateLimiter;
     /// let limiter = RateLimiter::new("alone", Default::default()).unwrap();
     /// limiter.shared_availability(false); // not shared: nothing happens
+    /// assert_eq!(limiter.stats().shared, None);
     /// ```
     pub fn shared_availability(&self, available: bool) {
-        if self.shared.get().is_some() {
+        if self.shared.get().is_some() && self.link.report(available) {
             self.events.shared_availability(available);
         }
     }
@@ -641,6 +647,7 @@ impl RateLimiter {
             admitted: self.admitted.get(),
             waited: self.waited.load(Relaxed),
             rejections: self.rejections.load(Relaxed),
+            shared: self.shared.get().map(|_| self.link.stats()),
         }
     }
 

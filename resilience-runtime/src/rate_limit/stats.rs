@@ -23,4 +23,7 @@ pub struct RateLimiterStats {
     pub waited: u64,
     /// Calls rejected with [`Error::RateLimited`](crate::Error::RateLimited).
     pub rejections: u64,
+    /// How the limiter stands with the fleet's quota, for a limiter shared by a store
+    /// ([`RateLimiter::share`](crate::RateLimiter::share)); `None` for one that is not.
+    pub shared: Option<crate::shared::SharedStats>,
 }
