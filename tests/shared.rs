@@ -188,6 +188,26 @@ async fn a_hook_out_of_charge_leaves_a_local_breaker_with_the_same_config() {
     assert!(breaker.is_half_open(), "and its own recovery timeout");
 }
 
+/// Falling back while the fleet's breaker is open keeps it open here for what was left:
+/// losing Redis is no reason to call a downstream the fleet found down.
+#[tokio::test(start_paused = true)]
+async fn a_hook_out_of_charge_while_the_fleet_is_open_leaves_it_open_until_its_deadline() {
+    let (breaker, fleet) = shared_breaker("shared::local-open");
+    breaker.set_shared_view(SharedView::NotClosed);
+    fleet.local.store(true, Relaxed);
+    breaker.set_shared_view(SharedView::LocalOpen(Duration::from_secs(20)));
+    assert!(breaker.is_open());
+    assert!(matches!(
+        breaker.try_acquire(),
+        Err(Error::CircuitOpen { .. })
+    ));
+    tokio::time::advance(Duration::from_millis(19_999)).await;
+    assert!(breaker.is_open(), "until the fleet's deadline");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(breaker.is_half_open(), "then probed by this process alone");
+    assert_eq!(fleet.admits.load(Relaxed), 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_fleet_s_transitions_and_availability_are_events_of_the_breaker() {
     let (breaker, _fleet) = shared_breaker("shared::events");

@@ -179,17 +179,29 @@ impl Backend {
             .set_connection_timeout(settings.timeout.max(Duration::from_secs(1)))
             .set_response_timeout(settings.timeout)
             .set_number_of_retries(1);
+        // Which server, and whether over TLS: a certificate error alone does not say.
+        let scheme = match info.addr {
+            redis::ConnectionAddr::TcpTls { .. } => "rediss",
+            _ => "redis",
+        };
+        let failed = |e: &dyn fmt::Display| {
+            let failed = format!("cannot connect to {scheme}://{server}: {e}");
+            Error::redacted(ErrorKind::Connect, &failed, password.as_deref())
+        };
         let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .map_err(|e| {
-                // Which server, and whether over TLS: a certificate error alone does not say.
-                let scheme = match info.addr {
-                    redis::ConnectionAddr::TcpTls { .. } => "rediss",
-                    _ => "redis",
-                };
-                let failed = format!("cannot connect to {scheme}://{server}: {e}");
-                Error::redacted(ErrorKind::Connect, &failed, password.as_deref())
-            })?;
+            .map_err(|e| failed(&e))?;
+        // Without credentials the connection sends no command, so a server that wants a
+        // password would refuse only the first call: a URL missing one (an unset variable)
+        // fails here, at start-up, like a wrong one.
+        let mut pinged = connection.clone();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut pinged);
+        match tokio::time::timeout(settings.timeout.max(Duration::from_secs(1)), ping).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(failed(&e)),
+            Err(_) => return Err(failed(&"no answer to PING")),
+        }
         let shared = Arc::new(Shared {
             connection,
             channel: crate::keys::channel(settings.prefix()),
@@ -332,22 +344,24 @@ impl Backend {
     ///   backend lives on blocks the very thread the script would run on, so its answer
     ///   cannot come: the timeout passes and `mode` decides, as for a slow Redis (call
     ///   plain fns on `spawn_blocking` threads in async code);
-    /// - [`try_acquire`](RateLimiter::try_acquire), which must return at once, wherever it
-    ///   is called from (a tokio user calls it inside tasks, even inside `poll` fns), so it
-    ///   never waits on a round trip: it hands out permits *leased* from the fleet. A lease
-    ///   is one script that takes up to a tenth of the burst (at least one) in one go, as
-    ///   that many admissions at once; a call that finds the lease empty is turned away
-    ///   with `retry_after` = the last lease's round trip (the timeout before the first;
-    ///   the fleet's wait for its next permit when it has none) and fetches the next
-    ///   lease in the background. Every
-    ///   permit handed out was counted by the fleet first, so leases never admit more than
-    ///   the quota; they only admit later than the fleet granted. A lease expires once the
-    ///   quota has earned its permits back (`k` permits: `k` emission intervals after it was
-    ///   asked for), so any window admits at most `k` more than the token bucket's own
-    ///   bound, and a whole run that starts without leases none more. The cost is
-    ///   under-admission: the call that finds the lease empty, and permits that expire
-    ///   unused. A lease's permits are used while Redis is unreachable too: the fleet
-    ///   granted them.
+    /// - [`try_acquire`](RateLimiter::try_acquire): the same round trip where a thread may
+    ///   block for it, a thread of no runtime or a multi-thread runtime's worker (through
+    ///   `tokio::task::block_in_place`, which hands the worker's other tasks on first), so
+    ///   the fleet's exact answer. A current-thread runtime's only thread cannot wait for a
+    ///   script that must run on it, so there it hands out permits *leased* from the
+    ///   fleet: a lease is one script that takes as many permits as calls came since the
+    ///   last one (at least one, at most a tenth of the burst) in one go; a call that finds
+    ///   the lease empty is turned away with `retry_after` = the last lease's round trip
+    ///   (the timeout before the first; the fleet's wait for its next permit when it has
+    ///   none) and fetches the next lease in the background. Every permit handed out was
+    ///   counted by the fleet first, so leases never admit more than the quota; they only
+    ///   admit later than the fleet granted. A lease expires once the quota has earned its
+    ///   permits back (`k` permits: `k` emission intervals after it was asked for), so any
+    ///   window admits at most `k` more than the token bucket's own bound, and a whole run
+    ///   that starts without leases none more. The cost is under-admission: the call that
+    ///   finds the lease empty, permits that expire unused, and a caller slower than a
+    ///   lease's life, which finds it expired each time (call `acquire().await` there). A
+    ///   lease's permits are used while Redis is unreachable too: the fleet granted them.
     ///
     /// # Errors
     ///
@@ -533,20 +547,29 @@ async fn refresh(inner: Arc<Inner>) {
             .filter(|health| health.is_down())
             .cloned()
             .collect();
-        if !down.is_empty() && ping(&inner.shared).await {
-            down.iter().for_each(|health| health.found());
+        for health in down {
+            if holds_a_quota(&inner.shared, &health.lost_key()).await {
+                health.found();
+            }
         }
     }
 }
 
-async fn ping(shared: &Shared) -> bool {
+/// Whether Redis answers for the quota under `key` again: the key reads as one (a number,
+/// or nothing yet), as the admission script will read it. Not a `PING`: a server that
+/// answers, with a wrong type or garbage under the key, would have the name found at each
+/// refresh and lost at its next admission, over and over.
+async fn holds_a_quota(shared: &Shared, key: &str) -> bool {
     let mut connection = shared.connection.clone();
-    let command = redis::cmd("PING");
-    let ping = command.query_async::<String>(&mut connection);
-    matches!(
-        tokio::time::timeout(shared.settings.timeout, ping).await,
-        Ok(Ok(_))
-    )
+    let mut command = redis::cmd("GET");
+    let get = command
+        .arg(key)
+        .query_async::<Option<String>>(&mut connection);
+    match tokio::time::timeout(shared.settings.timeout, get).await {
+        Ok(Ok(None)) => true,
+        Ok(Ok(Some(tat))) => tat.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    }
 }
 
 /// Listens for the breakers' transitions, reconnecting whenever the connection drops.

@@ -1,8 +1,8 @@
 //! One process's view of a breaker shared through Redis: the hook installed on the local
 //! breaker, its mirror of the fleet's state, and the scripts it runs off the call path.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -149,6 +149,9 @@ pub(crate) struct SharedBreaker {
     mode: WhenUnavailable,
     availability: Availability,
     mirror: Mutex<Option<Mirror>>,
+    /// States taken into `mirror` so far: a refresh that read the key with none taken
+    /// meanwhile has the freshest word there is (see [`refresh`](Self::refresh)).
+    applied: AtomicU64,
     /// The fleet has failures counted, as far as this process knows: the next success
     /// resets them.
     dirty: AtomicBool,
@@ -183,6 +186,7 @@ impl SharedBreaker {
             backend,
             availability: Availability::default(),
             mirror: Mutex::new(None),
+            applied: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
             lease: Mutex::new(None),
             leasing: AtomicBool::new(false),
@@ -201,24 +205,37 @@ impl SharedBreaker {
 
     /// Reads the fleet's state: the refresh backstop, and how an unreachable Redis is
     /// found again.
+    ///
+    /// When no other state was taken while the read was out, what it read is the key as
+    /// it is now, the freshest word there is: it is taken even if it reads older than the
+    /// view. Only a key made anew reads older (a Redis failed over to a replica whose
+    /// clock, which seeds generations, is behind), or a view taken from a push nobody's
+    /// script sent: either would otherwise hold this process apart from the fleet for
+    /// good.
     pub(crate) async fn refresh(self: &Arc<Self>) {
+        let applied = self.applied.load(Acquire);
         let invocation = self.invocation(&READ_SCRIPT, |_| {});
-        self.settle(self.backend.run(invocation).await);
+        self.settle_read(self.backend.run(invocation).await, Some(applied));
     }
 
     /// Applies a state the pub/sub channel pushed.
     pub(crate) fn pushed(&self, fleet: Fleet) {
         if self.availability.is_up() {
-            self.apply(fleet);
+            self.apply(fleet, None);
         }
     }
 
     /// Applies a script's reply, or falls back if there was none.
     fn settle(&self, reply: Option<Value>) -> Option<u64> {
+        self.settle_read(reply, None)
+    }
+
+    /// [`settle`](Self::settle), for a reply read when `applied` states had been taken.
+    fn settle_read(&self, reply: Option<Value>, applied: Option<u64>) -> Option<u64> {
         match reply.as_ref().and_then(Fleet::from_reply) {
             Some((fleet, lease)) => {
                 self.found();
-                self.apply(fleet);
+                self.apply(fleet, applied);
                 lease
             }
             None => {
@@ -228,17 +245,21 @@ impl SharedBreaker {
         }
     }
 
-    /// Takes the fleet's state as this process's view, unless it is older than the view.
-    fn apply(&self, fleet: Fleet) {
+    /// Takes the fleet's state as this process's view, unless it is older than the view
+    /// and not read after the view was taken (`applied`, as of the read, is still the
+    /// count of states taken).
+    fn apply(&self, fleet: Fleet, applied: Option<u64>) {
         let Some(breaker) = self.breaker.upgrade() else {
             return;
         };
         let now = Instant::now();
         let mut mirror = self.mirror.lock().unwrap_or_else(PoisonError::into_inner);
         let before = mirror.map(|m| m.state(now));
-        if mirror.is_some_and(|m| fleet.age() < (m.generation, m.version)) {
+        let older = mirror.is_some_and(|m| fleet.age() < (m.generation, m.version));
+        if older && applied != Some(self.applied.load(Acquire)) {
             return;
         }
+        self.applied.fetch_add(1, AcqRel);
         let next = Mirror {
             closed: fleet.closed,
             generation: fleet.generation,
@@ -261,9 +282,14 @@ impl SharedBreaker {
     fn lost(&self) {
         self.availability.lose(|| {
             if let Some(breaker) = self.breaker.upgrade() {
-                breaker.set_shared_view(match self.mode {
-                    WhenUnavailable::Local => SharedView::Local,
-                    WhenUnavailable::Reject => SharedView::NotClosed,
+                breaker.set_shared_view(match (self.mode, self.mirror()) {
+                    // What the fleet last said carries over: an open fleet stays open
+                    // here until its deadline, rather than its downstream called again.
+                    (WhenUnavailable::Local, Some(fleet)) if !fleet.closed => {
+                        SharedView::LocalOpen(fleet.until.saturating_duration_since(Instant::now()))
+                    }
+                    (WhenUnavailable::Local, _) => SharedView::Local,
+                    (WhenUnavailable::Reject, _) => SharedView::NotClosed,
                 });
                 breaker.shared_availability(false);
             }

@@ -28,6 +28,9 @@ struct State {
     expires: Instant,
     /// Whether a refill is in flight: one at a time.
     refilling: bool,
+    /// Calls since the last refill was asked for: the next lease's size, so that a
+    /// process taking few permits leases few, and lets few expire unused.
+    demand: u64,
     /// No refill before this: the fleet said no permit is free until then.
     free_at: Instant,
     /// How long the last refill took: the `retry_after` of a call that finds the lease
@@ -54,6 +57,7 @@ impl Lease {
                 permits: 0,
                 expires: now,
                 refilling: false,
+                demand: 0,
                 free_at: now,
                 round_trip: timeout,
             }),
@@ -68,6 +72,7 @@ impl Lease {
     /// Takes a permit at `now`, or says when to come back and whether to fetch a lease.
     pub(crate) fn take(&self, now: Instant) -> Taken {
         let mut state = self.state();
+        state.demand = state.demand.saturating_add(1);
         if state.permits > 0 && now < state.expires {
             state.permits -= 1;
             return Taken::Permit;
@@ -105,6 +110,15 @@ impl Lease {
         state.round_trip = now.saturating_duration_since(asked);
     }
 
+    /// How many permits the next lease asks for: the calls made since the last one was
+    /// asked for, at least one and at most `most`.
+    pub(crate) fn want(&self, most: u64) -> u64 {
+        let mut state = self.state();
+        let want = state.demand.clamp(1, most.max(1));
+        state.demand = 0;
+        want
+    }
+
     /// The refill ended, answered or not (Redis unreachable, or the task dropped): the
     /// next call that finds the lease empty may fetch another.
     pub(crate) fn refilled(&self) {
@@ -112,10 +126,10 @@ impl Lease {
     }
 }
 
-/// How many permits one lease asks for: a tenth of the burst, at least one, so that a
+/// The most permits one lease asks for: a tenth of the burst, at least one, so that a
 /// lease's life (and the permits over the bound it allows) stays a tenth of the window's
 /// quota, while a busy process asks Redis once per ten of its calls or fewer.
-pub(crate) fn size(burst: u32) -> u64 {
+pub(crate) fn most(burst: u32) -> u64 {
     u64::from(burst.div_ceil(10)).max(1)
 }
 
@@ -178,6 +192,22 @@ mod tests {
     }
 
     #[test]
+    fn a_lease_asks_for_the_calls_made_since_the_last_one_within_its_bounds() {
+        let lease = Lease::new(50 * MS);
+        assert_eq!(lease.want(10), 1, "at least one");
+        let now = Instant::now();
+        for _ in 0..3 {
+            lease.take(now);
+        }
+        assert_eq!(lease.want(10), 3);
+        assert_eq!(lease.want(10), 1, "counted afresh");
+        for _ in 0..30 {
+            lease.take(now);
+        }
+        assert_eq!(lease.want(10), 10, "at most a tenth of the burst");
+    }
+
+    #[test]
     fn a_spent_quota_holds_refills_back_until_its_next_permit() {
         let lease = Lease::new(50 * MS);
         let asked = Instant::now();
@@ -202,9 +232,9 @@ mod tests {
 
     #[test]
     fn a_lease_is_a_tenth_of_the_burst_and_at_least_one() {
-        assert_eq!(size(1), 1);
-        assert_eq!(size(5), 1);
-        assert_eq!(size(100), 10);
-        assert_eq!(size(101), 11);
+        assert_eq!(most(1), 1);
+        assert_eq!(most(5), 1);
+        assert_eq!(most(100), 10);
+        assert_eq!(most(101), 11);
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
 use resilience_runtime::{RateLimiter, RateLimiterConfig};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::backend::Shared;
 use crate::health::Availability;
@@ -21,8 +22,9 @@ use crate::WhenUnavailable;
 #[derive(Default)]
 pub(crate) struct Health {
     availability: Availability,
-    /// The limiter whose events tell it: the name's own, or the key's that lost it.
-    reporter: Mutex<Weak<RateLimiter>>,
+    /// The limiter whose events tell it (the name's own, or the key's that lost it), and
+    /// the Redis key it lost: the one the refresh reads to find it again.
+    reporter: Mutex<(Weak<RateLimiter>, String)>,
 }
 
 impl Health {
@@ -34,24 +36,29 @@ impl Health {
     /// Redis answered again.
     pub(crate) fn found(&self) {
         self.availability.find(|| {
-            let reporter = self.reporter().upgrade();
+            let reporter = self.reporter().0.upgrade();
             if let Some(limiter) = reporter {
                 limiter.shared_availability(true);
             }
         });
     }
 
-    /// Redis failed `limiter`.
-    fn lost(&self, limiter: &Weak<RateLimiter>) {
+    /// The Redis key whose quota was lost, for the refresh to read.
+    pub(crate) fn lost_key(&self) -> String {
+        self.reporter().1.clone()
+    }
+
+    /// Redis failed `limiter`, whose quota is under `key`.
+    fn lost(&self, limiter: &Weak<RateLimiter>, key: &str) {
         self.availability.lose(|| {
-            *self.reporter() = Weak::clone(limiter);
+            *self.reporter() = (Weak::clone(limiter), key.to_owned());
             if let Some(limiter) = limiter.upgrade() {
                 limiter.shared_availability(false);
             }
         });
     }
 
-    fn reporter(&self) -> std::sync::MutexGuard<'_, Weak<RateLimiter>> {
+    fn reporter(&self) -> std::sync::MutexGuard<'_, (Weak<RateLimiter>, String)> {
         // Nothing panics under this lock: a poisoned one holds a sound pointer.
         self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -115,7 +122,7 @@ impl SharedLimiter {
             .await
             .and_then(|reply| grant(&reply, want));
         if grant.is_none() {
-            self.health.lost(&self.limiter);
+            self.health.lost(&self.limiter, &self.key);
         }
         grant
     }
@@ -146,7 +153,9 @@ impl SharedLimiter {
                 return;
             };
             let config = limiter.config();
-            let want = lease::size(config.burst.unwrap_or(config.max_requests));
+            let want = this
+                .lease
+                .want(lease::most(config.burst.unwrap_or(config.max_requests)));
             let emission = gcra(config).map_or(Duration::ZERO, |(us, _)| Duration::from_micros(us));
             drop(limiter);
             let asked = Instant::now();
@@ -234,18 +243,28 @@ impl SharedQuota for Hook {
             // for this call, as an async call that timed out would find it. A permit the
             // late admission takes is lost to the fleet, never given twice.
             Err(_) => {
-                this.health.lost(&this.limiter);
+                this.health.lost(&this.limiter, &this.key);
                 this.fallback()
             }
         }
     }
 
-    /// From the lease: a permit the fleet granted ahead of time, handed out without a
-    /// round trip; when there is none, the call is turned away (`retry_after`: the last
-    /// refill's round trip, or the fleet's wait for its next permit) and the first such
-    /// call fetches the next lease in the background. Permits left in a lease are used
-    /// even while Redis is unreachable: the fleet granted them.
+    /// Where the thread may block for a round trip, the fleet's answer as
+    /// [`admit_blocking`](Self::admit_blocking) gets it: on a thread of no runtime, and on
+    /// a multi-thread runtime's thread, through `block_in_place`, which first hands the
+    /// worker's other tasks to another. A current-thread runtime's only thread cannot
+    /// block (the script would run on it), so there the permit comes from the lease: one
+    /// the fleet granted ahead of time, handed out without a round trip; when there is
+    /// none, the call is turned away (`retry_after`: the last refill's round trip, or the
+    /// fleet's wait for its next permit) and the first such call fetches the next lease
+    /// in the background. Permits left in a lease are used even while Redis is
+    /// unreachable: the fleet granted them.
     fn try_admit(&self) -> QuotaDecision {
+        match Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+            Err(_) => return self.admit_blocking(),
+            Ok(RuntimeFlavor::CurrentThread) => {}
+            Ok(_) => return tokio::task::block_in_place(|| self.admit_blocking()),
+        }
         let this = &self.0;
         match this.lease.take(Instant::now()) {
             Taken::Permit => QuotaDecision::Admitted,

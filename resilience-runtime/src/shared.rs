@@ -131,6 +131,11 @@ pub enum SharedView {
     /// The shared state is unreachable and the breaker falls back on its own: it starts
     /// afresh, closed.
     Local,
+    /// The shared state is unreachable while the fleet's breaker was not closed: the
+    /// breaker falls back on its own, open for what was left of the fleet's open state
+    /// (zero for a half-open fleet: its next call probes), then as a local breaker does.
+    /// A downstream the fleet found down is not called again because Redis went away.
+    LocalOpen(Duration),
 }
 
 /// What a [`SharedQuota`] decides for one admission.

@@ -284,3 +284,32 @@ async fn a_reload_to_a_config_sharing_refuses_is_refused() {
         "{refused}"
     );
 }
+
+/// A state no script wrote, pushed on the channel with a generation far ahead of any the
+/// fleet will reach, holds a process apart from the fleet for one refresh at most: the
+/// refresh's read of the key, with nothing taken meanwhile, is the freshest word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_state_no_script_wrote_lasts_one_refresh_at_most() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let settings = support::patient().refresh(Duration::from_millis(100));
+    let breaker = shared_with(&server, "t8:", settings, config()).await;
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    // Open for ten minutes, in a generation no script will reach.
+    let forged = "payments\no\n99999999999999\n600000\n0\n1";
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("t8:breakers")
+        .arg(forged)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    until("the push taken", SOON, || breaker.is_open()).await;
+    let took = until("the fleet's closed state again", SOON, || {
+        breaker.is_closed()
+    })
+    .await;
+    eprintln!("a forged push held for {took:?}");
+    assert!(breaker.try_acquire().is_ok());
+}

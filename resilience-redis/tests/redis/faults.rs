@@ -109,6 +109,37 @@ async fn a_paused_server_costs_each_call_at_most_the_timeout_then_shared_state_r
     );
 }
 
+/// A breaker the fleet holds open stays open when Redis goes away: the process falls back
+/// on its own breaker, open until the fleet's deadline, rather than call the downstream
+/// the fleet found down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breaker_open_for_the_fleet_stays_open_when_redis_goes_away() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let backend = Backend::connect_with(&server.url(), settings("f5:"))
+        .await
+        .unwrap();
+    let breaker = breaker(&backend).await;
+    let mut events = breaker.subscribe();
+    breaker.try_acquire().unwrap().failure();
+    breaker.try_acquire().unwrap().failure();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !breaker.is_open() {
+        assert!(Instant::now() < deadline, "two failures never opened it");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.signal("-STOP");
+    // The refresh's next read times out: the process falls back.
+    assert!(!next_availability(&mut events, Duration::from_secs(2)).await);
+    assert!(
+        breaker.is_open(),
+        "open on its own, to the fleet's deadline"
+    );
+    assert!(breaker.try_acquire().is_err());
+    server.signal("-CONT");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_and_restarted_on_its_port_is_reconnected_to() {
     let Some(server) = RedisServer::start() else {
@@ -194,6 +225,13 @@ async fn the_right_password_connects_and_a_wrong_one_fails_without_showing_it() 
         assert!(!shown.contains("battery-staple"), "{shown}");
         assert!(!shown.is_empty());
     }
+    // No password at all (an unset variable) fails at start-up too, not at the first call.
+    let none = format!("redis://127.0.0.1:{}", server.port);
+    let error = Backend::connect_with(&none, settings("f4:"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connect);
+    assert!(error.to_string().contains("NOAUTH"), "{error}");
     // An ACL user with its own password works too.
     assert_eq!(
         server.command("ACL SETUSER fleet on >tr0ub4dor ~* &* +@all"),

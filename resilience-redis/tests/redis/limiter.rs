@@ -121,6 +121,19 @@ async fn a_wrong_type_under_the_key_is_an_unavailable_quota_never_a_panic() {
         events.try_recv().unwrap().detail,
         Detail::SharedState { available: false }
     );
+    // The server answers all along, but the key still holds no quota: three refreshes
+    // later the name is still lost, not found and lost again at each one.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(limiter.acquire().await.is_err());
+    }
+    let availability: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|event| matches!(event.detail, Detail::SharedState { .. }))
+        .collect();
+    assert!(
+        availability.is_empty(),
+        "no flapping between lost and found: {availability:?}"
+    );
     // Garbage of the right type is refused by the script itself.
     server.command("DEL q2:{partner-api}:quota");
     server.command("SET q2:{partner-api}:quota garbage");

@@ -1,5 +1,6 @@
 //! Every admission path of a shared limiter draws on the fleet's quota, not on the
-//! process's own: `try_acquire` (through its lease), plain fns (`#[rate_limit]` on a
+//! process's own: `try_acquire` (a round trip, or its lease on a current-thread runtime),
+//! plain fns (`#[rate_limit]` on a
 //! non-async fn, `call_blocking`) and the tower layer. Two "processes" in one, each with a
 //! backend of its own, as in `limiter.rs`; and each path follows its name's fallback mode
 //! while the server is paused.
@@ -97,16 +98,13 @@ fn assert_one_quota(path: &str, quota: u32, (a, b): (u32, u32)) {
     assert!(a > 0 && b > 0, "{path}: both drew on the quota: {a} + {b}");
 }
 
-/// `try_acquire` never waits, so it hands out permits leased from the fleet ahead of time:
-/// leases are admissions the fleet counted, so two processes together never get more than
-/// the quota. Ninety-five an hour makes leases of ten, and the last one partial: the
-/// script grants only the five permits left.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_trying_to_acquire_share_one_quota() {
+/// Two processes calling `try_acquire` until the fleet's quota of ninety-five is spent:
+/// together they get it all and no more, and then the fleet's wait for its next permit.
+async fn try_acquire_shares_one_quota(prefix: &str) {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let settings = support::patient().key_prefix("paths-try:");
+    let settings = support::patient().key_prefix(prefix);
     let member =
         |backend: &Backend| shared_with(backend, "try", an_hour(95), WhenUnavailable::Reject);
     let a = member(&backend(&server, settings.clone()).await);
@@ -122,10 +120,27 @@ async fn two_processes_trying_to_acquire_share_one_quota() {
         Err(Error::RateLimited { retry_after, .. }) => assert!(
             // One permit an hour / 95 = 37.9s: the fleet's next permit, as Redis said.
             retry_after > Duration::from_secs(30) && retry_after <= Duration::from_millis(37_895),
-            "the fleet's next permit, and the lease says so: {retry_after:?}"
+            "the fleet's next permit: {retry_after:?}"
         ),
         other => panic!("the fleet's quota is spent: {other:?}"),
     }
+}
+
+/// On a multi-thread runtime's worker, `try_acquire` waits for one round trip
+/// (`block_in_place` hands the worker's other tasks on meanwhile): the fleet's exact
+/// answer, as an async call gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_trying_to_acquire_share_one_quota() {
+    try_acquire_shares_one_quota("paths-try:").await;
+}
+
+/// A current-thread runtime's only thread cannot wait for a script that would run on it,
+/// so there `try_acquire` hands out permits leased from the fleet ahead of time: leases
+/// are admissions the fleet counted, so two processes together never get more than the
+/// quota, the last lease partial (the script grants only the permits left).
+#[tokio::test]
+async fn two_processes_trying_to_acquire_on_one_thread_share_one_quota_through_leases() {
+    try_acquire_shares_one_quota("paths-lease:").await;
 }
 
 #[resilience::rate_limit(name = "redis::paths::plain", max_requests = 10, window = "1h")]
@@ -284,15 +299,48 @@ async fn a_paused_server_is_refused_or_local_on_every_path_as_the_name_says() {
         assert!(took < TIMEOUT + SLACK, "tower: waited {took:?}");
     }
 
-    // The first call finds no lease and starts fetching one; the calls after it are turned
-    // away until the fetch times out, then the name's mode answers.
-    let reject_limiter = Arc::clone(&try_reject);
+    // `try_acquire` waits for its round trip where a thread may block (a worker of this
+    // multi-thread runtime, a thread of no runtime): the timeout, then the name's mode.
+    let start = Instant::now();
+    let answer = try_reject.try_acquire();
+    assert!(
+        refused(&answer),
+        "try_acquire on a worker, reject: {answer:?}"
+    );
+    assert!(
+        start.elapsed() < TIMEOUT + SLACK,
+        "waited {:?}",
+        start.elapsed()
+    );
     let local_limiter = Arc::clone(&try_local);
-    tokio::task::spawn_blocking(move || {
-        try_until(&reject_limiter, refused);
-        try_until(&local_limiter, Result::is_ok);
+    let (answer, took) = std::thread::spawn(move || {
+        let start = Instant::now();
+        (local_limiter.try_acquire(), start.elapsed())
     })
-    .await
+    .join()
+    .unwrap();
+    assert!(
+        answer.is_ok(),
+        "try_acquire on a plain thread, local: {answer:?}"
+    );
+    assert!(took < TIMEOUT + SLACK, "waited {took:?}");
+
+    // On a current-thread runtime it never waits: the first call finds no lease and
+    // starts fetching one; the calls after it are turned away until the fetch times out,
+    // then the name's mode answers.
+    let leased_reject = shared(&reject, "lease", WhenUnavailable::Reject);
+    let leased_local = shared(&local, "lease", WhenUnavailable::Local);
+    std::thread::spawn(move || {
+        let one_thread = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        one_thread.block_on(async {
+            try_until(&leased_reject, refused);
+            try_until(&leased_local, Result::is_ok);
+        });
+    })
+    .join()
     .unwrap();
     server.signal("-CONT");
 }

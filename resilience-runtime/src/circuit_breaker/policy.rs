@@ -164,6 +164,9 @@ impl CircuitBreaker {
             // reads no clock.
             SharedView::NotClosed => State::ForcedOpen { generation: 0 },
             SharedView::Local => self.load().reset(),
+            SharedView::LocalOpen(left) => State::Open {
+                until_ms: millis_ceil(self.elapsed().saturating_add(left)),
+            },
         };
         // No event here: the store reports the fleet's transitions itself
         // (`shared_transition`), since the word stands for them only roughly.

@@ -120,8 +120,9 @@ pub enum Detail {
         attempt: u32,
     },
     /// The instance runs with a new configuration from now on (a reload through
-    /// [`Registry::apply`](crate::Registry::apply) or the policy's own `reconfigure`);
-    /// calls already running finish with the one they started with.
+    /// `Registry::apply`, feature `config`, or the policy's own `reconfigure`); calls
+    /// already running finish with the one they started with. An instance not yet in use
+    /// announces the config a document gives it too, to the registry's subscribers.
     Reconfigured {
         /// The fields that changed, as `field: old -> new`, comma separated.
         changes: Arc<str>,
