@@ -41,6 +41,22 @@ async fn breaker(backend: &Backend) -> Arc<CircuitBreaker> {
     breaker
 }
 
+/// A breaker shared under `prefix`, opened for the fleet by two failures.
+async fn opened(server: &RedisServer, prefix: &str) -> (Backend, Arc<CircuitBreaker>) {
+    let backend = Backend::connect_with(&server.url(), settings(prefix))
+        .await
+        .unwrap();
+    let breaker = breaker(&backend).await;
+    breaker.try_acquire().unwrap().failure();
+    breaker.try_acquire().unwrap().failure();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !breaker.is_open() {
+        assert!(Instant::now() < deadline, "two failures never opened it");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (backend, breaker)
+}
+
 async fn next_availability(events: &mut Subscription, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     loop {
@@ -117,18 +133,8 @@ async fn a_breaker_open_for_the_fleet_stays_open_when_redis_goes_away() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let backend = Backend::connect_with(&server.url(), settings("f5:"))
-        .await
-        .unwrap();
-    let breaker = breaker(&backend).await;
+    let (_backend, breaker) = opened(&server, "f5:").await;
     let mut events = breaker.subscribe();
-    breaker.try_acquire().unwrap().failure();
-    breaker.try_acquire().unwrap().failure();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !breaker.is_open() {
-        assert!(Instant::now() < deadline, "two failures never opened it");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     server.signal("-STOP");
     // The refresh's next read times out: the process falls back.
     assert!(!next_availability(&mut events, Duration::from_secs(2)).await);
@@ -179,17 +185,7 @@ async fn keys_flushed_under_an_open_breaker_are_a_fresh_closed_state() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let backend = Backend::connect_with(&server.url(), settings("f3:"))
-        .await
-        .unwrap();
-    let breaker = breaker(&backend).await;
-    breaker.try_acquire().unwrap().failure();
-    breaker.try_acquire().unwrap().failure();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !breaker.is_open() {
-        assert!(Instant::now() < deadline, "two failures never opened it");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (_backend, breaker) = opened(&server, "f3:").await;
     assert_eq!(server.command("FLUSHALL"), "+OK");
     let deadline = Instant::now() + Duration::from_secs(2);
     while !breaker.is_closed() {
