@@ -49,6 +49,25 @@ pub(crate) struct Section<'a> {
     pub(crate) instances: BTreeMap<&'a str, (Option<&'a str>, Layer<'a>)>,
 }
 
+impl<'a> Section<'a> {
+    /// The fields the section sets for the instance `name`, in the order they apply: the
+    /// defaults, the base it extends, its own.
+    pub(crate) fn layers(&self, name: &str) -> impl Iterator<Item = &(&'a str, &'a Value)> + Clone {
+        let instance = self.instances.get(name);
+        let base = instance
+            .and_then(|(extends, _)| *extends)
+            .and_then(|base| self.bases.get(base));
+        [
+            Some(&self.defaults),
+            base,
+            instance.map(|(_, fields)| fields),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+    }
+}
+
 /// An environment variable's layer: the variable, the instance's name as written in it,
 /// and the field and value.
 pub(crate) struct EnvField {

@@ -248,7 +248,7 @@ fn plan<P: Reloadable>(
         }
     }
     let mut steps = Vec::new();
-    for (name, (extends, fields)) in &section.instances {
+    for name in section.instances.keys() {
         if slots.get(*name).is_some_and(|slot| slot.declared.is_some()) {
             continue;
         }
@@ -256,13 +256,9 @@ fn plan<P: Reloadable>(
         if registry.is_method_name(kind, name) {
             // A method's default name, declared at its first call: its fields wait for
             // it, checked now over the kind's defaults so that a mistake is this apply's.
-            let base = extends.and_then(|base| section.bases.get(base));
-            let layers = [Some(&section.defaults), base, Some(fields)];
             let pending = Pending(
-                layers
-                    .into_iter()
-                    .flatten()
-                    .flatten()
+                section
+                    .layers(name)
                     .map(|&(field, value)| (field.to_owned(), value.clone()))
                     .collect(),
             );
@@ -294,16 +290,7 @@ fn plan<P: Reloadable>(
         };
         let path = format!("{root}.instances.{}", key(name));
         let mut config = declaration.clone();
-        let instance = section.instances.get(&**name);
-        let base = instance
-            .and_then(|(extends, _)| *extends)
-            .and_then(|base| section.bases.get(base));
-        let layers = [
-            Some(&section.defaults),
-            base,
-            instance.map(|(_, fields)| fields),
-        ];
-        let layers = layers.into_iter().flatten().flatten();
+        let layers = section.layers(name);
         let set = |field: &str| {
             layers.clone().any(|&(set, _)| set == field)
                 || env
@@ -432,11 +419,17 @@ fn record<P: Reloadable>(
                     policy: None,
                     documented: None,
                 });
-                let was = slot.documented.as_ref().map(|(fields, _)| fields);
+                let was = slot
+                    .documented
+                    .as_ref()
+                    .map(|documented| &documented.fields);
                 // The document replaces a configuration by hand, as it does for the
                 // declared instances.
                 if was != pending.as_ref() || slot.configured.is_some() {
-                    slot.documented = pending.map(laid_over::<P::Config>);
+                    slot.documented = pending.map(|fields| Documented {
+                        fields,
+                        over: Pending::over::<P::Config>,
+                    });
                     slot.configured = None;
                     changed.push((P::KIND, name));
                 }
@@ -444,12 +437,6 @@ fn record<P: Reloadable>(
         }
     }
     reloads
-}
-
-/// `pending`, with the fn that lays it over a declaration.
-fn laid_over<C: Fields + PolicyConfig>(pending: Pending) -> Documented<C> {
-    let fields = pending.clone();
-    (pending, Arc::new(move |declared: &C| fields.over(declared)))
 }
 
 fn reload<P: Reloadable>(

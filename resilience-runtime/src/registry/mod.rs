@@ -451,8 +451,8 @@ impl Registry {
                 slot.declared = Some(config.clone());
                 slot.owner = private.then_some(owner);
                 #[cfg(feature = "config")]
-                if let Some((_, over)) = slot.documented.take() {
-                    match over(config) {
+                if let Some(documented) = slot.documented.take() {
+                    match (documented.over)(&documented.fields, config) {
                         Ok(config) => slot.configured = Some(config),
                         // Checked over the kind's defaults when it was applied; only this
                         // declaration's own values can break it, and the declaration,

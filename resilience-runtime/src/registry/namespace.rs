@@ -30,13 +30,14 @@ pub(super) struct Slot<P: Policy> {
     pub(super) documented: Option<Documented<P::Config>>,
 }
 
-/// A document's fields for a slot not yet declared ([`Pending`](crate::config::Pending)),
-/// and the same fields laid over a declaration: the config, or the rule they break.
+/// A document's fields for a slot not yet declared, and how they are laid over its
+/// declaration when it comes: `Pending::over` for the config's type, taken by the apply,
+/// which knows the type's fields (the registry's code for every kind does not).
 #[cfg(feature = "config")]
-pub(super) type Documented<C> = (
-    crate::config::Pending,
-    Arc<dyn Fn(&C) -> Result<C, crate::error::InvalidConfig> + Send + Sync>,
-);
+pub(super) struct Documented<C> {
+    pub(super) fields: crate::config::Pending,
+    pub(super) over: fn(&crate::config::Pending, &C) -> Result<C, crate::error::InvalidConfig>,
+}
 
 impl<P: Policy> Slot<P> {
     pub(super) fn declared(config: P::Config, owner: Option<usize>) -> Self {
