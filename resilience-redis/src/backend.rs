@@ -173,10 +173,11 @@ impl Backend {
         let password = info.redis.password.clone();
         let server = format!("{}/{}", info.addr, info.redis.db);
         let user = info.redis.username.clone();
+        // Connecting may take longer than one call may wait: a call never waits for a
+        // connection (`run` bounds it), only the start-up does.
+        let starting = settings.timeout.max(Duration::from_secs(1));
         let config = ConnectionManagerConfig::new()
-            // Connecting may take longer than one call may wait: a call never waits for a
-            // connection (`run` bounds it), only the start-up does.
-            .set_connection_timeout(settings.timeout.max(Duration::from_secs(1)))
+            .set_connection_timeout(starting)
             .set_response_timeout(settings.timeout)
             .set_number_of_retries(1);
         // Which server, and whether over TLS: a certificate error alone does not say.
@@ -197,7 +198,7 @@ impl Backend {
         let mut pinged = connection.clone();
         let command = redis::cmd("PING");
         let ping = command.query_async::<String>(&mut pinged);
-        match tokio::time::timeout(settings.timeout.max(Duration::from_secs(1)), ping).await {
+        match tokio::time::timeout(starting, ping).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(failed(&e)),
             Err(_) => return Err(failed(&"no answer to PING")),

@@ -196,7 +196,7 @@ impl SharedBreaker {
         this.backend.spawn(async move {
             while let Some((invocation, then)) = jobs.recv().await {
                 let Some(this) = weak.upgrade() else { return };
-                let lease = this.settle(this.backend.run(invocation).await);
+                let lease = this.settle(this.backend.run(invocation).await, None);
                 then(&this, lease);
             }
         });
@@ -215,7 +215,7 @@ impl SharedBreaker {
     pub(crate) async fn refresh(self: &Arc<Self>) {
         let applied = self.applied.load(Acquire);
         let invocation = self.invocation(&READ_SCRIPT, |_| {});
-        self.settle_read(self.backend.run(invocation).await, Some(applied));
+        self.settle(self.backend.run(invocation).await, Some(applied));
     }
 
     /// Applies a state the pub/sub channel pushed.
@@ -225,13 +225,10 @@ impl SharedBreaker {
         }
     }
 
-    /// Applies a script's reply, or falls back if there was none.
-    fn settle(&self, reply: Option<Value>) -> Option<u64> {
-        self.settle_read(reply, None)
-    }
-
-    /// [`settle`](Self::settle), for a reply read when `applied` states had been taken.
-    fn settle_read(&self, reply: Option<Value>, applied: Option<u64>) -> Option<u64> {
+    /// Applies a script's reply, or falls back if there was none; `applied`, for the
+    /// refresh's read, is the count of states taken when it was sent (see
+    /// [`apply`](Self::apply)).
+    fn settle(&self, reply: Option<Value>, applied: Option<u64>) -> Option<u64> {
         match reply.as_ref().and_then(Fleet::from_reply) {
             Some((fleet, lease)) => {
                 self.found();
