@@ -231,16 +231,13 @@ impl FromValue for Backoff {
 impl FromValue for Jitter {
     fn from_value(value: &Value) -> Result<Self, String> {
         // `jitter = true` / `false`, as the attribute takes it: full jitter, or none.
-        match value {
-            Value::Bool(on) => return Ok(if *on { Jitter::Full } else { Jitter::None }),
-            Value::Env(text) if matches!(text.trim(), "true" | "false") => {
-                return Ok(if text.trim() == "true" {
-                    Jitter::Full
-                } else {
-                    Jitter::None
-                })
-            }
-            _ => {}
+        let switch = match value {
+            Value::Bool(on) => Some(*on),
+            Value::Env(text) => text.trim().parse().ok(),
+            _ => None,
+        };
+        if let Some(on) = switch {
+            return Ok(if on { Jitter::Full } else { Jitter::None });
         }
         word(
             value,
