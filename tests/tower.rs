@@ -1030,3 +1030,95 @@ async fn a_retry_layer_call_keeps_its_config_through_a_reload() {
         "the next call takes the new config"
     );
 }
+
+/// A layer built by name borrows the registry's instance for good: however many times it
+/// is built, the registry's instance gains one reference in all, and its calls, running,
+/// queued or dropped, hold none (nothing counted per call). One built from an `Arc` holds
+/// one per call that runs, and lets the instance go when the last call ends.
+#[tokio::test(start_paused = true)]
+async fn a_layer_built_by_name_counts_no_references_per_call() {
+    let (breaker, retry, bulkhead) = (
+        "tower::counted::breaker",
+        "tower::counted::retry",
+        "tower::counted::bulkhead",
+    );
+    registry()
+        .get_or_create(breaker, CircuitBreakerConfig::default())
+        .unwrap();
+    registry()
+        .get_or_create(retry, RetryConfig::default())
+        .unwrap();
+    let one_slot = BulkheadConfig::DEFAULT
+        .max_concurrent(1)
+        .max_wait(Duration::from_secs(1));
+    registry().get_or_create(bulkhead, one_slot).unwrap();
+    let instances = (
+        registry().circuit_breaker(breaker).unwrap(),
+        registry().retry(retry).unwrap(),
+        registry().bulkhead(bulkhead).unwrap(),
+    );
+    let counts = || {
+        [
+            Arc::strong_count(&instances.0),
+            Arc::strong_count(&instances.1),
+            Arc::strong_count(&instances.2),
+        ]
+    };
+    let before = counts();
+    let layers = || {
+        ServiceBuilder::new()
+            .layer(CircuitBreakerLayer::named(breaker).unwrap())
+            .layer(RetryLayer::named(retry).unwrap())
+            .layer(BulkheadLayer::named(bulkhead).unwrap())
+    };
+    let (mut first, mut handle) = mock::spawn_layer::<u8, u8, _>(layers());
+    for _ in 0..10 {
+        drop(layers());
+    }
+    let built = counts();
+    assert_eq!(
+        built,
+        before.map(|count| count + 1),
+        "one borrow for good each"
+    );
+
+    assert!(matches!(first.poll_ready(), Poll::Ready(Ok(()))));
+    let mut running = Box::pin(first.call(1));
+    assert!(poll_once(&mut running).await.is_pending());
+    let _request = next_request(&mut handle).await;
+    let (mut second, _handle) = mock::spawn_layer::<u8, u8, _>(layers());
+    assert!(second.poll_ready().is_pending(), "queued for the only slot");
+    assert_eq!(instances.2.available(), 0);
+    assert_eq!(
+        counts(),
+        built,
+        "a call running and one queued hold nothing"
+    );
+    drop(running);
+    assert!(
+        matches!(second.poll_ready(), Poll::Ready(Ok(()))),
+        "the slot came back"
+    );
+    drop(second);
+    assert_eq!(instances.2.available(), 1);
+    assert_eq!(
+        instances.0.stats().abandoned,
+        1,
+        "the dropped call was abandoned"
+    );
+    assert_eq!(counts(), built);
+
+    // By `Arc`: a reference per call running, given back with the call.
+    let by_hand = Arc::new(Retry::new("by hand", RetryConfig::default()).unwrap());
+    let (mut service, mut handle) =
+        mock::spawn_layer::<u8, u8, _>(RetryLayer::new(Arc::clone(&by_hand)));
+    let idle = Arc::strong_count(&by_hand);
+    assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    let mut running = Box::pin(service.call(1));
+    assert!(poll_once(&mut running).await.is_pending());
+    assert_eq!(Arc::strong_count(&by_hand), idle + 1, "the call's own");
+    let (_, respond) = next_request(&mut handle).await;
+    respond.send_response(2);
+    assert_eq!(running.await.unwrap(), 2);
+    assert_eq!(Arc::strong_count(&by_hand), idle);
+}

@@ -17,10 +17,9 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use resilience::config::Document;
 use resilience::{
-    bulkhead, circuit_breaker, hedge, rate_limit, registry, retry, timeout, Bulkhead, BulkheadConfig,
-    CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, KeyedConfig,
-    KeyedRateLimiter, RateLimiter,
-    RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
+    bulkhead, circuit_breaker, hedge, rate_limit, registry, retry, timeout, Bulkhead,
+    BulkheadConfig, CircuitBreaker, CircuitBreakerConfig, Error, Hedge, HedgeConfig, KeyedConfig,
+    KeyedRateLimiter, RateLimiter, RateLimiterConfig, Retry, RetryConfig, Timeout, TimeoutConfig,
 };
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -383,7 +382,11 @@ fn reloaded(c: &mut Criterion) {
     )
     .unwrap();
     let changed = registry().apply(&document).unwrap();
-    assert_eq!(changed.len(), 5, "every instance of the row reloaded: {changed:?}");
+    assert_eq!(
+        changed.len(),
+        5,
+        "every instance of the row reloaded: {changed:?}"
+    );
     group.bench_function("resilience all five attributes, after a reload", |b| {
         b.to_async(&rt).iter(with_all_five_reloaded)
     });
@@ -409,7 +412,9 @@ fn observed(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("observed");
     group.bench_function("bare call", |b| b.to_async(&rt).iter(bare));
-    group.bench_function("resilience attribute", |b| b.to_async(&rt).iter(with_breaker));
+    group.bench_function("resilience attribute", |b| {
+        b.to_async(&rt).iter(with_breaker)
+    });
     group.bench_function("resilience all five attributes", |b| {
         b.to_async(&rt).iter(with_all_five)
     });
@@ -535,11 +540,12 @@ fn tower_layers(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("tower_circuit_breaker");
     bench_service(&mut group, &rt, "bare call", service);
-    let ours =
-        Arc::new(CircuitBreaker::new("bench::tower_cb", CircuitBreakerConfig::default()).unwrap());
+    let ours = registry()
+        .get_or_create("bench::tower_cb", CircuitBreakerConfig::default())
+        .unwrap();
     bench_service(&mut group, &rt, "resilience CircuitBreakerLayer", || {
         ServiceBuilder::new()
-            .layer(CircuitBreakerLayer::new(Arc::clone(&ours)))
+            .layer(CircuitBreakerLayer::named(ours.name()).unwrap())
             .service(service())
     });
     bench_service(&mut group, &rt, "tower-resilience", || {
@@ -552,10 +558,12 @@ fn tower_layers(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("tower_retry");
     bench_service(&mut group, &rt, "bare call", service);
-    let ours = Arc::new(Retry::new("bench::tower_retry", RetryConfig::default()).unwrap());
+    let ours = registry()
+        .get_or_create("bench::tower_retry", RetryConfig::default())
+        .unwrap();
     bench_service(&mut group, &rt, "resilience RetryLayer", || {
         ServiceBuilder::new()
-            .layer(RetryLayer::new(Arc::clone(&ours)))
+            .layer(RetryLayer::named(ours.name()).unwrap())
             .service(service())
     });
     bench_service(&mut group, &rt, "tower Retry", || {
@@ -574,10 +582,12 @@ fn tower_layers(c: &mut Criterion) {
     let mut group = c.benchmark_group("tower_timeout");
     bench_service(&mut group, &rt, "bare call", service);
     let config = TimeoutConfig::DEFAULT.duration(ten_seconds);
-    let ours = Arc::new(Timeout::new("bench::tower_timeout", config).unwrap());
+    let ours = registry()
+        .get_or_create("bench::tower_timeout", config)
+        .unwrap();
     bench_service(&mut group, &rt, "resilience TimeoutLayer", || {
         ServiceBuilder::new()
-            .layer(TimeoutLayer::new(Arc::clone(&ours)))
+            .layer(TimeoutLayer::named(ours.name()).unwrap())
             .service(service())
     });
     bench_service(&mut group, &rt, "tower Timeout", || {
@@ -596,10 +606,12 @@ fn tower_layers(c: &mut Criterion) {
     let mut group = c.benchmark_group("tower_bulkhead");
     bench_service(&mut group, &rt, "bare call", service);
     let config = BulkheadConfig::DEFAULT.max_concurrent(100);
-    let ours = Arc::new(Bulkhead::new("bench::tower_bulkhead", config).unwrap());
+    let ours = registry()
+        .get_or_create("bench::tower_bulkhead", config)
+        .unwrap();
     bench_service(&mut group, &rt, "resilience BulkheadLayer", || {
         ServiceBuilder::new()
-            .layer(BulkheadLayer::new(Arc::clone(&ours)))
+            .layer(BulkheadLayer::named(ours.name()).unwrap())
             .service(service())
     });
     bench_service(&mut group, &rt, "tower ConcurrencyLimit", || {
@@ -621,10 +633,12 @@ fn tower_layers(c: &mut Criterion) {
     let config = RateLimiterConfig::DEFAULT
         .max_requests(4_000_000_000)
         .window(Duration::from_secs(1));
-    let ours = Arc::new(RateLimiter::new("bench::tower_rate_limit", config).unwrap());
+    let ours = registry()
+        .get_or_create("bench::tower_rate_limit", config)
+        .unwrap();
     bench_service(&mut group, &rt, "resilience RateLimitLayer", || {
         ServiceBuilder::new()
-            .layer(RateLimitLayer::new(Arc::clone(&ours)))
+            .layer(RateLimitLayer::named(ours.name()).unwrap())
             .service(service())
     });
     bench_service(&mut group, &rt, "tower RateLimit", || {

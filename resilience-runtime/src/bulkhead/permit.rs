@@ -30,6 +30,12 @@ impl<'a> BulkheadPermit<'a> {
 
     /// Turns the slot into one held by `bulkhead`'s `Arc`, passing the duty of giving it
     /// back from one guard to the other.
+    /// Leaves the slot taken with no guard: the caller gives it back with
+    /// [`Bulkhead::release`], once.
+    pub(crate) fn disarm(self) {
+        self.slot.disarm();
+    }
+
     pub(super) fn into_owned(self, bulkhead: Arc<Bulkhead>) -> OwnedBulkheadPermit {
         debug_assert!(std::ptr::eq(self.bulkhead, &*bulkhead));
         self.slot.disarm();

@@ -356,14 +356,13 @@ impl Bulkhead {
     }
 
     /// A free slot now, counted as admitted, or `None` with nothing counted yet: the first
-    /// step of [`acquire_owned`](Self::acquire_owned), for a caller that queues, when it
-    /// must, in a future of its own (the tower layer's `poll_ready`, which then boxes
-    /// `acquire_owned` only when every slot is taken).
+    /// step of [`acquire`](Self::acquire), for a caller that queues, when it must, in a
+    /// future of its own (the tower layer's `poll_ready`, which then boxes `acquire` only
+    /// when every slot is taken).
     #[cfg(feature = "tower")]
-    pub(crate) fn try_take_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
+    pub(crate) fn try_take(&self) -> Option<BulkheadPermit<'_>> {
         let slot = self.slots.try_acquire()?;
-        let permit = self.admit(Some(slot)).ok()?;
-        Some(permit.into_owned(Arc::clone(self)))
+        self.admit(Some(slot)).ok()
     }
 
     /// [`acquire`](Self::acquire) on a shared bulkhead: the permit holds the `Arc`, so it
@@ -515,7 +514,7 @@ impl Bulkhead {
     }
 
     /// Gives back a slot whose guard was disarmed: an [`OwnedBulkheadPermit`]'s.
-    pub(super) fn release(&self) {
+    pub(crate) fn release(&self) {
         self.slots.release();
     }
 

@@ -8,6 +8,8 @@ mod stats;
 mod window;
 
 pub use config::{CircuitBreakerConfig, SlidingWindow};
+#[cfg(feature = "tower")]
+pub(crate) use permit::Call;
 pub use permit::{CallPermit, OwnedCallPermit};
 pub use policy::CircuitBreaker;
 pub use stats::{CircuitBreakerStats, CircuitState, WindowStats};

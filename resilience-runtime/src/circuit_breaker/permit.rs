@@ -11,13 +11,13 @@ use std::sync::Arc;
 /// dropped unreported (the caller's future was dropped, or the body panicked). It carries
 /// the generation or episode it was admitted in, so a late report never counts against a
 /// state it never saw. `B` is how the breaker is held: borrowed or shared.
-struct Call<B: Deref<Target = CircuitBreaker>> {
+pub(crate) struct Call<B: Deref<Target = CircuitBreaker>> {
     breaker: B,
     permit: Option<Permit>,
 }
 
 impl<B: Deref<Target = CircuitBreaker>> Call<B> {
-    fn new(breaker: B, permit: Permit) -> Self {
+    pub(super) fn new(breaker: B, permit: Permit) -> Self {
         Self {
             breaker,
             permit: Some(permit),
@@ -28,6 +28,18 @@ impl<B: Deref<Target = CircuitBreaker>> Call<B> {
         if let Some(permit) = self.permit.take() {
             self.breaker.report(permit, report);
         }
+    }
+
+    /// Reports the call as a success.
+    #[cfg(feature = "tower")]
+    pub(crate) fn success(mut self) {
+        self.finish(Report::Success);
+    }
+
+    /// Reports the call as a failure.
+    #[cfg(feature = "tower")]
+    pub(crate) fn failure(mut self) {
+        self.finish(Report::Failure);
     }
 
     fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,8 @@
 //! The breaker itself: admission, outcomes, manual control, and its pipeline layer.
 
 use super::config::CircuitBreakerConfig;
+#[cfg(feature = "tower")]
+use super::permit::Call;
 use super::permit::{CallPermit, OwnedCallPermit};
 use super::state::{Permit, Report, State};
 use super::stats::{CircuitBreakerStats, CircuitState, WindowStats};
@@ -16,6 +18,8 @@ use crate::{ConfigError, Error, Kind};
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+#[cfg(feature = "tower")]
+use std::ops::Deref;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::AtomicU64 as Count;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -511,6 +515,14 @@ impl CircuitBreaker {
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedCallPermit, Error> {
         let permit = self.admit()?;
         Ok(OwnedCallPermit::new(self, permit))
+    }
+
+    /// [`try_acquire`](Self::try_acquire) on a breaker held as `B`: the tower layer's,
+    /// borrowed for good or shared.
+    #[cfg(feature = "tower")]
+    pub(crate) fn try_acquire_held<B: Deref<Target = Self>>(breaker: B) -> Result<Call<B>, Error> {
+        let permit = breaker.admit()?;
+        Ok(Call::new(breaker, permit))
     }
 
     /// The state now. An open breaker whose recovery timeout is over reads as half-open:

@@ -417,6 +417,8 @@ fn record<P: Reloadable>(
                     configured: None,
                     owner: None,
                     policy: None,
+                    #[cfg(feature = "tower")]
+                    forever: std::sync::OnceLock::new(),
                     documented: None,
                 });
                 let was = slot

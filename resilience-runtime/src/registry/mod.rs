@@ -207,14 +207,22 @@ impl Registry {
     /// A name nothing declared or created is an error that suggests the nearest declared
     /// one, as in [`configure`](Self::configure): a typo in a route's layer must not get a
     /// breaker of its own that no attribute and no operator ever sees.
+    ///
+    /// Only a registry that lives for good serves layers: they borrow its instances for
+    /// good, so their calls count no references.
     #[cfg(feature = "tower")]
-    pub(crate) fn named<P: Policy>(&self, name: &str) -> Result<Arc<P>, ConfigError> {
+    pub(crate) fn named<P: Policy>(
+        &'static self,
+        name: &str,
+    ) -> Result<&'static Arc<P>, ConfigError> {
         let namespace = P::namespace(self);
-        namespace.get(name).ok_or_else(|| ConfigError::Undeclared {
-            kind: P::KIND,
-            name: Arc::from(name),
-            did_you_mean: nearest(name, namespace.declared_names()),
-        })
+        namespace
+            .forever(name)
+            .ok_or_else(|| ConfigError::Undeclared {
+                kind: P::KIND,
+                name: Arc::from(name),
+                did_you_mean: nearest(name, namespace.declared_names()),
+            })
     }
 
     /// The keyed rate limiter named `name` (one limiter per key), declared or created.
@@ -326,6 +334,8 @@ impl Registry {
                 configured: Some(config),
                 owner: None,
                 policy: None,
+                #[cfg(feature = "tower")]
+                forever: std::sync::OnceLock::new(),
                 #[cfg(feature = "config")]
                 documented: None,
             };

@@ -1,6 +1,8 @@
 //! Storage: the instances of one kind, by name, and what is known of each before it exists.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "tower")]
+use std::sync::OnceLock;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::Policy;
@@ -21,8 +23,13 @@ pub(super) struct Slot<P: Policy> {
     pub(super) configured: Option<P::Config>,
     /// The call site of a default-named instance, which no other call site shares.
     pub(super) owner: Option<usize>,
-    /// The instance, once something used or looked it up.
+    /// The instance, once something used or looked it up. Never replaced or taken once
+    /// set, so a registry that lives for good keeps its instances for good.
     pub(super) policy: Option<Arc<P>>,
+    /// `policy` borrowed for the rest of the process, for the tower layers of a registry
+    /// that lives as long (see [`Namespace::forever`]); set at most once.
+    #[cfg(feature = "tower")]
+    pub(super) forever: OnceLock<&'static Arc<P>>,
     /// A config document's fields for a method's default name, applied before the method's
     /// first call declared it: laid over the declaration when it arrives (see
     /// `Registry::apply`).
@@ -46,6 +53,8 @@ impl<P: Policy> Slot<P> {
             configured: None,
             owner,
             policy: None,
+            #[cfg(feature = "tower")]
+            forever: OnceLock::new(),
             #[cfg(feature = "config")]
             documented: None,
         }
@@ -93,6 +102,17 @@ impl<P: Policy> Namespace<P> {
         let mut slots = self.write();
         let name = Arc::clone(slots.get_key_value(name)?.0);
         slots.get_mut(&name)?.materialize(&name)
+    }
+
+    /// The instance named `name`, created now if need be, borrowed for the rest of the
+    /// process: a registry that lives for good never lets an instance go, so a holder of
+    /// this borrow counts no references. One `Arc` per name is leaked for it, once.
+    #[cfg(feature = "tower")]
+    pub(super) fn forever(&'static self, name: &str) -> Option<&'static Arc<P>> {
+        let policy = self.get(name)?;
+        let slots = self.read();
+        let slot = slots.get(name)?;
+        Some(*slot.forever.get_or_init(|| Box::leak(Box::new(policy))))
     }
 
     /// The names declared in this namespace, for "did you mean".

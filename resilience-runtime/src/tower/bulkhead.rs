@@ -12,8 +12,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxError;
-use crate::{registry, Bulkhead, ConfigError, Error, OwnedBulkheadPermit};
+use super::{BoxError, Held};
+use crate::{registry, Bulkhead, BulkheadPermit, ConfigError, Error};
 
 /// Wraps a service in a [`BulkheadService`]: at most `max_concurrent` calls in the inner
 /// service at once, across every service of the same bulkhead.
@@ -36,7 +36,7 @@ use crate::{registry, Bulkhead, ConfigError, Error, OwnedBulkheadPermit};
 /// ```
 #[derive(Clone, Debug)]
 pub struct BulkheadLayer {
-    bulkhead: Arc<Bulkhead>,
+    bulkhead: Held<Bulkhead>,
 }
 
 impl BulkheadLayer {
@@ -55,7 +55,9 @@ impl BulkheadLayer {
     /// assert!(BulkheadLayer::named("docs::tower::nothing").is_err());
     /// ```
     pub fn named(name: &str) -> Result<Self, ConfigError> {
-        registry().named(name).map(Self::new)
+        registry().named(name).map(|bulkhead| Self {
+            bulkhead: Held::Forever(bulkhead),
+        })
     }
 
     /// A layer over `bulkhead`, shared with whoever else holds it.
@@ -67,7 +69,9 @@ impl BulkheadLayer {
     /// assert_eq!(layer.bulkhead().name(), "pool");
     /// ```
     pub fn new(bulkhead: Arc<Bulkhead>) -> Self {
-        Self { bulkhead }
+        Self {
+            bulkhead: Held::Counted(bulkhead),
+        }
     }
 
     /// The bulkhead this layer's services share.
@@ -79,7 +83,7 @@ impl BulkheadLayer {
     /// assert_eq!(layer.bulkhead().available(), 10);
     /// ```
     pub fn bulkhead(&self) -> &Arc<Bulkhead> {
-        &self.bulkhead
+        self.bulkhead.arc()
     }
 }
 
@@ -89,7 +93,7 @@ impl<S> Layer<S> for BulkheadLayer {
     fn layer(&self, inner: S) -> Self::Service {
         BulkheadService {
             inner,
-            bulkhead: Arc::clone(&self.bulkhead),
+            bulkhead: self.bulkhead.clone(),
             permit: None,
             slot: Slot::None,
         }
@@ -131,11 +135,27 @@ impl<S> Layer<S> for BulkheadLayer {
 /// ```
 pub struct BulkheadService<S> {
     inner: S,
-    bulkhead: Arc<Bulkhead>,
+    bulkhead: Held<Bulkhead>,
     /// The slot reserved for the next call. Apart from `slot`, so that the common path
     /// moves a pointer, not the larger enum.
-    permit: Option<OwnedBulkheadPermit>,
+    permit: Option<Reserved>,
     slot: Slot,
+}
+
+/// A slot reserved for a call or held by one, given back when dropped.
+struct Reserved(Held<Bulkhead>);
+
+impl Reserved {
+    fn new(bulkhead: &Held<Bulkhead>, permit: BulkheadPermit<'_>) -> Self {
+        permit.disarm();
+        Self(bulkhead.clone())
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.0.release();
+    }
 }
 
 /// Where a service's reservation stands while it holds no slot.
@@ -143,7 +163,7 @@ enum Slot {
     /// None asked for since the last call, or the slot taken (in `permit`).
     None,
     /// Queued for a slot.
-    Queued(Pin<Box<dyn Future<Output = Result<OwnedBulkheadPermit, Error>> + Send + Sync>>),
+    Queued(Pin<Box<dyn Future<Output = Result<Reserved, Error>> + Send + Sync>>),
     /// The bulkhead's refusal, for the next call.
     Rejected(Error),
 }
@@ -152,7 +172,7 @@ impl<S: Clone> Clone for BulkheadService<S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            bulkhead: Arc::clone(&self.bulkhead),
+            bulkhead: self.bulkhead.clone(),
             // A reservation is for one call, the original's.
             permit: None,
             slot: Slot::None,
@@ -184,11 +204,14 @@ where
             match &mut self.slot {
                 // A free slot is taken without boxing a future; only a caller that has to
                 // queue pays for one.
-                Slot::None => match self.bulkhead.try_take_owned() {
-                    Some(permit) => self.permit = Some(permit),
+                Slot::None => match self.bulkhead.try_take() {
+                    Some(permit) => self.permit = Some(Reserved::new(&self.bulkhead, permit)),
                     None => {
-                        let wait = Arc::clone(&self.bulkhead).acquire_owned();
-                        self.slot = Slot::Queued(Box::pin(wait));
+                        let bulkhead = self.bulkhead.clone();
+                        self.slot = Slot::Queued(Box::pin(async move {
+                            let permit = bulkhead.acquire().await?;
+                            Ok(Reserved::new(&bulkhead, permit))
+                        }));
                     }
                 },
                 Slot::Queued(wait) => match ready!(wait.as_mut().poll(cx)) {
@@ -210,7 +233,10 @@ where
             None => {
                 let decided = match mem::replace(&mut self.slot, Slot::None) {
                     Slot::Rejected(rejection) => Err(rejection),
-                    Slot::None | Slot::Queued(_) => Arc::clone(&self.bulkhead).try_acquire_owned(),
+                    Slot::None | Slot::Queued(_) => self
+                        .bulkhead
+                        .try_acquire()
+                        .map(|permit| Reserved::new(&self.bulkhead, permit)),
                 };
                 match decided {
                     Ok(permit) => permit,
@@ -256,7 +282,7 @@ pin_project! {
         Admitted {
             #[pin]
             inner: F,
-            permit: Option<OwnedBulkheadPermit>,
+            permit: Option<Reserved>,
         },
         /// Rejected; the inner service was not called.
         Rejected { rejection: Error },

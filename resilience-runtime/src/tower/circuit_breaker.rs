@@ -11,11 +11,10 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxError;
+use super::{BoxError, Held};
+use crate::circuit_breaker::Call;
 use crate::pipeline::Verdict;
-use crate::{
-    registry, AsRejection, CircuitBreaker, CircuitState, ConfigError, Error, OwnedCallPermit,
-};
+use crate::{registry, AsRejection, CircuitBreaker, CircuitState, ConfigError, Error};
 
 /// Wraps a service in a [`CircuitBreakerService`]: calls go through the breaker, and an
 /// open breaker answers [`Error::CircuitOpen`] without calling the inner service.
@@ -38,7 +37,7 @@ use crate::{
 /// ```
 #[derive(Clone, Debug)]
 pub struct CircuitBreakerLayer {
-    breaker: Arc<CircuitBreaker>,
+    breaker: Held<CircuitBreaker>,
     failure_if: fn(&BoxError) -> bool,
 }
 
@@ -61,7 +60,9 @@ impl CircuitBreakerLayer {
     /// assert_eq!(typo.to_string(), "no circuit breaker named `docs::tower::serach` is declared; did you mean `docs::tower::search`?");
     /// ```
     pub fn named(name: &str) -> Result<Self, ConfigError> {
-        registry().named(name).map(Self::new)
+        registry()
+            .named(name)
+            .map(|breaker| Self::held(Held::Forever(breaker)))
     }
 
     /// A layer over `breaker`, shared with whoever else holds it. Every error of the inner
@@ -76,6 +77,10 @@ impl CircuitBreakerLayer {
     /// assert!(layer.breaker().is_closed());
     /// ```
     pub fn new(breaker: Arc<CircuitBreaker>) -> Self {
+        Self::held(Held::Counted(breaker))
+    }
+
+    fn held(breaker: Held<CircuitBreaker>) -> Self {
         Self {
             breaker,
             failure_if: |_| true,
@@ -117,7 +122,7 @@ impl CircuitBreakerLayer {
     /// assert_eq!(layer.breaker().name(), "search");
     /// ```
     pub fn breaker(&self) -> &Arc<CircuitBreaker> {
-        &self.breaker
+        self.breaker.arc()
     }
 }
 
@@ -127,7 +132,7 @@ impl<S> Layer<S> for CircuitBreakerLayer {
     fn layer(&self, inner: S) -> Self::Service {
         CircuitBreakerService {
             inner,
-            breaker: Arc::clone(&self.breaker),
+            breaker: self.breaker.clone(),
             failure_if: self.failure_if,
             refused: false,
         }
@@ -178,7 +183,7 @@ impl<S> Layer<S> for CircuitBreakerLayer {
 #[derive(Debug)]
 pub struct CircuitBreakerService<S> {
     inner: S,
-    breaker: Arc<CircuitBreaker>,
+    breaker: Held<CircuitBreaker>,
     failure_if: fn(&BoxError) -> bool,
     /// `poll_ready` answered without asking the inner service, the breaker being open:
     /// the next call is rejected.
@@ -189,7 +194,7 @@ impl<S: Clone> Clone for CircuitBreakerService<S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            breaker: Arc::clone(&self.breaker),
+            breaker: self.breaker.clone(),
             failure_if: self.failure_if,
             // Readiness is the original's, for its own next call.
             refused: false,
@@ -227,7 +232,7 @@ where
                 state: State::Rejected { rejection },
             };
         }
-        let state = match Arc::clone(&self.breaker).try_acquire_owned() {
+        let state = match CircuitBreaker::try_acquire_held(self.breaker.clone()) {
             Ok(permit) => State::Admitted {
                 inner: self.inner.call(request),
                 permit: Some(permit),
@@ -263,7 +268,7 @@ pin_project! {
         Admitted {
             #[pin]
             inner: F,
-            permit: Option<OwnedCallPermit>,
+            permit: Option<Call<Held<CircuitBreaker>>>,
             failure_if: fn(&BoxError) -> bool,
         },
         /// Rejected at the call; the inner service was not called.

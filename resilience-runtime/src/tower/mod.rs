@@ -40,10 +40,16 @@
 //!   or created is an error, [`ConfigError::Undeclared`](crate::ConfigError::Undeclared)
 //!   with the nearest declared name, not a fresh instance: a typo must not give a route a
 //!   breaker of its own that no attribute shares and no operator looks for. For an
-//!   instance only layers use, create it first: `XLayer::new(registry().get_or_create(name,
-//!   config)?)`.
+//!   instance only layers use, create it first (`registry().get_or_create(name, config)?`),
+//!   then name it.
 //! - `XLayer::new(instance)` takes any `Arc` of an instance: made by hand (`X::new(name,
 //!   config)?.into()`, outside the registry) or from the registry.
+//!
+//! A layer built by name borrows the registry's instance for good, since the process-wide
+//! registry never lets one go: its calls copy a reference and count nothing. One built with
+//! `new` holds the `Arc`, and each call that needs the instance past `call` (a breaker's,
+//! a retry's, a bulkhead's slot, a timeout's) clones it, so that the instance goes with its
+//! last holder: two atomic read-modify-writes a call more.
 //!
 //! # Order and rejections
 //!
@@ -86,8 +92,57 @@ pub use rate_limit::{RateLimitFuture, RateLimitLayer, RateLimitService};
 pub use retry::{RetryFuture, RetryLayer, RetryService};
 pub use timeout::{TimeoutFuture, TimeoutLayer, TimeoutService};
 
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
 use crate::pipeline::Failure;
 use crate::{AsRejection, Error};
+
+/// An instance as a layer, its services and their response futures hold it.
+///
+/// A layer built by name borrows the process-wide registry's instance for good (the
+/// registry never lets one go), so a call copies a reference and counts nothing; one built
+/// from an `Arc` clones the `Arc` into each call that needs the instance, two atomic
+/// read-modify-writes a call, so that the instance goes when its last holder does.
+enum Held<P: 'static> {
+    Forever(&'static Arc<P>),
+    Counted(Arc<P>),
+}
+
+impl<P> Held<P> {
+    fn arc(&self) -> &Arc<P> {
+        match self {
+            Held::Forever(instance) => instance,
+            Held::Counted(instance) => instance,
+        }
+    }
+}
+
+impl<P> Clone for Held<P> {
+    #[inline]
+    fn clone(&self) -> Self {
+        match self {
+            Held::Forever(instance) => Held::Forever(instance),
+            Held::Counted(instance) => Held::Counted(Arc::clone(instance)),
+        }
+    }
+}
+
+impl<P> Deref for Held<P> {
+    type Target = P;
+
+    #[inline]
+    fn deref(&self) -> &P {
+        self.arc()
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Held<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.arc().fmt(f)
+    }
+}
 
 /// The error of every service here, tower's `BoxError`: a rejection is a boxed
 /// [`resilience::Error`](crate::Error), any other error is the inner service's.

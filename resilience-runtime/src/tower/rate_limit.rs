@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxError;
+use super::{BoxError, Held};
 use crate::{registry, ConfigError, RateLimiter};
 
 /// Wraps a service in a [`RateLimitService`]: calls beyond the limiter's quota wait up to
@@ -36,7 +36,7 @@ use crate::{registry, ConfigError, RateLimiter};
 /// ```
 #[derive(Clone, Debug)]
 pub struct RateLimitLayer {
-    limiter: Arc<RateLimiter>,
+    limiter: Held<RateLimiter>,
 }
 
 impl RateLimitLayer {
@@ -55,7 +55,9 @@ impl RateLimitLayer {
     /// assert!(RateLimitLayer::named("docs::tower::nothing").is_err());
     /// ```
     pub fn named(name: &str) -> Result<Self, ConfigError> {
-        registry().named(name).map(Self::new)
+        registry().named(name).map(|limiter| Self {
+            limiter: Held::Forever(limiter),
+        })
     }
 
     /// A layer over `limiter`, shared with whoever else holds it.
@@ -67,7 +69,9 @@ impl RateLimitLayer {
     /// assert_eq!(layer.limiter().name(), "geo");
     /// ```
     pub fn new(limiter: Arc<RateLimiter>) -> Self {
-        Self { limiter }
+        Self {
+            limiter: Held::Counted(limiter),
+        }
     }
 
     /// The limiter this layer's services share.
@@ -79,7 +83,7 @@ impl RateLimitLayer {
     /// assert_eq!(layer.limiter().stats().admitted, 0);
     /// ```
     pub fn limiter(&self) -> &Arc<RateLimiter> {
-        &self.limiter
+        self.limiter.arc()
     }
 }
 
@@ -89,7 +93,7 @@ impl<S> Layer<S> for RateLimitLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RateLimitService {
             inner,
-            limiter: Arc::clone(&self.limiter),
+            limiter: self.limiter.clone(),
         }
     }
 }
@@ -130,7 +134,7 @@ impl<S> Layer<S> for RateLimitLayer {
 #[derive(Clone)]
 pub struct RateLimitService<S> {
     inner: S,
-    limiter: Arc<RateLimiter>,
+    limiter: Held<RateLimiter>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for RateLimitService<S> {
@@ -167,7 +171,7 @@ where
         // The service made ready for this call goes with it; a clone takes its place.
         let clone = self.inner.clone();
         let mut inner = mem::replace(&mut self.inner, clone);
-        let limiter = Arc::clone(&self.limiter);
+        let limiter = self.limiter.clone();
         let waiting: Waiting<S::Response> = Box::pin(async move {
             // Asks again when first polled: the wait known at the call may be stale.
             limiter.acquire().await?;

@@ -13,7 +13,7 @@ use tokio::time::Sleep;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{failure, BoxError};
+use super::{failure, BoxError, Held};
 use crate::pipeline::{display, finish};
 use crate::retry::Budget;
 use crate::time::{self, Tick};
@@ -44,7 +44,7 @@ use crate::{registry, ConfigError, Retry, RetryConfig};
 /// ```
 #[derive(Clone, Debug)]
 pub struct RetryLayer {
-    retry: Arc<Retry>,
+    retry: Held<Retry>,
     retry_if: fn(&BoxError) -> bool,
     retry_after: fn(&BoxError) -> Option<Duration>,
 }
@@ -65,7 +65,8 @@ impl RetryLayer {
     /// assert!(RetryLayer::named("docs::tower::nothing").is_err());
     /// ```
     pub fn named(name: &str) -> Result<Self, ConfigError> {
-        registry().named(name).map(Self::new)
+        let retry = registry().named(name)?;
+        Ok(Self::held(Held::Forever(retry)))
     }
 
     /// A layer over `retry`, shared with whoever else holds it. Every error of the inner
@@ -78,6 +79,10 @@ impl RetryLayer {
     /// assert_eq!(layer.retry().name(), "fetch");
     /// ```
     pub fn new(retry: Arc<Retry>) -> Self {
+        Self::held(Held::Counted(retry))
+    }
+
+    fn held(retry: Held<Retry>) -> Self {
         Self {
             retry,
             retry_if: |_| true,
@@ -130,7 +135,7 @@ impl RetryLayer {
     /// assert_eq!(layer.retry().config().max_attempts, 4);
     /// ```
     pub fn retry(&self) -> &Arc<Retry> {
-        &self.retry
+        self.retry.arc()
     }
 }
 
@@ -140,7 +145,7 @@ impl<S> Layer<S> for RetryLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RetryService {
             inner,
-            retry: Arc::clone(&self.retry),
+            retry: self.retry.clone(),
             retry_if: self.retry_if,
             retry_after: self.retry_after,
         }
@@ -173,7 +178,7 @@ impl<S> Layer<S> for RetryLayer {
 #[derive(Clone, Debug)]
 pub struct RetryService<S> {
     inner: S,
-    retry: Arc<Retry>,
+    retry: Held<Retry>,
     retry_if: fn(&BoxError) -> bool,
     retry_after: fn(&BoxError) -> Option<Duration>,
 }
@@ -204,7 +209,7 @@ where
             start: self.retry.start(self.retry.config()),
             failures: 0,
             config: None,
-            retry: Arc::clone(&self.retry),
+            retry: self.retry.clone(),
             retry_if: self.retry_if,
             retry_after: self.retry_after,
         }
@@ -244,7 +249,7 @@ pin_project! {
         // kept for the rest of the call, so a reload meanwhile never mixes two. Boxed:
         // only a call that failed holds one.
         config: Option<Box<RetryConfig>>,
-        retry: Arc<Retry>,
+        retry: Held<Retry>,
         retry_if: fn(&BoxError) -> bool,
         retry_after: fn(&BoxError) -> Option<Duration>,
     }

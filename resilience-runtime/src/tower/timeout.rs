@@ -11,7 +11,7 @@ use tokio::time::Sleep;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxError;
+use super::{BoxError, Held};
 use crate::time::{self, Tick};
 use crate::{registry, ConfigError, Timeout};
 
@@ -39,7 +39,7 @@ use crate::{registry, ConfigError, Timeout};
 /// ```
 #[derive(Clone, Debug)]
 pub struct TimeoutLayer {
-    timeout: Arc<Timeout>,
+    timeout: Held<Timeout>,
 }
 
 impl TimeoutLayer {
@@ -58,7 +58,9 @@ impl TimeoutLayer {
     /// assert!(TimeoutLayer::named("docs::tower::nothing").is_err());
     /// ```
     pub fn named(name: &str) -> Result<Self, ConfigError> {
-        registry().named(name).map(Self::new)
+        registry().named(name).map(|timeout| Self {
+            timeout: Held::Forever(timeout),
+        })
     }
 
     /// A layer over `timeout`, shared with whoever else holds it.
@@ -70,7 +72,9 @@ impl TimeoutLayer {
     /// assert_eq!(layer.timeout().name(), "report");
     /// ```
     pub fn new(timeout: Arc<Timeout>) -> Self {
-        Self { timeout }
+        Self {
+            timeout: Held::Counted(timeout),
+        }
     }
 
     /// The timeout this layer's services share.
@@ -83,7 +87,7 @@ impl TimeoutLayer {
     /// assert_eq!(layer.timeout().duration(), Duration::from_secs(3));
     /// ```
     pub fn timeout(&self) -> &Arc<Timeout> {
-        &self.timeout
+        self.timeout.arc()
     }
 }
 
@@ -93,7 +97,7 @@ impl<S> Layer<S> for TimeoutLayer {
     fn layer(&self, inner: S) -> Self::Service {
         TimeoutService {
             inner,
-            timeout: Arc::clone(&self.timeout),
+            timeout: self.timeout.clone(),
         }
     }
 }
@@ -122,7 +126,7 @@ impl<S> Layer<S> for TimeoutLayer {
 #[derive(Clone, Debug)]
 pub struct TimeoutService<S> {
     inner: S,
-    timeout: Arc<Timeout>,
+    timeout: Held<Timeout>,
 }
 
 impl<S, Req> Service<Req> for TimeoutService<S>
@@ -145,7 +149,7 @@ where
             },
             timer: None,
             deadline: None,
-            timeout: Arc::clone(&self.timeout),
+            timeout: self.timeout.clone(),
         }
     }
 }
@@ -176,7 +180,7 @@ pin_project! {
         // Set at the first poll, which starts the clock: the deadline, and the limit it
         // was read from (a reload meanwhile does not change this call's).
         deadline: Option<(Tick, Duration)>,
-        timeout: Arc<Timeout>,
+        timeout: Held<Timeout>,
     }
 }
 
