@@ -360,9 +360,10 @@ impl Bulkhead {
     /// future of its own (the tower layer's `poll_ready`, which then boxes `acquire` only
     /// when every slot is taken).
     #[cfg(feature = "tower")]
+    #[inline]
     pub(crate) fn try_take(&self) -> Option<BulkheadPermit<'_>> {
         let slot = self.slots.try_acquire()?;
-        self.admit(Some(slot)).ok()
+        Some(self.admitted_in(slot))
     }
 
     /// [`acquire`](Self::acquire) on a shared bulkhead: the permit holds the `Arc`, so it
@@ -500,20 +501,34 @@ impl Bulkhead {
     /// Counts the caller admitted with `slot`, or rejected without one.
     #[inline]
     fn admit<'a>(&'a self, slot: Option<Permit<'a>>) -> Result<BulkheadPermit<'a>, Error> {
-        let Some(slot) = slot else {
-            self.rejections.fetch_add(1, Relaxed);
-            let full = Error::BulkheadFull {
-                name: Arc::clone(&self.name),
-                max_concurrent: self.config().max_concurrent,
-            };
-            self.events.rejected(&full);
-            return Err(full);
-        };
-        self.admitted.increment();
-        Ok(BulkheadPermit::new(self, slot))
+        match slot {
+            Some(slot) => Ok(self.admitted_in(slot)),
+            None => Err(self.reject()),
+        }
     }
 
-    /// Gives back a slot whose guard was disarmed: an [`OwnedBulkheadPermit`]'s.
+    #[inline]
+    fn admitted_in<'a>(&'a self, slot: Permit<'a>) -> BulkheadPermit<'a> {
+        self.admitted.increment();
+        BulkheadPermit::new(self, slot)
+    }
+
+    /// Counts and announces a rejection. Out of line: the admitted path stays small
+    /// enough to inline, and returns its permit in registers.
+    #[cold]
+    fn reject(&self) -> Error {
+        self.rejections.fetch_add(1, Relaxed);
+        let full = Error::BulkheadFull {
+            name: Arc::clone(&self.name),
+            max_concurrent: self.config().max_concurrent,
+        };
+        self.events.rejected(&full);
+        full
+    }
+
+    /// Gives back a slot whose guard was disarmed: an [`OwnedBulkheadPermit`]'s, or the
+    /// tower layer's.
+    #[inline]
     pub(crate) fn release(&self) {
         self.slots.release();
     }
