@@ -22,14 +22,22 @@ const _: () = assert!(STRIPES <= 32);
 
 /// A count that only goes up (or back to zero), striped across threads.
 ///
-/// Each instance takes 2 KiB (16 stripes of 128 bytes): keep it for counts bumped on a hot
-/// path, where it saves every call a locked instruction, and use an `AtomicU64` elsewhere.
-#[derive(Default)]
+/// A striped counter takes 2 KiB (16 stripes of 128 bytes, in a box of their own): keep it
+/// for counts bumped on a hot path, where it saves every call a locked instruction, and use
+/// an `AtomicU64` elsewhere. A [`single`](Self::single) one is one stripe bumped with
+/// `fetch_add`: for the instances of a keyed one, which are many, each used by few calls at
+/// once, and whose every byte is paid for per key.
 pub(crate) struct Counter {
-    stripes: [Stripe; STRIPES],
+    stripes: Box<[Stripe]>,
 }
 
-const _: () = assert!(std::mem::size_of::<Counter>() == 2048);
+impl Default for Counter {
+    fn default() -> Self {
+        Self {
+            stripes: (0..STRIPES).map(|_| Stripe::default()).collect(),
+        }
+    }
+}
 
 /// One stripe of a [`Counter`]: a cell alone on its cache line (two on CPUs that prefetch
 /// pairs), so neighbouring stripes never share one.
@@ -38,11 +46,21 @@ const _: () = assert!(std::mem::size_of::<Counter>() == 2048);
 struct Stripe(AtomicU64);
 
 impl Counter {
+    /// One cell, bumped with `fetch_add` by every thread.
+    pub(crate) fn single() -> Self {
+        Self {
+            stripes: Box::new([Stripe::default()]),
+        }
+    }
+
     #[inline]
     pub(crate) fn increment(&self) {
-        let stripe = stripe();
+        // The last stripe is the shared one: a single counter's only stripe, or the one
+        // that threads without a stripe of their own share.
+        let shared = self.stripes.len() - 1;
+        let stripe = if shared == 0 { 0 } else { stripe() };
         let cell = &self.stripes[stripe].0;
-        if stripe == SHARED {
+        if stripe == shared {
             cell.fetch_add(1, Relaxed);
         } else {
             // This thread is the stripe's only writer: no read-modify-write needed.
@@ -61,7 +79,8 @@ impl Counter {
     /// shared stripe (the only one written with read-modify-writes), so the owned stripes'
     /// plain stores stay exact and `get` sums to what came after.
     pub(crate) fn reset(&self) {
-        self.stripes[SHARED].0.fetch_sub(self.get(), Relaxed);
+        let shared = &self.stripes[self.stripes.len() - 1].0;
+        shared.fetch_sub(self.get(), Relaxed);
     }
 }
 
@@ -145,6 +164,28 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(counter.get(), THREADS as u64 * EACH);
+    }
+
+    #[test]
+    fn a_single_counter_loses_no_increment_of_threads_that_own_a_stripe() {
+        const THREADS: u64 = 4;
+        const EACH: u64 = 100_000;
+        let counter = Arc::new(Counter::single());
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let counter = Arc::clone(&counter);
+                std::thread::spawn(move || {
+                    // As if each owned stripe 0: a single counter must not write it plainly.
+                    STRIPE.with(|cell| cell.set(0));
+                    (0..EACH).for_each(|_| counter.increment());
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(counter.get(), THREADS * EACH);
+        counter.reset();
+        counter.increment();
+        assert_eq!(counter.get(), 1);
     }
 
     #[test]

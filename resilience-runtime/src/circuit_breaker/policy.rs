@@ -121,6 +121,12 @@ impl CircuitBreaker {
         })
     }
 
+    /// This instance as one key's of a keyed one: see `PerKey::one_of_many`.
+    pub(crate) fn with_single_counters(mut self) -> Self {
+        self.successes = Counter::single();
+        self
+    }
+
     /// Makes this breaker one view of a breaker shared by many processes: from now on
     /// `shared` decides every call the breaker's word does not let through by itself, and
     /// hears every outcome but a success while the fleet is clean closed. Called by a

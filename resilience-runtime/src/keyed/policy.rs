@@ -70,6 +70,10 @@ pub(crate) mod per_key {
     }
 
     pub trait Sealed: Sized {
+        /// Made one key's instance: its hot-path counters single cells, not 2 KiB of
+        /// stripes, since a keyed instance holds thousands and each key sees few calls
+        /// at once.
+        fn one_of_many(self) -> Self;
         /// Where the instance stands at `now` (read once for a whole sweep of a shard).
         fn standing(&self, now: crate::time::Tick) -> Standing;
         /// Whether the key is listed as open in the snapshot.
@@ -82,6 +86,10 @@ pub(crate) mod per_key {
 }
 
 impl per_key::Sealed for RateLimiter {
+    fn one_of_many(self) -> Self {
+        self.with_single_counters()
+    }
+
     fn standing(&self, now: crate::time::Tick) -> Standing {
         if self.is_full(now) {
             Standing::Idle
@@ -104,6 +112,10 @@ impl per_key::Sealed for RateLimiter {
 }
 
 impl per_key::Sealed for CircuitBreaker {
+    fn one_of_many(self) -> Self {
+        self.with_single_counters()
+    }
+
     fn standing(&self, _: crate::time::Tick) -> Standing {
         if self.is_clean_closed() {
             Standing::Idle
@@ -300,7 +312,7 @@ impl<P: PerKey> Keyed<P> {
             // The config was checked in `new`, so building cannot fail.
             let policy = P::build(Arc::clone(&self.name), self.config.config.clone())
                 .expect("a keyed instance's config is checked when it is made");
-            let policy = Arc::new(policy);
+            let policy = Arc::new(policy.one_of_many());
             if let Some(shared) = self.shared.get() {
                 shared.share_key(&format!("{:?}", key.to_owned()), &policy);
             }

@@ -115,6 +115,12 @@ impl RateLimiter {
         })
     }
 
+    /// This instance as one key's of a keyed one: see `PerKey::one_of_many`.
+    pub(crate) fn with_single_counters(mut self) -> Self {
+        self.admitted = Counter::single();
+        self
+    }
+
     /// Makes this limiter one view of a quota shared by many processes: from now on
     /// `shared` decides each admission, on every path: async calls
     /// ([`acquire`](Self::acquire), [`call`](Self::call), [`layer`](Self::layer), the
