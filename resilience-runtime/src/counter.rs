@@ -1,4 +1,5 @@
-//! Event counters that cost the hot path no atomic read-modify-write.
+//! Event counters that cost the hot path no atomic read-modify-write (striped), and
+//! single ones for the many instances of a keyed one.
 //!
 //! A success counter bumped with `fetch_add` by every call would cost each call a locked
 //! instruction, and a shared cache line contended by every core. A [`Counter`] keeps one
@@ -20,22 +21,22 @@ const SHARED: usize = STRIPES - 1;
 // The free stripes are the bits of one `u32`.
 const _: () = assert!(STRIPES <= 32);
 
-/// A count that only goes up (or back to zero), striped across threads.
+/// A count that only goes up (or back to zero).
 ///
-/// A striped counter takes 2 KiB (16 stripes of 128 bytes, in a box of their own): keep it
-/// for counts bumped on a hot path, where it saves every call a locked instruction, and use
-/// an `AtomicU64` elsewhere. A [`single`](Self::single) one is one stripe bumped with
-/// `fetch_add`: for the instances of a keyed one, which are many, each used by few calls at
-/// once, and whose every byte is paid for per key.
-pub(crate) struct Counter {
-    stripes: Box<[Stripe]>,
+/// A striped counter takes 2 KiB (16 stripes of 128 bytes, boxed): keep it for counts
+/// bumped on a hot path, where it saves every call a locked instruction, and use an
+/// `AtomicU64` elsewhere. A [`single`](Self::single) one is one `AtomicU64` bumped with
+/// `fetch_add`: for the instances of a keyed one, which are many, each seeing few calls
+/// at once, and whose every byte is paid for per key.
+pub(crate) enum Counter {
+    Striped(Box<[Stripe; STRIPES]>),
+    Single(AtomicU64),
 }
 
 impl Default for Counter {
+    /// Striped.
     fn default() -> Self {
-        Self {
-            stripes: (0..STRIPES).map(|_| Stripe::default()).collect(),
-        }
+        Counter::Striped(Box::default())
     }
 }
 
@@ -43,43 +44,53 @@ impl Default for Counter {
 /// pairs), so neighbouring stripes never share one.
 #[derive(Default)]
 #[repr(align(128))]
-struct Stripe(AtomicU64);
+pub(crate) struct Stripe(AtomicU64);
+
+const _: () = assert!(std::mem::size_of::<Stripe>() == 128);
 
 impl Counter {
     /// One cell, bumped with `fetch_add` by every thread.
     pub(crate) fn single() -> Self {
-        Self {
-            stripes: Box::new([Stripe::default()]),
-        }
+        Counter::Single(AtomicU64::new(0))
     }
 
     #[inline]
     pub(crate) fn increment(&self) {
-        // The last stripe is the shared one: a single counter's only stripe, or the one
-        // that threads without a stripe of their own share.
-        let shared = self.stripes.len() - 1;
-        let stripe = if shared == 0 { 0 } else { stripe() };
-        let cell = &self.stripes[stripe].0;
-        if stripe == shared {
-            cell.fetch_add(1, Relaxed);
-        } else {
-            // This thread is the stripe's only writer: no read-modify-write needed.
-            cell.store(cell.load(Relaxed).wrapping_add(1), Relaxed);
+        match self {
+            Counter::Single(cell) => {
+                cell.fetch_add(1, Relaxed);
+            }
+            Counter::Striped(stripes) => {
+                let stripe = stripe();
+                let cell = &stripes[stripe].0;
+                if stripe == SHARED {
+                    cell.fetch_add(1, Relaxed);
+                } else {
+                    // This thread is the stripe's only writer: no read-modify-write needed.
+                    cell.store(cell.load(Relaxed).wrapping_add(1), Relaxed);
+                }
+            }
         }
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.stripes
-            .iter()
-            .map(|s| s.0.load(Relaxed))
-            .fold(0, u64::wrapping_add)
+        match self {
+            Counter::Single(cell) => cell.load(Relaxed),
+            Counter::Striped(stripes) => stripes
+                .iter()
+                .map(|s| s.0.load(Relaxed))
+                .fold(0, u64::wrapping_add),
+        }
     }
 
     /// Back to zero, without losing a concurrent increment: the count read is taken off the
-    /// shared stripe (the only one written with read-modify-writes), so the owned stripes'
-    /// plain stores stay exact and `get` sums to what came after.
+    /// cell written with read-modify-writes (a striped counter's shared stripe), so the
+    /// owned stripes' plain stores stay exact and `get` sums to what came after.
     pub(crate) fn reset(&self) {
-        let shared = &self.stripes[self.stripes.len() - 1].0;
+        let shared = match self {
+            Counter::Single(cell) => cell,
+            Counter::Striped(stripes) => &stripes[SHARED].0,
+        };
         shared.fetch_sub(self.get(), Relaxed);
     }
 }

@@ -28,14 +28,16 @@ impl<'a> BulkheadPermit<'a> {
         Self { bulkhead, slot }
     }
 
-    /// Turns the slot into one held by `bulkhead`'s `Arc`, passing the duty of giving it
-    /// back from one guard to the other.
-    /// Leaves the slot taken with no guard: the caller gives it back with
+    /// Leaves the slot of `bulkhead` taken with no guard: the caller gives it back with
     /// [`Bulkhead::release`], once.
-    pub(crate) fn disarm(self) {
+    #[cfg(feature = "tower")]
+    pub(crate) fn disarm(self, bulkhead: &Bulkhead) {
+        debug_assert!(std::ptr::eq(self.bulkhead, bulkhead));
         self.slot.disarm();
     }
 
+    /// Turns the slot into one held by `bulkhead`'s `Arc`, passing the duty of giving it
+    /// back from one guard to the other.
     pub(super) fn into_owned(self, bulkhead: Arc<Bulkhead>) -> OwnedBulkheadPermit {
         debug_assert!(std::ptr::eq(self.bulkhead, &*bulkhead));
         self.slot.disarm();

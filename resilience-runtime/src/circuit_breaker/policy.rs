@@ -97,8 +97,23 @@ impl CircuitBreaker {
         name: impl Into<Arc<str>>,
         config: CircuitBreakerConfig,
     ) -> Result<Self, ConfigError> {
+        Self::counting(name.into(), config, Counter::default())
+    }
+
+    /// One key's instance of a keyed one: see `PerKey::one_of_many`.
+    pub(crate) fn one_of_many(
+        name: Arc<str>,
+        config: CircuitBreakerConfig,
+    ) -> Result<Self, ConfigError> {
+        Self::counting(name, config, Counter::single())
+    }
+
+    fn counting(
+        name: Arc<str>,
+        config: CircuitBreakerConfig,
+        successes: Counter,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let name = name.into();
         Ok(Self {
             events: Emitter::new(&name, Kind::CircuitBreaker),
             name,
@@ -110,7 +125,7 @@ impl CircuitBreaker {
             config: Live::new(config),
             origin: Origin::new(time::now()),
             word: AtomicU64::new(State::INITIAL.pack()),
-            successes: Counter::default(),
+            successes,
             failures: Count::new(0),
             abandoned: Count::new(0),
             rejections: Count::new(0),
@@ -119,12 +134,6 @@ impl CircuitBreaker {
             shared: OnceLock::new(),
             link: Link::default(),
         })
-    }
-
-    /// This instance as one key's of a keyed one: see `PerKey::one_of_many`.
-    pub(crate) fn with_single_counters(mut self) -> Self {
-        self.successes = Counter::single();
-        self
     }
 
     /// Makes this breaker one view of a breaker shared by many processes: from now on

@@ -14,7 +14,8 @@ use crate::pipeline::{self, Failure, Outcome};
 use crate::registry::{Namespace, Policy, Registry, Stats};
 use crate::shared::{AlreadyShared, SharedKeys};
 use crate::{
-    CircuitBreaker, CircuitState, ConfigError, Error, OwnedCallPermit, PolicyConfig, RateLimiter,
+    CircuitBreaker, CircuitBreakerConfig, CircuitState, ConfigError, Error, OwnedCallPermit,
+    PolicyConfig, RateLimiter, RateLimiterConfig,
 };
 
 /// One [`RateLimiter`] per key (per user, per IP address), under one name and one config:
@@ -70,10 +71,14 @@ pub(crate) mod per_key {
     }
 
     pub trait Sealed: Sized {
-        /// Made one key's instance: its hot-path counters single cells, not 2 KiB of
-        /// stripes, since a keyed instance holds thousands and each key sees few calls
-        /// at once.
-        fn one_of_many(self) -> Self;
+        /// One key's instance: its hot-path counters single cells, not 2 KiB of stripes,
+        /// since a keyed instance holds thousands and each key sees few calls at once.
+        fn one_of_many(
+            name: std::sync::Arc<str>,
+            config: <Self as crate::Policy>::Config,
+        ) -> Result<Self, crate::ConfigError>
+        where
+            Self: crate::Policy;
         /// Where the instance stands at `now` (read once for a whole sweep of a shard).
         fn standing(&self, now: crate::time::Tick) -> Standing;
         /// Whether the key is listed as open in the snapshot.
@@ -86,8 +91,8 @@ pub(crate) mod per_key {
 }
 
 impl per_key::Sealed for RateLimiter {
-    fn one_of_many(self) -> Self {
-        self.with_single_counters()
+    fn one_of_many(name: Arc<str>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
+        RateLimiter::one_of_many(name, config)
     }
 
     fn standing(&self, now: crate::time::Tick) -> Standing {
@@ -112,8 +117,8 @@ impl per_key::Sealed for RateLimiter {
 }
 
 impl per_key::Sealed for CircuitBreaker {
-    fn one_of_many(self) -> Self {
-        self.with_single_counters()
+    fn one_of_many(name: Arc<str>, config: CircuitBreakerConfig) -> Result<Self, ConfigError> {
+        CircuitBreaker::one_of_many(name, config)
     }
 
     fn standing(&self, _: crate::time::Tick) -> Standing {
@@ -310,9 +315,9 @@ impl<P: PerKey> Keyed<P> {
         let hash = self.hasher.hash_one(key);
         let make = || {
             // The config was checked in `new`, so building cannot fail.
-            let policy = P::build(Arc::clone(&self.name), self.config.config.clone())
+            let policy = P::one_of_many(Arc::clone(&self.name), self.config.config.clone())
                 .expect("a keyed instance's config is checked when it is made");
-            let policy = Arc::new(policy.one_of_many());
+            let policy = Arc::new(policy);
             if let Some(shared) = self.shared.get() {
                 shared.share_key(&format!("{:?}", key.to_owned()), &policy);
             }

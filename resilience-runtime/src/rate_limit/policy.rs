@@ -86,6 +86,22 @@ impl RateLimiter {
     /// # }
     /// ```
     pub fn new(name: impl Into<Arc<str>>, config: RateLimiterConfig) -> Result<Self, ConfigError> {
+        Self::counting(name.into(), config, Counter::default())
+    }
+
+    /// One key's instance of a keyed one: see `PerKey::one_of_many`.
+    pub(crate) fn one_of_many(
+        name: Arc<str>,
+        config: RateLimiterConfig,
+    ) -> Result<Self, ConfigError> {
+        Self::counting(name, config, Counter::single())
+    }
+
+    fn counting(
+        name: Arc<str>,
+        config: RateLimiterConfig,
+        admitted: Counter,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         let state = match config.algorithm {
             Algorithm::TokenBucket => Algo::TokenBucket {
@@ -100,25 +116,18 @@ impl RateLimiter {
                 log: Mutex::default(),
             },
         };
-        let name = name.into();
         Ok(Self {
             events: Emitter::new(&name, Kind::RateLimiter),
             name,
             config: Live::new(config),
             origin: Origin::new(time::now()),
             state,
-            admitted: Counter::default(),
+            admitted,
             waited: Count::new(0),
             rejections: Count::new(0),
             shared: OnceLock::new(),
             link: Link::default(),
         })
-    }
-
-    /// This instance as one key's of a keyed one: see `PerKey::one_of_many`.
-    pub(crate) fn with_single_counters(mut self) -> Self {
-        self.admitted = Counter::single();
-        self
     }
 
     /// Makes this limiter one view of a quota shared by many processes: from now on

@@ -147,7 +147,7 @@ struct Reserved(Held<Bulkhead>);
 
 impl Reserved {
     fn new(bulkhead: &Held<Bulkhead>, permit: BulkheadPermit<'_>) -> Self {
-        permit.disarm();
+        permit.disarm(bulkhead);
         Self(bulkhead.clone())
     }
 }

@@ -48,8 +48,9 @@
 //! A layer built by name borrows the registry's instance for good, since the process-wide
 //! registry never lets one go: its calls copy a reference and count nothing. One built with
 //! `new` holds the `Arc`, and each call that needs the instance past `call` (a breaker's,
-//! a retry's, a bulkhead's slot, a timeout's) clones it, so that the instance goes with its
-//! last holder: two atomic read-modify-writes a call more.
+//! a retry's, a bulkhead's slot, a timeout's, a rate-limited call while it waits) clones
+//! it, so that the instance goes with its last holder: two atomic read-modify-writes a
+//! call more.
 //!
 //! # Order and rejections
 //!
@@ -103,8 +104,8 @@ use crate::{AsRejection, Error};
 ///
 /// A layer built by name borrows the process-wide registry's instance for good (the
 /// registry never lets one go), so a call copies a reference and counts nothing; one built
-/// from an `Arc` clones the `Arc` into each call that needs the instance, two atomic
-/// read-modify-writes a call, so that the instance goes when its last holder does.
+/// from an `Arc` clones the `Arc` into each call that holds the instance past `call`, two
+/// atomic read-modify-writes a call, so that the instance goes when its last holder does.
 enum Held<P: 'static> {
     Forever(&'static Arc<P>),
     Counted(Arc<P>),
