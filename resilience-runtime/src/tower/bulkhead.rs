@@ -200,10 +200,59 @@ where
     type Future = BulkheadFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.permit.is_none() && !self.try_reserve() {
+            let reserved = ready!(self.poll_reserve(cx));
+            if !reserved {
+                // Rejected: the call that follows is answered without the inner service.
+                return Poll::Ready(Ok(()));
+            }
+        }
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let permit = match self.permit.take() {
+            Some(permit) => permit,
+            None => match self.take_unreserved() {
+                Ok(permit) => permit,
+                Err(rejection) => {
+                    let state = State::Rejected { rejection };
+                    return BulkheadFuture { state };
+                }
+            },
+        };
+        let state = State::Admitted {
+            inner: self.inner.call(request),
+            permit: Some(permit),
+        };
+        BulkheadFuture { state }
+    }
+}
+
+/// The common path (a free slot, nothing queued) inline; queueing, rejections and calls
+/// made without `poll_ready` out of line, so the service's own code stays small enough
+/// for the caller's loop to inline.
+impl<S> BulkheadService<S> {
+    /// Takes a free slot when nothing is queued or decided yet, without boxing anything.
+    #[inline]
+    fn try_reserve(&mut self) -> bool {
+        if !matches!(self.slot, Slot::None) {
+            return false;
+        }
+        let Some(permit) = self.bulkhead.try_take() else {
+            return false;
+        };
+        self.permit = Some(Reserved::new(&self.bulkhead, permit));
+        true
+    }
+
+    /// Queues for a slot (only a caller that has to queue pays for a boxed future); ready
+    /// with `true` once one is reserved, with `false` once the bulkhead rejected.
+    #[cold]
+    #[inline(never)]
+    fn poll_reserve(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         while self.permit.is_none() {
             match &mut self.slot {
-                // A free slot is taken without boxing a future; only a caller that has to
-                // queue pays for one.
                 Slot::None => match self.bulkhead.try_take() {
                     Some(permit) => self.permit = Some(Reserved::new(&self.bulkhead, permit)),
                     None => {
@@ -221,37 +270,24 @@ where
                     }
                     Err(rejection) => self.slot = Slot::Rejected(rejection),
                 },
-                Slot::Rejected(_) => return Poll::Ready(Ok(())),
+                Slot::Rejected(_) => return Poll::Ready(false),
             }
         }
-        self.inner.poll_ready(cx).map_err(Into::into)
+        Poll::Ready(true)
     }
 
-    fn call(&mut self, request: Req) -> Self::Future {
-        let permit = match self.permit.take() {
-            Some(permit) => permit,
-            None => {
-                let decided = match mem::replace(&mut self.slot, Slot::None) {
-                    Slot::Rejected(rejection) => Err(rejection),
-                    Slot::None | Slot::Queued(_) => self
-                        .bulkhead
-                        .try_acquire()
-                        .map(|permit| Reserved::new(&self.bulkhead, permit)),
-                };
-                match decided {
-                    Ok(permit) => permit,
-                    Err(rejection) => {
-                        let state = State::Rejected { rejection };
-                        return BulkheadFuture { state };
-                    }
-                }
-            }
-        };
-        let state = State::Admitted {
-            inner: self.inner.call(request),
-            permit: Some(permit),
-        };
-        BulkheadFuture { state }
+    /// A call without a reservation: the bulkhead's rejection from `poll_ready`, or, for a
+    /// call made without `poll_ready`, a free slot or a rejection now.
+    #[cold]
+    #[inline(never)]
+    fn take_unreserved(&mut self) -> Result<Reserved, Error> {
+        match mem::replace(&mut self.slot, Slot::None) {
+            Slot::Rejected(rejection) => Err(rejection),
+            Slot::None | Slot::Queued(_) => self
+                .bulkhead
+                .try_acquire()
+                .map(|permit| Reserved::new(&self.bulkhead, permit)),
+        }
     }
 }
 
