@@ -29,8 +29,20 @@ const _: () = assert!(STRIPES <= 32);
 /// `fetch_add`: for the instances of a keyed one, which are many, each seeing few calls
 /// at once, and whose every byte is paid for per key.
 pub(crate) enum Counter {
-    Striped(Box<[Stripe; STRIPES]>),
+    Striped(Box<Striped>),
     Single(AtomicU64),
+}
+
+/// A striped counter's cells, and where its count starts.
+#[derive(Default)]
+pub(crate) struct Striped {
+    stripes: [Stripe; STRIPES],
+    /// What the stripes summed to at the last reset; the count is the sum above it. The
+    /// stripes only go up, and this is only ever raised (`fetch_max`), so resets racing
+    /// each other or an increment never take a count off twice: a reset reads the sum and
+    /// raises the start to it, where subtracting the sum read from a stripe would, twice
+    /// for two resets at once, wrap the count below zero.
+    start: AtomicU64,
 }
 
 impl Default for Counter {
@@ -44,9 +56,24 @@ impl Default for Counter {
 /// pairs), so neighbouring stripes never share one.
 #[derive(Default)]
 #[repr(align(128))]
-pub(crate) struct Stripe(AtomicU64);
+struct Stripe(AtomicU64);
 
 const _: () = assert!(std::mem::size_of::<Stripe>() == 128);
+
+impl Striped {
+    fn sum(&self) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| s.0.load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Starts the count at `sum`, a sum of the stripes read at some point, unless a later
+    /// reset started it higher already.
+    fn start_at(&self, sum: u64) {
+        self.start.fetch_max(sum, Relaxed);
+    }
+}
 
 impl Counter {
     /// One cell, bumped with `fetch_add` by every thread.
@@ -60,9 +87,9 @@ impl Counter {
             Counter::Single(cell) => {
                 cell.fetch_add(1, Relaxed);
             }
-            Counter::Striped(stripes) => {
+            Counter::Striped(striped) => {
                 let stripe = stripe();
-                let cell = &stripes[stripe].0;
+                let cell = &striped.stripes[stripe].0;
                 if stripe == SHARED {
                     cell.fetch_add(1, Relaxed);
                 } else {
@@ -76,22 +103,18 @@ impl Counter {
     pub(crate) fn get(&self) -> u64 {
         match self {
             Counter::Single(cell) => cell.load(Relaxed),
-            Counter::Striped(stripes) => stripes
-                .iter()
-                .map(|s| s.0.load(Relaxed))
-                .fold(0, u64::wrapping_add),
+            // Saturating: stripes read one by one can sum below a start raised meanwhile.
+            Counter::Striped(striped) => striped.sum().saturating_sub(striped.start.load(Relaxed)),
         }
     }
 
-    /// Back to zero, without losing a concurrent increment: the count read is taken off the
-    /// cell written with read-modify-writes (a striped counter's shared stripe), so the
-    /// owned stripes' plain stores stay exact and `get` sums to what came after.
+    /// Back to zero. An increment that races the reset counts or not, and none made after
+    /// it is lost; resets racing each other leave zero plus what came after the last one.
     pub(crate) fn reset(&self) {
-        let shared = match self {
-            Counter::Single(cell) => cell,
-            Counter::Striped(stripes) => &stripes[SHARED].0,
-        };
-        shared.fetch_sub(self.get(), Relaxed);
+        match self {
+            Counter::Single(cell) => cell.store(0, Relaxed),
+            Counter::Striped(striped) => striped.start_at(striped.sum()),
+        }
     }
 }
 
@@ -195,6 +218,34 @@ mod tests {
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(counter.get(), THREADS * EACH);
         counter.reset();
+        counter.increment();
+        assert_eq!(counter.get(), 1);
+    }
+
+    /// Two resets at once: each reads the sum, then applies it, in either order. Taken
+    /// off a stripe, the sum read would come off twice and wrap the count below zero (a
+    /// user trying the library saw `u64::MAX - 2`).
+    #[test]
+    fn resets_racing_each_other_leave_zero_not_a_wrapped_count() {
+        let counter = Counter::default();
+        let Counter::Striped(striped) = &counter else {
+            panic!("the default counter is striped")
+        };
+        (0..3).for_each(|_| counter.increment());
+        let (first, second) = (striped.sum(), striped.sum());
+        striped.start_at(first);
+        striped.start_at(second);
+        assert_eq!(counter.get(), 0);
+        counter.increment();
+        let late = striped.sum();
+        let stale = first;
+        striped.start_at(late);
+        striped.start_at(stale);
+        assert_eq!(
+            counter.get(),
+            0,
+            "a stale reset applied last starts nothing over"
+        );
         counter.increment();
         assert_eq!(counter.get(), 1);
     }
