@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{self, RedisServer};
-use resilience::redis::{Backend, Settings, WhenUnavailable};
+use resilience::redis::{Backend, Settings};
 use resilience::{CircuitBreaker, CircuitBreakerConfig, CircuitState, Error};
 
 fn config() -> CircuitBreakerConfig {
@@ -31,10 +31,7 @@ async fn shared_with(
     let backend = Backend::connect_with(&server.url(), settings.key_prefix(prefix))
         .await
         .unwrap();
-    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
-    backend
-        .share_breaker(&breaker, WhenUnavailable::Local)
-        .unwrap();
+    let breaker = support::shared_breaker(&backend, "payments", config);
     settle().await;
     breaker
 }

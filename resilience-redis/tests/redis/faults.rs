@@ -24,19 +24,14 @@ async fn limiter(backend: &Backend, mode: WhenUnavailable) -> Arc<RateLimiter> {
     let config = RateLimiterConfig::DEFAULT
         .max_requests(10_000)
         .window(Duration::from_secs(1));
-    let limiter = Arc::new(RateLimiter::new("quota", config).unwrap());
-    backend.share_limiter(&limiter, mode).unwrap();
-    limiter
+    support::shared_limiter(backend, "quota", config, mode)
 }
 
 async fn breaker(backend: &Backend) -> Arc<CircuitBreaker> {
     let config = CircuitBreakerConfig::DEFAULT
         .failure_threshold(2)
         .recovery_timeout(Duration::from_secs(60));
-    let breaker = Arc::new(CircuitBreaker::new("breaker", config).unwrap());
-    backend
-        .share_breaker(&breaker, WhenUnavailable::Local)
-        .unwrap();
+    let breaker = support::shared_breaker(backend, "breaker", config);
     tokio::time::sleep(Duration::from_millis(100)).await;
     breaker
 }

@@ -11,9 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::support::{self, RedisServer};
 use resilience::redis::{Backend, WhenUnavailable};
-use resilience::{
-    CircuitBreaker, CircuitBreakerConfig, CircuitState, RateLimiter, RateLimiterConfig,
-};
+use resilience::{CircuitBreakerConfig, CircuitState, RateLimiter, RateLimiterConfig};
 
 const ROLE: &str = "FLEET_ROLE";
 const URL: &str = "FLEET_URL";
@@ -261,10 +259,7 @@ async fn breaker_member(backend: Backend) {
         .recovery_timeout(Duration::from_secs(1))
         .half_open_max_calls(PROBES as u32)
         .success_threshold(PROBES as u32);
-    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
-    backend
-        .share_breaker(&breaker, WhenUnavailable::Local)
-        .unwrap();
+    let breaker = support::shared_breaker(&backend, "payments", config);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let watched = Arc::clone(&breaker);
     tokio::spawn(async move {
@@ -317,10 +312,7 @@ async fn limiter_member(backend: Backend) {
     let config = RateLimiterConfig::DEFAULT
         .max_requests(RATE as u32)
         .window(Duration::from_secs(1));
-    let limiter = Arc::new(RateLimiter::new("partner-api", config).unwrap());
-    backend
-        .share_limiter(&limiter, WhenUnavailable::Reject)
-        .unwrap();
+    let limiter = support::shared_limiter(&backend, "partner-api", config, WhenUnavailable::Reject);
     println!("@ready");
     let mut commands = commands().await;
     while let Some(command) = commands.recv().await {

@@ -23,9 +23,7 @@ async fn shared(
     )
     .await
     .unwrap();
-    let limiter = Arc::new(RateLimiter::new("partner-api", config).unwrap());
-    backend.share_limiter(&limiter, mode).unwrap();
-    limiter
+    support::shared_limiter(&backend, "partner-api", config, mode)
 }
 
 fn five_per_second() -> RateLimiterConfig {

@@ -42,9 +42,7 @@ fn shared_with(
     config: RateLimiterConfig,
     mode: WhenUnavailable,
 ) -> Arc<RateLimiter> {
-    let limiter = Arc::new(RateLimiter::new(name, config).unwrap());
-    backend.share_limiter(&limiter, mode).unwrap();
-    limiter
+    support::shared_limiter(backend, name, config, mode)
 }
 
 /// One admission through the tower layer over `limiter`, as a server makes it.

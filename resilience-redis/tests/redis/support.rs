@@ -10,7 +10,36 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use resilience::redis::Settings;
+use std::sync::Arc;
+
+use resilience::redis::{Backend, Settings, WhenUnavailable};
+use resilience::{CircuitBreaker, CircuitBreakerConfig, RateLimiter, RateLimiterConfig};
+
+/// One process's breaker `name` of `config`, shared through `backend`, falling back to its
+/// local state.
+pub fn shared_breaker(
+    backend: &Backend,
+    name: &str,
+    config: CircuitBreakerConfig,
+) -> Arc<CircuitBreaker> {
+    let breaker = Arc::new(CircuitBreaker::new(name, config).unwrap());
+    backend
+        .share_breaker(&breaker, WhenUnavailable::Local)
+        .unwrap();
+    breaker
+}
+
+/// One process's limiter `name` of `config`, shared through `backend` in `mode`.
+pub fn shared_limiter(
+    backend: &Backend,
+    name: &str,
+    config: RateLimiterConfig,
+    mode: WhenUnavailable,
+) -> Arc<RateLimiter> {
+    let limiter = Arc::new(RateLimiter::new(name, config).unwrap());
+    backend.share_limiter(&limiter, mode).unwrap();
+    limiter
+}
 
 /// The settings of the tests that are not about a slow Redis. On a loaded 2-core host,
 /// with a whole fleet of test processes beside it, the loopback server can take longer than

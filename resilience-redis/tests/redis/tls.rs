@@ -8,10 +8,10 @@ use std::fmt::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{patient, Pki, RedisServer};
+use crate::support::{patient, shared_breaker, shared_limiter, Pki, RedisServer};
 use resilience::redis::{Backend, ErrorKind, Settings, Tls, WhenUnavailable};
 use resilience::shared::SharedStats;
-use resilience::{CircuitBreaker, CircuitBreakerConfig, RateLimiter, RateLimiterConfig};
+use resilience::{CircuitBreaker, CircuitBreakerConfig, RateLimiterConfig};
 
 const PASSWORD: &str = "tls-horse-staple";
 
@@ -28,11 +28,7 @@ async fn breaker(url: &str, settings: Settings) -> Arc<CircuitBreaker> {
     let config = CircuitBreakerConfig::DEFAULT
         .failure_threshold(2)
         .recovery_timeout(Duration::from_secs(60));
-    let breaker = Arc::new(CircuitBreaker::new("payments", config).unwrap());
-    backend
-        .share_breaker(&breaker, WhenUnavailable::Local)
-        .unwrap();
-    breaker
+    shared_breaker(&backend, "payments", config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,10 +114,12 @@ async fn a_server_that_authenticates_clients_takes_our_certificate_and_refuses_u
         "{shown}"
     );
     assert!(!shown.contains(key.lines().nth(1).unwrap()), "{shown}");
-    let limiter = Arc::new(RateLimiter::new("quota", RateLimiterConfig::DEFAULT).unwrap());
-    backend
-        .share_limiter(&limiter, WhenUnavailable::Reject)
-        .unwrap();
+    let limiter = shared_limiter(
+        &backend,
+        "quota",
+        RateLimiterConfig::DEFAULT,
+        WhenUnavailable::Reject,
+    );
     limiter
         .acquire()
         .await
@@ -185,10 +183,12 @@ async fn nothing_logged_over_tls_shows_the_password() {
         .await
         .unwrap();
     assert!(!format!("{backend:?}").contains(PASSWORD));
-    let limiter = Arc::new(RateLimiter::new("quota", RateLimiterConfig::DEFAULT).unwrap());
-    backend
-        .share_limiter(&limiter, WhenUnavailable::Local)
-        .unwrap();
+    let limiter = shared_limiter(
+        &backend,
+        "quota",
+        RateLimiterConfig::DEFAULT,
+        WhenUnavailable::Local,
+    );
     let breaker = breaker(&server.tls_url(), settings.clone()).await;
 
     server.signal("-STOP");
