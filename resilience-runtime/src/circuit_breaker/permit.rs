@@ -13,19 +13,16 @@ use std::sync::Arc;
 /// state it never saw. `B` is how the breaker is held: borrowed or shared.
 pub(crate) struct Call<B: Deref<Target = CircuitBreaker>> {
     breaker: B,
-    permit: Option<Permit>,
+    permit: Permit,
 }
 
 impl<B: Deref<Target = CircuitBreaker>> Call<B> {
     pub(super) fn new(breaker: B, permit: Permit) -> Self {
-        Self {
-            breaker,
-            permit: Some(permit),
-        }
+        Self { breaker, permit }
     }
 
     fn finish(&mut self, report: Report) {
-        if let Some(permit) = self.permit.take() {
+        if let Some(permit) = self.permit.spend() {
             self.breaker.report(permit, report);
         }
     }
@@ -45,7 +42,7 @@ impl<B: Deref<Target = CircuitBreaker>> Call<B> {
     fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("breaker", &self.breaker.name())
-            .field("probe", &self.permit.is_some_and(|permit| permit.probe))
+            .field("probe", &self.permit.probe())
             .finish()
     }
 }

@@ -856,11 +856,7 @@ impl CircuitBreaker {
     fn admit(&self) -> Result<Permit, Error> {
         let word = self.word.load(Acquire);
         match State::closed_generation(word) {
-            Some(issued) => Ok(Permit {
-                issued,
-                probe: false,
-                started: self.started(),
-            }),
+            Some(issued) => Ok(Permit::new(issued, false, self.started())),
             None => self.admit_slow(word),
         }
     }
@@ -869,30 +865,19 @@ impl CircuitBreaker {
     fn admit_slow(&self, mut word: u64) -> Result<Permit, Error> {
         if let Some(shared) = self.hook() {
             return match shared.admit() {
-                Ok(ticket) => Ok(Permit {
-                    issued: ticket.issued,
-                    probe: ticket.probe,
-                    started: self.started(),
-                }),
+                Ok(ticket) => Ok(Permit::new(ticket.issued, ticket.probe, self.started())),
                 Err((state, retry_after)) => Err(self.rejected(state, retry_after)),
             };
         }
         loop {
             let state = State::unpack(word);
             if let State::Closed { generation, .. } | State::Disabled { generation } = state {
-                return Ok(Permit {
-                    issued: u64::from(generation),
-                    probe: false,
-                    started: self.started(),
-                });
+                return Ok(Permit::new(u64::from(generation), false, self.started()));
             }
             match state.admit(self.elapsed(), self.config()) {
                 Ok((next, permit)) => match self.swap(word, state, next) {
                     Ok(()) => {
-                        return Ok(Permit {
-                            started: self.started(),
-                            ..permit
-                        })
+                        return Ok(Permit::new(permit.issued, permit.probe(), self.started()));
                     }
                     Err(actual) => word = actual,
                 },
@@ -947,7 +932,7 @@ impl CircuitBreaker {
     fn count_consecutive(&self, permit: Permit, report: Report) {
         // The common case, a success while closed with no failure counted, changes nothing.
         if report == Report::Success
-            && !permit.probe
+            && !permit.probe()
             && State::is_clean_closed(self.word.load(Acquire))
         {
             return;
@@ -957,11 +942,11 @@ impl CircuitBreaker {
 
     /// A finished call's outcome, for a breaker with a window.
     fn report_windowed(&self, window: &Window, permit: Permit, report: Report) {
-        let (slow, now) = self.timing(window, permit.started);
+        let (slow, now) = self.timing(window, permit.started());
         if slow && report != Report::Abandoned {
             self.slow_calls.fetch_add(1, Relaxed);
         }
-        if permit.probe {
+        if permit.probe() {
             // Half-open, probes decide as in consecutive mode; a slow one has failed.
             let report = match report {
                 Report::Success if slow => Report::Failure,
@@ -1047,7 +1032,7 @@ impl CircuitBreaker {
     #[cold]
     fn apply(&self, permit: Permit, report: Report) {
         if let Some(shared) = self.hook() {
-            return shared.report(permit.issued, permit.probe, report.into());
+            return shared.report(permit.issued, permit.probe(), report.into());
         }
         // Only a failure can open the breaker, and only opening needs the time, read after
         // the state it applies to.
@@ -1294,11 +1279,7 @@ mod concurrency {
                 successes: 0,
             };
             cb.word.store(running.pack(), Relaxed);
-            let stale = Permit {
-                issued: 1,
-                probe: true,
-                started: 0,
-            };
+            let stale = Permit::new(1, true, 0);
             let other = Arc::clone(&cb);
             let t = thread::spawn(move || other.admit().is_ok());
             cb.report(stale, Report::Success);
