@@ -480,11 +480,17 @@ impl Keyed<RateLimiter> {
     pub fn try_acquire<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<(), Error> {
         let hash = self.hasher.hash_one(key);
         // A known key: admitted under the shard's read lock, no `Arc` cloned.
-        if let Some(admitted) = self
-            .shard(hash)
-            .with(hash, key, |limiter| limiter.try_acquire())
-        {
-            return admitted;
+        // The error is made out of the lookup: a result as wide as an `Error` carried
+        // through it was copied on every call, admitted or not.
+        let known = self.shard(hash).with(hash, key, |limiter| {
+            limiter
+                .acquire_now()
+                .map_err(|wait| (wait, Arc::clone(limiter)))
+        });
+        match known {
+            Some(Ok(())) => return Ok(()),
+            Some(Err((wait, limiter))) => return Err(limiter.refused(wait)),
+            None => {}
         }
         self.entry(key)?.try_acquire()
     }

@@ -288,6 +288,16 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<(), Error> {
+        self.acquire_now().map_err(|wait| self.refused(wait))
+    }
+
+    /// [`try_acquire`](Self::try_acquire) up to its error: admits and counts the call, or
+    /// says how long until one could be admitted, which [`refused`](Self::refused) turns
+    /// into the caller's error. Its result fits in two registers; an `Error` is returned
+    /// through memory, and copying it on every call, admitted or not, stalled a keyed
+    /// limiter's lookup on store-to-load forwarding.
+    #[inline]
+    pub(crate) fn acquire_now(&self) -> Result<(), Duration> {
         let admitted = match self.shared.get() {
             None => self.admit(),
             Some(shared) => match shared.try_admit() {
@@ -297,15 +307,16 @@ impl RateLimiter {
             },
         };
         match admitted {
-            Ok(()) => {
-                self.admitted.increment();
-                Ok(())
-            }
-            Err(wait) => {
-                self.rejections.fetch_add(1, Relaxed);
-                Err(self.limited(wait))
-            }
+            Ok(()) => self.admitted.increment(),
+            Err(_) => _ = self.rejections.fetch_add(1, Relaxed),
         }
+        admitted
+    }
+
+    /// The error of a call [`acquire_now`](Self::acquire_now) turned away for `retry_after`.
+    #[cold]
+    pub(crate) fn refused(&self, retry_after: Duration) -> Error {
+        self.limited(retry_after)
     }
 
     /// Takes a permit, waiting up to `max_wait` for one, exactly as [`call`](Self::call)
