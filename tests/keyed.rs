@@ -85,6 +85,39 @@ async fn each_key_has_its_own_quota_under_one_name() {
     assert_eq!(ada.name, "ada");
 }
 
+/// By hand, a known key's rejection (made outside the shard's lock) is the key's own: its
+/// error names the instance and says when a permit is back, it is counted once on that key,
+/// and the key is neither lost nor let through meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_known_key_turned_away_by_hand_gets_its_own_error_and_count() {
+    let api = limiter("keyed::by_hand", 2, 10, WhenFull::EvictLeastRecentlyUsed);
+    assert_eq!(api.try_acquire("ada"), Ok(()), "a new key");
+    assert_eq!(api.try_acquire("ada"), Ok(()), "a known key");
+    for _ in 0..2 {
+        assert_eq!(
+            api.try_acquire("ada"),
+            Err(Error::RateLimited {
+                name: "keyed::by_hand".into(),
+                retry_after: MINUTE / 2,
+            })
+        );
+    }
+    assert_eq!(
+        api.try_acquire("bob"),
+        Ok(()),
+        "another key's quota is its own"
+    );
+    let ada = api.get("ada").expect("a refused key stays held");
+    let stats = ada.stats();
+    assert_eq!((stats.admitted, stats.rejections), (2, 2));
+    advance(MINUTE / 2).await;
+    assert_eq!(
+        api.try_acquire("ada"),
+        Ok(()),
+        "a token back after half the window"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_key_may_be_a_reference_and_is_owned_only_when_first_seen() {
     #[rate_limit(name = "keyed::hosts", max_requests = 1, window = "1m", key = host.as_str())]

@@ -479,9 +479,10 @@ impl Keyed<RateLimiter> {
     #[inline]
     pub fn try_acquire<Q: InstanceKey + ?Sized>(&self, key: &Q) -> Result<(), Error> {
         let hash = self.hasher.hash_one(key);
-        // A known key: admitted under the shard's read lock, no `Arc` cloned.
-        // The error is made out of the lookup: a result as wide as an `Error` carried
-        // through it was copied on every call, admitted or not.
+        // A known key: admitted under the shard's read lock, no `Arc` cloned. A refusal
+        // clones it (so the key stays in use, and is not evicted) and makes its `Error`
+        // outside the lock: a result as wide as an `Error`, carried out of the lookup, was
+        // copied on every call, admitted or not.
         let known = self.shard(hash).with(hash, key, |limiter| {
             limiter
                 .acquire_now()
@@ -489,7 +490,7 @@ impl Keyed<RateLimiter> {
         });
         match known {
             Some(Ok(())) => return Ok(()),
-            Some(Err((wait, limiter))) => return Err(limiter.refused(wait)),
+            Some(Err((wait, limiter))) => return Err(limiter.limited(wait)),
             None => {}
         }
         self.entry(key)?.try_acquire()

@@ -288,14 +288,17 @@ impl RateLimiter {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<(), Error> {
-        self.acquire_now().map_err(|wait| self.refused(wait))
+        self.acquire_now().map_err(|wait| self.limited(wait))
     }
 
-    /// [`try_acquire`](Self::try_acquire) up to its error: admits and counts the call, or
-    /// says how long until one could be admitted, which [`refused`](Self::refused) turns
-    /// into the caller's error. Its result fits in two registers; an `Error` is returned
-    /// through memory, and copying it on every call, admitted or not, stalled a keyed
-    /// limiter's lookup on store-to-load forwarding.
+    /// [`try_acquire`](Self::try_acquire) up to its error: admits the call, asking the
+    /// shared store first if there is one, and counts it, admitted or rejected; a rejection
+    /// comes back as the wait until a permit could be free, which [`limited`](Self::limited)
+    /// turns into the caller's error and announces. The result fits in two registers; an
+    /// `Error` is returned through memory, and copying one on every call, admitted or not,
+    /// stalled a keyed limiter's lookup on store-to-load forwarding. (The tower layer's
+    /// `try_admit` is another decision: it leaves a shared limiter, and rejections, to the
+    /// future that waits.)
     #[inline]
     pub(crate) fn acquire_now(&self) -> Result<(), Duration> {
         let admitted = match self.shared.get() {
@@ -311,12 +314,6 @@ impl RateLimiter {
             Err(_) => _ = self.rejections.fetch_add(1, Relaxed),
         }
         admitted
-    }
-
-    /// The error of a call [`acquire_now`](Self::acquire_now) turned away for `retry_after`.
-    #[cold]
-    pub(crate) fn refused(&self, retry_after: Duration) -> Error {
-        self.limited(retry_after)
     }
 
     /// Takes a permit, waiting up to `max_wait` for one, exactly as [`call`](Self::call)
@@ -754,7 +751,8 @@ impl RateLimiter {
     }
 
     /// The rejection of a call, reported to the [events](crate::events).
-    fn limited(&self, retry_after: Duration) -> Error {
+    #[cold]
+    pub(crate) fn limited(&self, retry_after: Duration) -> Error {
         let limited = Error::RateLimited {
             name: Arc::clone(&self.name),
             retry_after,
