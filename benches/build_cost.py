@@ -17,7 +17,9 @@ Three measurements, in a scratch directory that is removed afterwards:
    stacked attributes of ours, and the same under `#[tracing::instrument(err)]`. Once their
    dependencies are built, each crate is rebuilt alone after an edit (`cargo check`, then
    `cargo build`), three times, and the median is kept: that is the cost of the attributes
-   themselves.
+   themselves. Each is timed twice: with incremental compilation, which reuses what the
+   edit did not touch (the edit-compile loop), and compiled whole without it (the least a
+   first build of a fresh checkout pays), which is what every attribute costs in full.
 
 Timings are wall-clock and move with the machine's load: run it on an idle machine.
 """
@@ -53,8 +55,9 @@ FLAVOURS = {
 def cargo(args, cwd, target, incremental=True):
     """Runs cargo quietly and returns its wall time in seconds.
 
-    `incremental=False` builds our path dependencies as cargo builds a crate from crates.io:
-    without incremental compilation, whose bookkeeping would be charged to us alone.
+    `incremental=False` compiles without incremental compilation: our path dependencies as
+    cargo builds a crate from crates.io (its bookkeeping would be charged to us alone), and
+    a timed crate whole, reusing nothing.
     """
     start = time.monotonic()
     environment = dict(os.environ, CARGO_TARGET_DIR=str(target))
@@ -169,18 +172,23 @@ def per_use(scratch, count):
 
     results = {}
     for mode in ("check", "build"):
-        cargo([mode, "--workspace"], workspace, target)
-        for member in members:
-            source = workspace / member / "src" / "lib.rs"
-            text = source.read_text()
-            runs = []
-            for run in range(RUNS):
-                # An edit that changes nothing but the file's contents makes cargo rebuild this
-                # crate and nothing else.
-                source.write_text(text + f"// edit {mode} {run}\n")
-                runs.append(cargo([mode, "-p", member], workspace, target))
-            source.write_text(text)
-            results[(mode, member)] = statistics.median(runs)
+        # After an edit, with incremental compilation, as in an edit-compile loop; then whole,
+        # without it: the least a first build of a fresh checkout pays, and what CI pays
+        # with `CARGO_INCREMENTAL=0`.
+        for whole in (False, True):
+            # Builds whatever the switch of incremental compilation makes cargo rebuild.
+            cargo([mode, "--workspace"], workspace, target, not whole)
+            for member in members:
+                source = workspace / member / "src" / "lib.rs"
+                text = source.read_text()
+                runs = []
+                for run in range(RUNS):
+                    # An edit that changes nothing but the file's contents makes cargo
+                    # rebuild this crate and nothing else.
+                    source.write_text(text + f"// edit {mode} {whole} {run}\n")
+                    runs.append(cargo([mode, "-p", member], workspace, target, not whole))
+                source.write_text(text)
+                results[(mode, whole, member)] = statistics.median(runs)
     return results
 
 
@@ -194,18 +202,22 @@ def table(count, clean, macros, results):
         f"{crate_time(macros, 'resilience-macros')}, `tracing-attributes` "
         f"{crate_time(macros, 'tracing-attributes')}.",
         "",
-        f"Rebuilding one crate of {count} `async fn`s after an edit (median of {RUNS}):",
+        f"One crate of {count} `async fn`s, its dependencies built (median of {RUNS}): rebuilt "
+        "after an edit, with incremental compilation, and compiled whole, without it (the "
+        "least a first build of a fresh checkout pays; CI with `CARGO_INCREMENTAL=0`):",
         "",
         "| command | bare | three of our attributes on each | `#[tracing::instrument(err)]` on each |",
         "|---|---:|---:|---:|",
     ]
-    for mode in ("check", "build"):
-        bare = results[(mode, "bare")]
-        ours, traced = results[(mode, "ours")], results[(mode, "traced")]
-        lines.append(
-            f"| `cargo {mode}` | {bare:.2f} s | {ours:.2f} s (+{ours - bare:.2f}) "
-            f"| {traced:.2f} s (+{traced - bare:.2f}) |"
-        )
+    for whole in (False, True):
+        for mode in ("check", "build"):
+            bare = results[(mode, whole, "bare")]
+            ours, traced = results[(mode, whole, "ours")], results[(mode, whole, "traced")]
+            how = "whole crate" if whole else "after an edit"
+            lines.append(
+                f"| `cargo {mode}`, {how} | {bare:.2f} s | {ours:.2f} s (+{ours - bare:.2f}) "
+                f"| {traced:.2f} s (+{traced - bare:.2f}) |"
+            )
     lines += ["", f"`python3 benches/build_cost.py --functions {count}` on {machine()}."]
     return "\n".join(lines)
 
