@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use resilience::{
     circuit_breaker, rate_limit, registry, retry, CircuitBreakerConfig, CircuitState, Error, Keyed,
-    KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, Kind, RateLimiterConfig, Stats, WhenFull,
+    KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, Kind, RateLimiterConfig, SlidingWindow,
+    Stats, WhenFull,
 };
 use tokio::time::advance;
 
@@ -310,6 +311,72 @@ async fn with_every_key_busy_the_least_recently_used_goes() {
     assert!(limiter.get("a").is_none());
     assert!(limiter.get("c").is_some() && limiter.get("d").is_some());
     assert_eq!(limiter.stats().evictions, 2);
+}
+
+/// Under a flood of one-call keys, a hot key used after each new arrival is more recent
+/// than that arrival: never the one dropped, so never given its quota afresh. (Stamped by
+/// arrivals alone, the hot key and the newest key tied, and the table's order chose.)
+#[tokio::test(start_paused = true)]
+async fn a_hot_key_is_never_evicted_by_a_flood_of_new_keys() {
+    let api = limiter("keyed::flooded", 1, 2, WhenFull::EvictLeastRecentlyUsed);
+    api.try_acquire("ada").unwrap();
+    for i in 0..100_u64 {
+        api.try_acquire(&format!("visitor-{i}")).unwrap();
+        assert!(
+            api.try_acquire("ada").is_err(),
+            "ada's quota came back at visitor {i}"
+        );
+    }
+    assert_eq!(api.get("ada").unwrap().stats().rejections, 100);
+    assert_eq!(
+        api.stats().evictions,
+        99,
+        "each visitor but the first made room"
+    );
+    // Each instance hashes with keys of its own, so the table's order differs from one to
+    // the next: which key goes must not depend on it.
+    for run in 0..50 {
+        let api = limiter(
+            &format!("keyed::order_{run}"),
+            1,
+            2,
+            WhenFull::EvictLeastRecentlyUsed,
+        );
+        for key in ["a", "b", "a", "c"] {
+            _ = api.try_acquire(key);
+        }
+        assert!(
+            api.get("a").is_some(),
+            "a, used after b arrived, was dropped"
+        );
+        assert!(
+            api.get("b").is_none(),
+            "b, the least recently used, was kept"
+        );
+    }
+}
+
+/// A rate-mode breaker whose window holds successes only is as far from opening as a new
+/// one: its key gives up its place. One failure in the window keeps it.
+#[tokio::test(start_paused = true)]
+async fn a_rate_mode_key_with_only_successes_gives_up_its_place() {
+    let rated = CircuitBreakerConfig::DEFAULT
+        .failure_rate_threshold(50)
+        .sliding_window(SlidingWindow::Calls(10));
+    let config = KeyedConfig::new(rated)
+        .max_keys(1)
+        .when_full(WhenFull::RejectNewKey);
+    let hosts = KeyedCircuitBreaker::new("keyed::rated", config).unwrap();
+    hosts.try_acquire("a").unwrap().success();
+    hosts
+        .try_acquire("b")
+        .expect("a's window holds successes only")
+        .failure();
+    assert!(matches!(
+        hosts.try_acquire("c"),
+        Err(Error::KeysFull { .. })
+    ));
+    assert_eq!(hosts.stats().evictions, 1);
 }
 
 #[tokio::test(start_paused = true)]

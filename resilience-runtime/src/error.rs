@@ -62,11 +62,12 @@ pub enum Error {
         /// Time until a permit is free.
         retry_after: Duration,
     },
-    /// The keyed instance `name` holds `max_keys` keys, none of which it may drop (each is
-    /// in use, or an open breaker), so a call with a new key was turned away. See
-    /// [`Keyed`](crate::Keyed).
+    /// The keyed instance `name` had no room for a call's new key: the shard the key falls
+    /// in held its share of `max_keys`, and none of its keys could be dropped (under
+    /// `reject_new_key`, each held some state; under `evict_least_recently_used`, each was
+    /// in use by a running call, or a breaker not closed). See [`Keyed`](crate::Keyed).
     #[error(
-        "keyed instance `{name}` holds its {max_keys} keys, all in use; a new key is turned away"
+        "keyed instance `{name}` has no room for a new key (max_keys = {max_keys}, kept shard by shard) and can drop none of the keys it holds; the new key is turned away"
     )]
     KeysFull {
         /// The keyed instance that rejected the call.

@@ -828,16 +828,17 @@ impl CircuitBreaker {
         }
     }
 
-    /// Whether the breaker is closed with no failure counted and, under a rate rule, an
-    /// empty window: nothing a fresh breaker would not know, so a keyed breaker may drop
-    /// this one and lose nothing. (A count window never empties: such a key goes only as
-    /// the least recently used.)
+    /// Whether the breaker is closed with no failure counted and, under a rate rule, no
+    /// failure or slow call in its window: nothing that could bring it nearer to opening
+    /// than a fresh breaker is, so a keyed breaker may drop this one. What it forgets is
+    /// successes only. (A count window never empties: were successes kept, every key of a
+    /// rate-mode keyed breaker would hold its place for good once used.)
     pub(crate) fn is_clean_closed(&self) -> bool {
         State::is_clean_closed(self.word.load(Acquire))
-            && self
-                .window
-                .as_ref()
-                .is_none_or(|window| self.tally(window).calls == 0)
+            && self.window.as_ref().is_none_or(|window| {
+                let tally = self.tally(window);
+                tally.failures == 0 && tally.slow == 0
+            })
     }
 
     /// What `window` holds now: a time window is read at this second (the clock is read

@@ -162,9 +162,10 @@ impl per_key::Sealed for CircuitBreaker {
 ///
 /// Keys are spread over shards, each with its own lock and its share of `max_keys`: calls
 /// with keys already known share read locks only. Room is made in the new key's shard, so
-/// with a large bound (several shards) an instance may start making room a few percent
-/// below `max_keys`, when one shard holds its share before the others; a bound below 128
-/// is one shard, exact. Any value that is `Hash + Eq` with a
+/// with a large bound (several shards) an instance starts making room below `max_keys`,
+/// when one shard holds its share before the others: with random keys, at 87 to 94 % of a
+/// bound of 1 000 and 95 to 98 % of 10 000 on a 2-core host, lower with more cores (more
+/// shards). A bound below 128 is one shard, exact. Any value that is `Hash + Eq` with a
 /// `Debug + Send + Sync + 'static` owned form keys an instance ([`InstanceKey`]); it is
 /// looked up by reference and cloned (`to_owned`) once, when first seen.
 ///

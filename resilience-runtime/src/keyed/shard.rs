@@ -17,10 +17,13 @@
 //! built on, is a dependency.
 //!
 //! Recency is kept without a write per lookup: each shard counts its inserts, and a lookup
-//! stamps its entry with that count only when the stamp differs, so keys used since the
+//! stamps its entry from that count only when the stamp differs, so keys used since the
 //! last new key cost no write at all. "Least recently used" is thereby ordered by the
 //! arrival of new keys, which is what eviction needs: a key used since the last new key
-//! arrived is more recent than every key that was not.
+//! arrived is more recent than every key that was not, that new key included. A key is
+//! stamped `2n` when it arrives as the `n`th and `2n + 1` when used after it, so a hot key
+//! used after each of a flood of one-call keys always outranks the newest of them. (Two keys
+//! both used since the same arrival are as recent as each other.)
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -37,7 +40,7 @@ struct Entry<P> {
     hash: u64,
     key: Box<dyn StoredKey>,
     policy: Arc<P>,
-    /// The shard's insert count when the key was last used.
+    /// When the key was last used, on the shard's clock of arrivals (see [`arrived`]).
     used: AtomicU64,
 }
 
@@ -93,7 +96,7 @@ impl<P: PerKey> Shard<P> {
     ) -> Option<R> {
         let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
         let entry = table.find(hash, |entry| is(&*entry.key, key))?;
-        let now = self.inserts.load(Relaxed);
+        let now = used_after(self.inserts.load(Relaxed));
         // Written only when it changes: a hot key read by every thread stays a shared
         // cache line.
         if entry.used.load(Relaxed) != now {
@@ -149,7 +152,7 @@ impl<P: PerKey> Shard<P> {
             hash,
             key: Box::new(key.to_owned()),
             policy: Arc::clone(&policy),
-            used: AtomicU64::new(now),
+            used: AtomicU64::new(arrived(now)),
         };
         table.insert_unique(hash, entry, |entry| entry.hash);
         Lookup::Found { policy, evicted }
@@ -178,6 +181,16 @@ impl<P: PerKey> Shard<P> {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
+}
+
+/// The stamp of the `n`th key to arrive in a shard.
+fn arrived(n: u64) -> u64 {
+    n << 1
+}
+
+/// The stamp of a key used after the `n`th arrival: more recent than that key's arrival.
+fn used_after(n: u64) -> u64 {
+    n << 1 | 1
 }
 
 /// Makes room in a full table; returns the number of keys dropped, 0 if none could be.
