@@ -142,6 +142,31 @@ async fn a_breaker_refuses_a_new_window_and_keeps_running_on_its_config() {
         .reconfigure(config.clone().failure_rate_threshold(80))
         .unwrap();
     assert_eq!(breaker.config().failure_rate_threshold, Some(80));
+
+    // Beside a slow-call rule, whose window stays, the rate rule still cannot come or go:
+    // the breaker would change from rating its window to counting consecutive failures.
+    let slow = CircuitBreakerConfig::DEFAULT
+        .slow_call_duration(Duration::from_secs(2))
+        .sliding_window(SlidingWindow::Calls(4));
+    let timed = CircuitBreaker::new("timed", slow.clone()).unwrap();
+    let refused = |next: CircuitBreakerConfig| match timed.reconfigure(next) {
+        Err(ConfigError::Invalid(e)) => e.field() == "failure_rate_threshold",
+        _ => false,
+    };
+    assert!(refused(slow.clone().failure_rate_threshold(50)), "set");
+    let both = CircuitBreaker::new("both", slow.clone().failure_rate_threshold(50)).unwrap();
+    assert!(
+        matches!(both.reconfigure(slow.clone()), Err(ConfigError::Invalid(e)) if e.field() == "failure_rate_threshold"),
+        "removed"
+    );
+    assert_eq!(timed.config(), &slow);
+    timed
+        .reconfigure(slow.clone().slow_call_duration(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(
+        timed.config().slow_call_duration,
+        Some(Duration::from_secs(5))
+    );
 }
 
 fn limiter(config: &RateLimiterConfig) -> RateLimiter {

@@ -250,8 +250,11 @@ impl CircuitBreakerConfig {
 
     /// Refuses what a running breaker cannot take from a reload of `self` into `next`: its
     /// window is built for one shape (`sliding_window`, and whether rate or slow-call
-    /// rules need one at all), and its running calls were timed or not as they started,
-    /// so a slow-call rule cannot appear or vanish under them.
+    /// rules need one at all), its running calls were timed or not as they started, so a
+    /// slow-call rule cannot appear or vanish under them, and a rate rule cannot either,
+    /// even beside a slow-call rule whose window stays: the breaker would change from
+    /// rating its window to counting consecutive failures (or back) mid-run. Their values
+    /// may change.
     pub(crate) const fn reloadable_into(&self, next: &Self) -> Result<(), InvalidConfig> {
         let same_window = match (self.sliding_window, next.sliding_window) {
             (SlidingWindow::Calls(a), SlidingWindow::Calls(b)) => a == b,
@@ -260,7 +263,7 @@ impl CircuitBreakerConfig {
             }
             _ => false,
         };
-        if self.is_windowed() != next.is_windowed()
+        if self.failure_rate_threshold.is_some() != next.failure_rate_threshold.is_some()
             || self.slow_call_duration.is_some() != next.slow_call_duration.is_some()
         {
             return Err(invalid!(
