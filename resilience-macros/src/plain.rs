@@ -65,6 +65,17 @@ pub(crate) fn check(function: &Function, layers: &[Parsed], attribute: &str, err
                 format_args!("`#[{name}]` cannot guard a plain fn: {why}"),
             );
         }
+        // A keyed instance looks its key up for an async call only.
+        if let Some((_, key, _)) = layer.given.iter().find(|(key, _, _)| key.name == "key") {
+            errors.push(
+                key,
+                format_args!(
+                    "`key` needs an `async fn`: a keyed `#[{name}]` cannot guard a plain fn; \
+                     make it an `async fn`, or take the key's permit by hand with the keyed \
+                     instance's `try_acquire(&key)`"
+                ),
+            );
+        }
     }
 }
 
