@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use resilience::{
-    circuit_breaker, rate_limit, registry, retry, CircuitBreakerConfig, CircuitState, Error, Keyed,
-    KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, Kind, RateLimiterConfig, SlidingWindow,
-    Stats, WhenFull,
+    circuit_breaker, rate_limit, registry, retry, CircuitBreakerConfig, CircuitState, ConfigError,
+    Error, Keyed, KeyedCircuitBreaker, KeyedConfig, KeyedRateLimiter, Kind, RateLimiterConfig,
+    SlidingWindow, Stats, WhenFull,
 };
 use tokio::time::advance;
 
@@ -497,6 +497,41 @@ async fn a_key_in_use_by_a_running_call_is_never_evicted() {
         limiter.get("slow").is_none(),
         "idle and no longer in use: it went"
     );
+}
+
+/// A config of the wrong shape for a declared name says so, and how to write it, rather
+/// than that nothing is declared.
+#[test]
+fn configuring_a_keyed_name_with_a_plain_config_says_it_is_keyed() {
+    // Declared only: configuring comes before any call.
+    #[allow(dead_code)]
+    #[rate_limit(name = "keyed::shaped", max_requests = 1, window = "1m", key = id)]
+    async fn keyed(id: u8) -> Result<(), Error> {
+        Ok(())
+    }
+    #[allow(dead_code)]
+    #[rate_limit(name = "keyed::unshaped", max_requests = 1, window = "1m")]
+    async fn plain() -> Result<(), Error> {
+        Ok(())
+    }
+    let error = registry()
+        .configure("keyed::shaped", per_minute(3))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "rate limiter `keyed::shaped` is declared keyed (`key = ..`): configure it with `KeyedConfig::new(config)`"
+    );
+    assert!(matches!(
+        registry().configure("keyed::unshaped", KeyedConfig::new(per_minute(3))),
+        Err(ConfigError::OtherShape { keyed: false, .. })
+    ));
+    assert!(matches!(
+        registry().configure("keyed::nowhere", per_minute(3)),
+        Err(ConfigError::Undeclared { .. })
+    ));
+    registry()
+        .configure("keyed::shaped", KeyedConfig::new(per_minute(3)))
+        .unwrap();
 }
 
 #[tokio::test(start_paused = true)]

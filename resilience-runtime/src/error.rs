@@ -236,6 +236,17 @@ pub enum ConfigError {
         /// The instance's name.
         name: Arc<str>,
     },
+    /// The instance is declared keyed (`key = ..`) and the config is a plain one, or it is
+    /// declared without a key and the config is a [`KeyedConfig`](crate::KeyedConfig).
+    #[error("{kind} `{name}` is declared {}", OtherShape(*.keyed))]
+    OtherShape {
+        /// The kind of policy.
+        kind: Kind,
+        /// The instance's name.
+        name: Arc<str>,
+        /// Whether it is declared keyed.
+        keyed: bool,
+    },
     /// No attribute declares an instance of this kind and name, so configuring it would
     /// change nothing (and a tower layer built by that name would share it with nobody).
     #[error("no {kind} named `{name}` is declared{}", DidYouMean(.did_you_mean.as_deref()))]
@@ -247,6 +258,17 @@ pub enum ConfigError {
         /// The declared name closest to it, when one is close enough to be a typo.
         did_you_mean: Option<Arc<str>>,
     },
+}
+
+struct OtherShape(bool);
+
+impl fmt::Display for OtherShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            true => "keyed (`key = ..`): configure it with `KeyedConfig::new(config)`",
+            false => "without a key: configure it with its config itself, not a `KeyedConfig`",
+        })
+    }
 }
 
 struct DidYouMean<'a>(Option<&'a str>);

@@ -299,8 +299,9 @@ impl Registry {
     /// # Errors
     ///
     /// The config's own validation error; [`ConfigError::AlreadyCreated`] when the
-    /// instance is already in use; [`ConfigError::Undeclared`] when nothing declares an
-    /// instance of this kind and name.
+    /// instance is already in use; [`ConfigError::OtherShape`] when the name is declared
+    /// keyed and the config is plain, or the reverse; [`ConfigError::Undeclared`] when
+    /// nothing declares an instance of this kind and name.
     ///
     /// ```
     /// use std::time::Duration;
@@ -343,8 +344,22 @@ impl Registry {
             return Ok(());
         }
         drop(slots);
+        let kind = C::Policy::KIND;
+        // Declared, but keyed where the config is plain, or the reverse: the first thing
+        // to try, and the one a bare "not declared" would hide.
+        let declared_keyed = match C::Policy::KEYED {
+            true => self.is_plain(kind, name).then_some(false),
+            false => self.is_keyed(kind, name).then_some(true),
+        };
+        if let Some(keyed) = declared_keyed {
+            return Err(ConfigError::OtherShape {
+                kind,
+                name: Arc::from(name),
+                keyed,
+            });
+        }
         Err(ConfigError::Undeclared {
-            kind: C::Policy::KIND,
+            kind,
             name: Arc::from(name),
             did_you_mean: nearest(name, namespace.declared_names()),
         })
@@ -418,8 +433,17 @@ impl Registry {
             .or_insert_with(|| Slot::declared(config.clone(), Some(owner)));
     }
 
+    /// Whether `name` is a declared instance of `kind` without a key, for the kinds that
+    /// may also be keyed.
+    fn is_plain(&self, kind: Kind, name: &str) -> bool {
+        match kind {
+            Kind::CircuitBreaker => self.circuit_breakers.read().contains_key(name),
+            Kind::RateLimiter => self.rate_limiters.read().contains_key(name),
+            _ => false,
+        }
+    }
+
     /// Whether `name` is a keyed instance of `kind`.
-    #[cfg(feature = "config")]
     pub(super) fn is_keyed(&self, kind: Kind, name: &str) -> bool {
         match kind {
             Kind::CircuitBreaker => self.keyed_circuit_breakers.read().contains_key(name),

@@ -22,6 +22,9 @@ pub trait Policy: Send + Sync + Sized + 'static + sealed::Sealed {
     type Config: PolicyConfig<Policy = Self>;
     /// Its kind.
     const KIND: Kind;
+    /// Whether it is a keyed instance, one state per key.
+    #[doc(hidden)]
+    const KEYED: bool = false;
     #[doc(hidden)]
     fn build(name: Arc<str>, config: Self::Config) -> Result<Self, ConfigError>;
     #[doc(hidden)]
@@ -120,6 +123,7 @@ where
 impl<P: PerKey> Policy for Keyed<P> {
     type Config = KeyedConfig<P::Config>;
     const KIND: Kind = P::KIND;
+    const KEYED: bool = true;
     fn build(name: Arc<str>, config: Self::Config) -> Result<Self, ConfigError> {
         Keyed::new(name, config)
     }
