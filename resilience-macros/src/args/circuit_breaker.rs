@@ -11,7 +11,10 @@ pub(crate) const TABLE: Table = Table {
     required: &[],
     example: "#[circuit_breaker(failure_threshold = 5, recovery_timeout = \"30s\")]",
     keys: &[
-        Key::setter("failure_threshold", U32),
+        Key::setter("failure_threshold", U32).excludes(
+            &["failure_rate_threshold"],
+            ": a failure rate replaces the count of consecutive failures",
+        ),
         Key::setter("success_threshold", U32),
         Key::setter("recovery_timeout", ValueKind::Duration),
         Key::setter("half_open_max_calls", U32),

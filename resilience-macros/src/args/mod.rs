@@ -75,6 +75,8 @@ pub(crate) struct Key {
     pub(crate) role: Role,
     /// Keys of which one must be given too for this one to mean anything, and why.
     needs: (&'static [&'static str], &'static str),
+    /// Keys beside which this one means nothing, and why.
+    excludes: (&'static [&'static str], &'static str),
 }
 
 /// Where a key's value goes.
@@ -104,6 +106,7 @@ impl Key {
             kind,
             role: Role::Setter,
             needs: (&[], ""),
+            excludes: (&[], ""),
         }
     }
 
@@ -116,6 +119,15 @@ impl Key {
         }
     }
 
+    /// The key, refused beside any of `keys`, which make it mean nothing (a setting
+    /// replaced by another; the runtime's `validate` sees values, not which were written).
+    pub(crate) const fn excludes(self, keys: &'static [&'static str], why: &'static str) -> Self {
+        Self {
+            excludes: (keys, why),
+            ..self
+        }
+    }
+
     /// `key = expr`, the expression over the fn's arguments that keys the instance.
     pub(crate) const fn keying() -> Self {
         Self {
@@ -123,6 +135,7 @@ impl Key {
             kind: ValueKind::Expression,
             role: Role::Key,
             needs: (&[], ""),
+            excludes: (&[], ""),
         }
     }
 
@@ -136,6 +149,7 @@ impl Key {
                 &["key"],
                 ": it sets how a keyed instance holds its keys; add `key = ...`, an expression over the fn's arguments",
             ),
+            excludes: (&[], ""),
         }
     }
 
@@ -145,6 +159,7 @@ impl Key {
             kind: ValueKind::Function(expected),
             role: Role::Chain,
             needs: (&[], ""),
+            excludes: (&[], ""),
         }
     }
 
@@ -159,6 +174,7 @@ impl Key {
             kind: ValueKind::Function(expected),
             role: Role::Hook { wrap, default },
             needs: (&[], ""),
+            excludes: (&[], ""),
         }
     }
 }
@@ -246,6 +262,20 @@ pub(crate) fn parse(
             errors.push(
                 path,
                 format_args!("`{}` needs {}{why}", key.name, needs.join(" or ")),
+            );
+        }
+        let (excludes, why) = key.excludes;
+        if let Some((other, _, _)) = parsed
+            .given
+            .iter()
+            .find(|(k, _, _)| excludes.contains(&k.name))
+        {
+            errors.push(
+                path,
+                format_args!(
+                    "`{}` has no effect beside `{}`{why}; leave one of them out",
+                    key.name, other.name
+                ),
             );
         }
     }
