@@ -268,7 +268,7 @@ fn plan<P: Reloadable>(
             }
             continue;
         }
-        let message = if registry.is_keyed(kind, name) {
+        let message = if registry.declares(kind, name, true) {
             format!("`{name}` is a keyed {kind}: documents do not configure keyed instances; `registry().configure` does, before their first use")
         } else {
             ConfigError::Undeclared {

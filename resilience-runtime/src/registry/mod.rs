@@ -347,15 +347,12 @@ impl Registry {
         let kind = C::Policy::KIND;
         // Declared, but keyed where the config is plain, or the reverse: the first thing
         // to try, and the one a bare "not declared" would hide.
-        let declared_keyed = match C::Policy::KEYED {
-            true => self.is_plain(kind, name).then_some(false),
-            false => self.is_keyed(kind, name).then_some(true),
-        };
-        if let Some(keyed) = declared_keyed {
+        let other = !C::Policy::KEYED;
+        if self.declares(kind, name, other) {
             return Err(ConfigError::OtherShape {
                 kind,
                 name: Arc::from(name),
-                keyed,
+                keyed: other,
             });
         }
         Err(ConfigError::Undeclared {
@@ -433,21 +430,14 @@ impl Registry {
             .or_insert_with(|| Slot::declared(config.clone(), Some(owner)));
     }
 
-    /// Whether `name` is a declared instance of `kind` without a key, for the kinds that
-    /// may also be keyed.
-    fn is_plain(&self, kind: Kind, name: &str) -> bool {
-        match kind {
-            Kind::CircuitBreaker => self.circuit_breakers.read().contains_key(name),
-            Kind::RateLimiter => self.rate_limiters.read().contains_key(name),
-            _ => false,
-        }
-    }
-
-    /// Whether `name` is a keyed instance of `kind`.
-    pub(super) fn is_keyed(&self, kind: Kind, name: &str) -> bool {
-        match kind {
-            Kind::CircuitBreaker => self.keyed_circuit_breakers.read().contains_key(name),
-            Kind::RateLimiter => self.keyed_rate_limiters.read().contains_key(name),
+    /// Whether `name` is an instance of `kind`, keyed or not as `keyed` says, declared or
+    /// configured. Only breakers and limiters may be keyed.
+    pub(super) fn declares(&self, kind: Kind, name: &str, keyed: bool) -> bool {
+        match (kind, keyed) {
+            (Kind::CircuitBreaker, false) => self.circuit_breakers.read().contains_key(name),
+            (Kind::RateLimiter, false) => self.rate_limiters.read().contains_key(name),
+            (Kind::CircuitBreaker, true) => self.keyed_circuit_breakers.read().contains_key(name),
+            (Kind::RateLimiter, true) => self.keyed_rate_limiters.read().contains_key(name),
             _ => false,
         }
     }
