@@ -499,6 +499,22 @@ async fn a_key_in_use_by_a_running_call_is_never_evicted() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_key_whose_instance_is_held_by_hand_stays_until_the_handle_drops() {
+    let limiter = limiter("keyed::handle", 5, 1, WhenFull::EvictLeastRecentlyUsed);
+    limiter.try_acquire("ada").unwrap();
+    let ada = limiter.get("ada").unwrap();
+    advance(MINUTE).await; // idle: her quota is full again
+    assert!(matches!(
+        limiter.try_acquire("bob"),
+        Err(Error::KeysFull { .. })
+    ));
+    assert_eq!(ada.stats().admitted, 1, "the handle reads her limiter");
+    drop(ada);
+    limiter.try_acquire("bob").unwrap();
+    assert!(limiter.get("ada").is_none(), "idle and let go: it went");
+}
+
 /// A config of the wrong shape for a declared name says so, and how to write it, rather
 /// than that nothing is declared.
 #[test]

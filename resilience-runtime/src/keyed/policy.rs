@@ -155,8 +155,9 @@ impl per_key::Sealed for CircuitBreaker {
 /// Memory is bounded: at most `max_keys` keys are held. When a new key arrives at the
 /// bound, keys whose instance is back to its initial state (a limiter with its full quota
 /// again, a closed breaker with no failure counted) are dropped first, since they carry no
-/// information; a key in use by a running call, or whose breaker is open, half-open,
-/// forced open or disabled, is never dropped. When no key is idle, [`WhenFull`] decides:
+/// information; a key in use by a running call or by a handle a caller holds (the `Arc`
+/// from [`get`](Self::get) or [`entry`](Self::entry)), or whose breaker is open,
+/// half-open, forced open or disabled, is never dropped. When no key is idle, [`WhenFull`] decides:
 /// drop the least recently used key, or turn the new key away with
 /// [`Error::KeysFull`]. [`stats`](Self::stats) counts both.
 ///
@@ -345,7 +346,8 @@ impl<P: PerKey> Keyed<P> {
     }
 
     /// The instance of `key` if the key is held, for a look at its state and counters;
-    /// makes nothing, and does not count as a use of the key.
+    /// makes nothing, and does not count as a use of the key. While the returned `Arc` is
+    /// held, the key is not dropped to make room for others: drop it once read.
     ///
     /// ```
     /// # use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiterConfig};
