@@ -53,6 +53,8 @@ JOBS = [
     ("circuit_breaker", "resilience rate mode", ["tower-resilience", "failsafe default"],
      "closed rate-mode breaker, success (last 100 calls)"),
     ("circuit_breaker", "resilience rate mode, time window", [],
+     "closed rate-mode breaker, success (60 s window)"),
+    ("circuit_breaker", "resilience rate mode, time window, slow-call rule", [],
      "closed rate-mode breaker, success (60 s window, slow-call rule)"),
     ("contended_2_threads", "resilience rate mode breaker", [],
      "2 threads on one closed rate-mode breaker (per call)"),
@@ -75,6 +77,7 @@ UNOBSERVED = {
 CONSECUTIVE = {
     "resilience rate mode": "resilience attribute",
     "resilience rate mode, time window": "resilience attribute",
+    "resilience rate mode, time window, slow-call rule": "resilience attribute",
 }
 # The same calls on one thread, for each two-thread row (target: at most 2x).
 ONE_THREAD = {

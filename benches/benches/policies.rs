@@ -46,6 +46,16 @@ async fn with_rate_breaker() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
+/// Rate mode on a time window: one clock read per call, to find the outcome's bucket.
+#[circuit_breaker(
+    name = "bench::cb_rate_windowed",
+    failure_rate_threshold = 50,
+    sliding_window = "60s"
+)]
+async fn with_windowed_rate_breaker() -> Result<u64, Error> {
+    Ok(black_box(1))
+}
+
 /// Rate mode on a time window with a slow-call rule: two clock reads per call.
 #[circuit_breaker(
     name = "bench::cb_rate_timed",
@@ -165,6 +175,9 @@ fn circuit_breakers(c: &mut Criterion) {
         b.to_async(&rt).iter(with_rate_breaker)
     });
     group.bench_function("resilience rate mode, time window", |b| {
+        b.to_async(&rt).iter(with_windowed_rate_breaker)
+    });
+    group.bench_function("resilience rate mode, time window, slow-call rule", |b| {
         b.to_async(&rt).iter(with_timed_rate_breaker)
     });
     let rated = CircuitBreaker::new("bench::cb_rate_by_hand", rate_mode()).unwrap();
