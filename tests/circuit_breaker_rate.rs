@@ -255,6 +255,32 @@ async fn half_open_a_slow_probe_reopens_it_and_fast_probes_close_it_on_an_empty_
     assert_eq!((stats.failure_rate(), stats.slow_call_rate()), (None, None));
 }
 
+/// Durations past 2^53 ns do not survive a round trip through `f64` seconds: the open
+/// duration stays between `recovery_timeout` and its cap all the same (found by the
+/// `hostile` property below).
+#[test]
+fn an_open_duration_too_long_for_an_f64_stays_within_its_bounds() {
+    let recovery = Duration::new(40_469_218, 719_055_475);
+    for (backoff, cap) in [
+        (f64::MAX, recovery + Duration::from_nanos(3)),
+        (1.000_000_000_000_001, recovery + Duration::from_nanos(9)),
+        (2.0, Duration::MAX),
+    ] {
+        let config = CircuitBreakerConfig::DEFAULT
+            .recovery_timeout(recovery)
+            .recovery_backoff(backoff)
+            .max_recovery_timeout(cap);
+        assert_eq!(config.open_duration(0), recovery, "backoff {backoff:e}");
+        for reopenings in [1, 2, 64, u32::MAX] {
+            let open = config.open_duration(reopenings);
+            assert!(
+                (recovery..=cap).contains(&open),
+                "backoff {backoff:e}, {reopenings} reopenings: {open:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_open_duration_grows_per_failed_probe_to_its_cap_and_starts_over_after_closing() {
     let config = CircuitBreakerConfig::DEFAULT
@@ -498,12 +524,22 @@ mod hostile {
         ]
     }
 
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(64)
+    }
+
     fn small_count() -> impl Strategy<Value = u32> {
         prop_oneof![Just(0u32), Just(1), Just(2_000_000), 1u32..200]
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        // No persistence file, as in the other properties: a case found is kept as a test of
+        // its own (`an_open_duration_too_long_for_an_f64_stays_within_its_bounds`). More
+        // cases: `PROPTEST_CASES=20000`.
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) })]
 
         #[test]
         fn hostile_rate_configs_are_refused_with_an_error_never_a_panic(

@@ -361,7 +361,9 @@ impl CircuitBreakerConfig {
             .powi(i32::try_from(reopenings).unwrap_or(i32::MAX));
         let secs = self.recovery_timeout.as_secs_f64() * factor;
         if secs < max.as_secs_f64() {
-            Duration::from_secs_f64(secs)
+            // Above 2^53 ns (104 days) an `f64` of seconds drops the last nanoseconds, either
+            // way: the result is put back between the two durations it was computed from.
+            Duration::from_secs_f64(secs).clamp(self.recovery_timeout, max)
         } else {
             max
         }

@@ -57,7 +57,11 @@ pub(crate) fn delay(
         Backoff::Exponential if base.is_zero() => Some(Duration::ZERO),
         Backoff::Exponential => {
             let factor = exponential_base.powi(i32::try_from(n).unwrap_or(i32::MAX));
-            Duration::try_from_secs_f64(base.as_secs_f64() * factor).ok()
+            // Above 2^53 ns (104 days) an `f64` of seconds drops the last nanoseconds: the
+            // growth (a factor of at least 1) never goes below the base for it.
+            Duration::try_from_secs_f64(base.as_secs_f64() * factor)
+                .ok()
+                .map(|grown| grown.max(base))
         }
     };
     grown.map_or(max, |d| d.min(max))
@@ -154,6 +158,21 @@ mod tests {
             max
         );
         assert_eq!(delay(Backoff::Linear, Duration::MAX, 2.0, max, 7), max);
+    }
+
+    #[test]
+    fn a_base_too_long_for_an_f64_is_where_exponential_growth_starts() {
+        let base = Duration::new(40_469_218, 719_055_475);
+        assert_eq!(
+            delay(Backoff::Exponential, base, 1.0, Duration::MAX, 0),
+            base
+        );
+        assert_eq!(
+            delay(Backoff::Exponential, base, 1.0, Duration::MAX, 9),
+            base
+        );
+        let doubled = delay(Backoff::Exponential, base, 2.0, Duration::MAX, 1);
+        assert!((base..=base * 2 + Duration::from_nanos(16)).contains(&doubled));
     }
 
     #[test]
