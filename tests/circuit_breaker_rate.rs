@@ -255,8 +255,8 @@ async fn half_open_a_slow_probe_reopens_it_and_fast_probes_close_it_on_an_empty_
     assert_eq!((stats.failure_rate(), stats.slow_call_rate()), (None, None));
 }
 
-/// Durations past 2^53 ns do not survive a round trip through `f64` seconds: the open
-/// duration stays between `recovery_timeout` and its cap all the same (found by the
+/// Durations past 2^23 s (97 days) do not survive a round trip through `f64` seconds: the
+/// open duration stays between `recovery_timeout` and its cap all the same (found by the
 /// `hostile` property below).
 #[test]
 fn an_open_duration_too_long_for_an_f64_stays_within_its_bounds() {

@@ -361,9 +361,10 @@ impl CircuitBreakerConfig {
             .powi(i32::try_from(reopenings).unwrap_or(i32::MAX));
         let secs = self.recovery_timeout.as_secs_f64() * factor;
         if secs < max.as_secs_f64() {
-            // Above 2^53 ns (104 days) an `f64` of seconds drops the last nanoseconds, either
-            // way: the result is put back between the two durations it was computed from.
-            Duration::from_secs_f64(secs).clamp(self.recovery_timeout, max)
+            // Past 2^23 s (97 days) an `f64` of seconds is coarser than a nanosecond, and
+            // the round trip can land below `recovery_timeout`: it is put back. (Below
+            // `max` as an `f64`, it rounds to at most `max`.)
+            Duration::from_secs_f64(secs).max(self.recovery_timeout)
         } else {
             max
         }

@@ -15,8 +15,10 @@ use crate::error::{invalid, InvalidConfig};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum WhenFull {
-    /// Drop the key used least recently, unless it is in use by a call running now or is a
-    /// breaker that is open, half-open, forced open or disabled: those are never dropped.
+    /// Drop the key used least recently, unless it is in use (by a call running now, or by
+    /// a handle a caller holds from [`Keyed::get`](crate::Keyed::get) or
+    /// [`Keyed::entry`](crate::Keyed::entry)) or is a breaker that is open, half-open,
+    /// forced open or disabled: those are never dropped.
     /// A limiter dropped so comes back with its full quota, so a flood of new keys costs
     /// the least recent keys their count rather than costing new keys their calls. When
     /// nothing can be dropped, the new key is rejected as with

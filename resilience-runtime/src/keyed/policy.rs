@@ -346,8 +346,8 @@ impl<P: PerKey> Keyed<P> {
     }
 
     /// The instance of `key` if the key is held, for a look at its state and counters;
-    /// makes nothing, and does not count as a use of the key. While the returned `Arc` is
-    /// held, the key is not dropped to make room for others: drop it once read.
+    /// makes nothing, and does not count as a use of the key. While the returned `Arc`
+    /// is held, the key is not dropped to make room for others: drop it once read.
     ///
     /// ```
     /// # use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiterConfig};

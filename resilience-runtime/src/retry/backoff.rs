@@ -57,7 +57,7 @@ pub(crate) fn delay(
         Backoff::Exponential if base.is_zero() => Some(Duration::ZERO),
         Backoff::Exponential => {
             let factor = exponential_base.powi(i32::try_from(n).unwrap_or(i32::MAX));
-            // Above 2^53 ns (104 days) an `f64` of seconds drops the last nanoseconds: the
+            // Past 2^23 s (97 days) an `f64` of seconds is coarser than a nanosecond: the
             // growth (a factor of at least 1) never goes below the base for it.
             Duration::try_from_secs_f64(base.as_secs_f64() * factor)
                 .ok()
