@@ -228,8 +228,9 @@ impl Backend {
     /// # Errors
     ///
     /// [`ErrorKind::Unknown`] if the registry has no breaker `name`;
-    /// [`ErrorKind::Unsupported`] for a keyed breaker `name`, and as
-    /// [`share_breaker`](Self::share_breaker).
+    /// [`ErrorKind::Unsupported`] for a keyed breaker `name` (of a name declared both
+    /// keyed and without a key, the plain breaker is shared and the keyed one stays in
+    /// each process), and as [`share_breaker`](Self::share_breaker).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
@@ -256,12 +257,14 @@ impl Backend {
     /// Redis and prefix, in the settings' fallback mode. A keyed limiter `name` (an
     /// attribute with `key = ..`) is shared key by key, as
     /// [`share_keyed_limiter`](Self::share_keyed_limiter) says: one quota per key for the
-    /// fleet.
+    /// fleet. A name declared both keyed and without a key (two instances) has both
+    /// shared, each its own way.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Unknown`] if the registry has no limiter `name`, and as
-    /// [`share_limiter`](Self::share_limiter).
+    /// [`share_limiter`](Self::share_limiter) (for a name of two instances, neither is
+    /// shared if either's config cannot be).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), resilience::redis::Error> {
@@ -272,13 +275,17 @@ impl Backend {
     /// ```
     pub fn share_rate_limiter(&self, name: &str) -> Result<(), Error> {
         let mode = self.inner.shared.settings.when_unavailable;
-        if let Some(keyed) = registry().keyed_rate_limiter(name) {
+        let keyed = registry().keyed_rate_limiter(name);
+        let Some(plain) = registry().rate_limiter(name) else {
+            let keyed = named(keyed, "rate limiter", name, false)?;
             return self.share_keyed_limiter(&keyed, mode);
+        };
+        if let Some(keyed) = keyed {
+            // Both configs checked before either is shared: all or nothing.
+            shareable(plain.name(), plain.config())?;
+            self.share_keyed_limiter(&keyed, mode)?;
         }
-        self.share_limiter(
-            &named(registry().rate_limiter(name), "rate limiter", name, false)?,
-            mode,
-        )
+        self.share_limiter(&plain, mode)
     }
 
     /// Shares `breaker` under its name, falling back as `mode` says while Redis is
@@ -438,6 +445,7 @@ impl Backend {
     ) -> Result<(), Error> {
         shareable(keyed.name(), &keyed.config().config)?;
         let health = Arc::new(Health::default());
+        health.of_keyed(keyed);
         let hook = KeyedHook {
             name: keyed.name().to_owned(),
             backend: Arc::clone(&self.inner.shared),

@@ -2,12 +2,12 @@
 //! whichever path it comes by (async, blocking, or `try_acquire` through a lease).
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use redis::Value;
 use resilience_runtime::shared::{QuotaDecision, QuotaFuture, SharedKeys, SharedQuota};
-use resilience_runtime::{RateLimiter, RateLimiterConfig};
+use resilience_runtime::{KeyedRateLimiter, RateLimiter, RateLimiterConfig};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::backend::Shared;
@@ -25,12 +25,19 @@ pub(crate) struct Health {
     /// The limiter whose events tell it (the name's own, or the key's that lost it), and
     /// the Redis key it lost: the one the refresh reads to find it again.
     reporter: Mutex<(Weak<RateLimiter>, String)>,
+    /// The keyed instance the name is, if it is one: told each change too, for its stats.
+    keyed: OnceLock<Weak<KeyedRateLimiter>>,
 }
 
 impl Health {
     /// Whether the name is unreachable: the refresh tries it again.
     pub(crate) fn is_down(&self) -> bool {
         !self.availability.is_up()
+    }
+
+    /// Makes `keyed`, the keyed instance this is the health of, hear each change.
+    pub(crate) fn of_keyed(&self, keyed: &Arc<KeyedRateLimiter>) {
+        let _ = self.keyed.set(Arc::downgrade(keyed));
     }
 
     /// Redis answered again.
@@ -40,7 +47,14 @@ impl Health {
             if let Some(limiter) = reporter {
                 limiter.shared_availability(true);
             }
+            self.tell_keyed(true);
         });
+    }
+
+    fn tell_keyed(&self, available: bool) {
+        if let Some(keyed) = self.keyed.get().and_then(Weak::upgrade) {
+            keyed.shared_availability(available);
+        }
     }
 
     /// The Redis key whose quota was lost, for the refresh to read.
@@ -55,6 +69,7 @@ impl Health {
             if let Some(limiter) = limiter.upgrade() {
                 limiter.shared_availability(false);
             }
+            self.tell_keyed(false);
         });
     }
 

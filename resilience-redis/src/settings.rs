@@ -43,7 +43,9 @@ pub struct Settings {
     /// The longest a call waits on Redis (a limiter's admission) and the longest any
     /// command may take before the name falls back to [`WhenUnavailable`]. Default 50ms.
     pub timeout: Duration,
-    /// How long a key lives after its last write: state nobody uses expires. Default 1 hour.
+    /// How long a breaker's keys live after their last write: state nobody uses expires.
+    /// Default 1 hour. A quota's key (a limiter's, or one user key's of a keyed limiter)
+    /// expires once its quota is full again instead, whatever this says.
     pub ttl: Duration,
     /// How often each process reads every shared breaker's state, the backstop of the
     /// pub/sub push, and how often an unreachable Redis is tried again. Default 1s.

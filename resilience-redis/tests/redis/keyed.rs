@@ -131,6 +131,59 @@ async fn an_attribute_s_keyed_limiter_is_shared_by_name() {
     assert_eq!(unknown.kind(), ErrorKind::Unknown);
 }
 
+#[resilience::rate_limit(name = "redis::both", max_requests = 2, window = "1h", key = user)]
+async fn both_per_user(user: u64) -> Result<(), Error> {
+    let _ = user;
+    Ok(())
+}
+
+#[resilience::rate_limit(name = "redis::both", max_requests = 5, window = "1h")]
+async fn both_in_all() -> Result<(), Error> {
+    Ok(())
+}
+
+/// A name declared both keyed and without a key is two instances, and sharing the name
+/// shares both: each user's quota, and the quota of every call without a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_both_keyed_and_plain_has_both_shared() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = backend(&server, "k4:").await;
+    a.share_rate_limiter("redis::both").unwrap();
+    let b = backend(&server, "k4:").await;
+    let others = keyed(&b, "redis::both", 2);
+    let other = Arc::new(
+        resilience::RateLimiter::new(
+            "redis::both",
+            RateLimiterConfig::DEFAULT
+                .max_requests(5)
+                .window(Duration::from_secs(3600)),
+        )
+        .unwrap(),
+    );
+    b.share_limiter(&other, WhenUnavailable::Reject).unwrap();
+    let keyed_admitted = admitted(
+        20,
+        || both_per_user(7),
+        || async { others.try_acquire(&7_u64) },
+    )
+    .await;
+    assert_eq!(keyed_admitted, 2, "user 7's quota, for both processes");
+    let plain_admitted = admitted(20, both_in_all, || async { other.try_acquire() }).await;
+    assert_eq!(
+        plain_admitted, 5,
+        "the name's quota without a key, for both processes"
+    );
+    let plain = resilience::registry().rate_limiter("redis::both").unwrap();
+    let keyed = resilience::registry()
+        .keyed_rate_limiter("redis::both")
+        .unwrap();
+    assert!(plain.stats().shared.is_some() && keyed.stats().shared.is_some());
+    let again = a.share_rate_limiter("redis::both").unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::Unsupported, "{again}");
+}
+
 /// With the server paused, a keyed name set to reject refuses a key within the timeout,
 /// and every other key at once: the name is unreachable, not each key on its own, so one
 /// key's timeout is all the name waits.
@@ -147,6 +200,9 @@ async fn a_paused_server_costs_a_keyed_name_one_timeout_not_one_per_key() {
         .await
         .unwrap();
     let keyed = keyed(&backend, "per-user", 3);
+    // How the name stands with Redis, by its stats: (available, fallbacks).
+    let shared = || keyed.stats().shared.map(|s| (s.available, s.fallbacks));
+    assert_eq!(shared(), Some((true, 0)));
     server.signal("-STOP");
     let start = std::time::Instant::now();
     let refused = keyed.call("ada", || async { Ok::<_, Error>(()) }).await;
@@ -169,5 +225,17 @@ async fn a_paused_server_costs_a_keyed_name_one_timeout_not_one_per_key() {
             start.elapsed()
         );
     }
+    // The name's stats say it fell back, once, whichever key's call found it.
+    assert_eq!(shared(), Some((false, 1)));
     server.signal("-CONT");
+    // The refresh (every second) finds Redis back for the name.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while shared() != Some((true, 1)) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", keyed.stats());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(keyed
+        .call("ada", || async { Ok::<_, Error>(()) })
+        .await
+        .is_ok());
 }

@@ -12,7 +12,7 @@ use super::shard::{Lookup, Shard};
 use super::stats::KeyedStats;
 use crate::pipeline::{self, Failure, Outcome};
 use crate::registry::{Namespace, Policy, Registry, Stats};
-use crate::shared::{AlreadyShared, SharedKeys};
+use crate::shared::{AlreadyShared, Link, SharedKeys};
 use crate::{
     CircuitBreaker, CircuitBreakerConfig, CircuitState, ConfigError, Error, OwnedCallPermit,
     PolicyConfig, RateLimiter, RateLimiterConfig,
@@ -200,6 +200,9 @@ pub struct Keyed<P: PerKey> {
     rejected_keys: AtomicU64,
     /// The fleet's state of every key, once [`share`](Self::share) installed it.
     shared: OnceLock<Arc<dyn SharedKeys<P>>>,
+    /// Whether the fleet's state of the keys is reachable, as the store reports it for the
+    /// whole name: for the stats.
+    link: Link,
 }
 
 /// Keys per shard below which there is one shard less: room is made in the new key's
@@ -251,6 +254,7 @@ impl<P: PerKey> Keyed<P> {
             evictions: AtomicU64::new(0),
             rejected_keys: AtomicU64::new(0),
             shared: OnceLock::new(),
+            link: Link::default(),
         })
     }
 
@@ -273,6 +277,25 @@ impl<P: PerKey> Keyed<P> {
             shard.clear();
         }
         Ok(())
+    }
+
+    /// Reports that the fleet's state of the keys became unreachable (`available ==
+    /// false`: every key follows its store's fallback mode) or reachable again, for the
+    /// whole name: [`stats`](Self::stats)`().shared` follows. A report that changes nothing
+    /// is ignored, and so is any report to an instance not [`share`](Self::share)d. Called
+    /// by a store such as `resilience-redis`, which tells the event and the warning
+    /// through the limiter of the key whose call found the change.
+    ///
+    /// ```
+    /// # use resilience::{KeyedConfig, KeyedRateLimiter, RateLimiterConfig};
+    /// let limiter = KeyedRateLimiter::new("alone", KeyedConfig::new(RateLimiterConfig::DEFAULT)).unwrap();
+    /// limiter.shared_availability(false); // not shared: nothing happens
+    /// assert_eq!(limiter.stats().shared, None);
+    /// ```
+    pub fn shared_availability(&self, available: bool) {
+        if self.shared.get().is_some() {
+            self.link.report(available);
+        }
     }
 
     /// The instance's name, which every key's instance shares.
@@ -407,6 +430,7 @@ impl<P: PerKey> Keyed<P> {
             open_keys,
             evictions: self.evictions.load(Relaxed),
             rejected_keys: self.rejected_keys.load(Relaxed),
+            shared: self.shared.get().map(|_| self.link.stats()),
         }
     }
 

@@ -1,5 +1,7 @@
 //! What a keyed instance reports: its keys and what became of new keys at the bound.
 
+use crate::shared::SharedStats;
+
 /// What a [`Keyed`](crate::Keyed) instance holds and has done since it was created (or
 /// last reset). Each key's own counters are its instance's: look one up with
 /// [`Keyed::get`](crate::Keyed::get).
@@ -33,4 +35,9 @@ pub struct KeyedStats {
     /// Calls turned away with [`Error::KeysFull`](crate::Error::KeysFull) because their key
     /// was new and no key could be dropped for it.
     pub rejected_keys: u64,
+    /// For a keyed limiter shared through a store (`resilience-redis`): whether the fleet's
+    /// quotas are reachable now, and how often they were lost, for the whole name; `None`
+    /// if it is not shared. (A key's own `stats().shared` tells only what was reported
+    /// through that key's limiter: the key whose call found Redis gone, or back.)
+    pub shared: Option<SharedStats>,
 }
