@@ -157,8 +157,8 @@ impl per_key::Sealed for CircuitBreaker {
 /// again, a closed breaker with no failure counted) are dropped first, since they carry no
 /// information; a key in use by a running call or by a handle a caller holds (the `Arc`
 /// from [`get`](Self::get) or [`entry`](Self::entry)), or whose breaker is open,
-/// half-open, forced open or disabled, is never dropped. When no key is idle, [`WhenFull`] decides:
-/// drop the least recently used key, or turn the new key away with
+/// half-open, forced open or disabled, is never dropped. When no key is idle,
+/// [`WhenFull`] decides: drop the least recently used key, or turn the new key away with
 /// [`Error::KeysFull`]. [`stats`](Self::stats) counts both.
 ///
 /// Keys are spread over shards, each with its own lock and its share of `max_keys`: calls
