@@ -100,14 +100,19 @@ pub(crate) enum Role {
 }
 
 impl Key {
-    pub(crate) const fn setter(name: &'static str, kind: ValueKind) -> Self {
+    /// A key with no other key it needs or excludes.
+    const fn new(name: &'static str, kind: ValueKind, role: Role) -> Self {
         Self {
             name,
             kind,
-            role: Role::Setter,
+            role,
             needs: (&[], ""),
             excludes: (&[], ""),
         }
+    }
+
+    pub(crate) const fn setter(name: &'static str, kind: ValueKind) -> Self {
+        Self::new(name, kind, Role::Setter)
     }
 
     /// The key, refused unless one of `keys` is given too: a setting that only matters
@@ -130,37 +135,19 @@ impl Key {
 
     /// `key = expr`, the expression over the fn's arguments that keys the instance.
     pub(crate) const fn keying() -> Self {
-        Self {
-            name: "key",
-            kind: ValueKind::Expression,
-            role: Role::Key,
-            needs: (&[], ""),
-            excludes: (&[], ""),
-        }
+        Self::new("key", ValueKind::Expression, Role::Key)
     }
 
     /// A setting of the keyed instance (`max_keys`), given only with `key`.
     pub(crate) const fn keyed(name: &'static str, kind: ValueKind) -> Self {
-        Self {
-            name,
-            kind,
-            role: Role::Keyed,
-            needs: (
-                &["key"],
-                ": it sets how a keyed instance holds its keys; add `key = ...`, an expression over the fn's arguments",
-            ),
-            excludes: (&[], ""),
-        }
+        Self::new(name, kind, Role::Keyed).needs(
+            &["key"],
+            ": it sets how a keyed instance holds its keys; add `key = ...`, an expression over the fn's arguments",
+        )
     }
 
     pub(crate) const fn chain(name: &'static str, expected: &'static str) -> Self {
-        Self {
-            name,
-            kind: ValueKind::Function(expected),
-            role: Role::Chain,
-            needs: (&[], ""),
-            excludes: (&[], ""),
-        }
+        Self::new(name, ValueKind::Function(expected), Role::Chain)
     }
 
     pub(crate) const fn hook(
@@ -169,13 +156,11 @@ impl Key {
         wrap: &'static str,
         default: &'static str,
     ) -> Self {
-        Self {
+        Self::new(
             name,
-            kind: ValueKind::Function(expected),
-            role: Role::Hook { wrap, default },
-            needs: (&[], ""),
-            excludes: (&[], ""),
-        }
+            ValueKind::Function(expected),
+            Role::Hook { wrap, default },
+        )
     }
 }
 
