@@ -12,6 +12,10 @@ use resilience::{
 };
 use tokio::time::advance;
 
+mod support {
+    pub mod cases;
+}
+
 const MS: Duration = Duration::from_millis(1);
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -527,13 +531,6 @@ mod hostile {
         ]
     }
 
-    fn cases() -> u32 {
-        std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|cases| cases.parse().ok())
-            .unwrap_or(64)
-    }
-
     fn small_count() -> impl Strategy<Value = u32> {
         prop_oneof![Just(0u32), Just(1), Just(2_000_000), 1u32..200]
     }
@@ -542,7 +539,7 @@ mod hostile {
         // No persistence file, as in the other properties: a case found is kept as a test of
         // its own (`an_open_duration_too_long_for_an_f64_stays_within_its_bounds`). More
         // cases: `PROPTEST_CASES=20000`.
-        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) })]
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(support::cases::cases(64)) })]
 
         #[test]
         fn hostile_rate_configs_are_refused_with_an_error_never_a_panic(

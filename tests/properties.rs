@@ -11,6 +11,11 @@ use resilience::{
 };
 use tokio::time::{advance, Instant};
 
+mod support {
+    pub mod cases;
+}
+use support::cases::cases;
+
 fn paused<F: std::future::Future>(future: F) -> F::Output {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -45,14 +50,6 @@ fn admitted(config: RateLimiterConfig, gaps: &[u64]) -> Vec<u64> {
         }
         times
     })
-}
-
-/// The number of cases: `PROPTEST_CASES` when set (a soak run), else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {
